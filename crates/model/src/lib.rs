@@ -1,0 +1,27 @@
+//! Vestibule's domain model: the records every other crate speaks about.
+//!
+//! This crate owns plain data and the few rules that are true of the data
+//! itself (identifier formats, timestamps, the clock). It must not know about
+//! HTTP, SQL, or how a connection authenticates: the storage backends persist
+//! these types, the engine applies policy to them, and the HTTP layer maps
+//! them to Auth0's wire shapes.
+
+pub mod client;
+pub mod client_grant;
+pub mod clock;
+pub mod connection;
+pub mod ids;
+pub mod one_time;
+pub mod resource_server;
+pub mod signing_key;
+pub mod tenant;
+
+pub use client::{AppType, Client, JwtConfiguration, RefreshTokenPolicy, TokenEndpointAuthMethod};
+pub use client_grant::ClientGrant;
+pub use clock::{Clock, FixedClock, SystemClock, UnixMillis};
+pub use connection::Connection;
+pub use ids::TenantId;
+pub use one_time::OneTimeRecord;
+pub use resource_server::{ResourceServer, ResourceServerScope};
+pub use signing_key::{KeyState, SigningAlg, SigningKey};
+pub use tenant::Tenant;

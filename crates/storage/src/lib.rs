@@ -1,0 +1,303 @@
+//! The storage interface: everything Vestibule persists goes through
+//! [`Storage`].
+//!
+//! Rules every backend follows (and `storage-conformance` checks):
+//! - Every method takes the tenant; no query reads or writes across tenants.
+//! - Lookups return `Ok(None)` for a missing record; mutations of a missing
+//!   record return [`StorageError::NotFound`].
+//! - Uniqueness (client id, connection name per tenant, resource server
+//!   identifier per tenant, one grant per client and audience) is enforced by
+//!   the database and reported as [`StorageError::AlreadyExists`].
+//! - `update_*` methods take a closure and apply it atomically. The closure may
+//!   run more than once (optimistic concurrency), must not call storage, and
+//!   must not change the record's identity fields.
+//! - `consume_*` methods hand a single-use record out at most once, even to
+//!   concurrent callers.
+//!
+//! This crate must not know SQL, HTTP or Auth0 wire shapes.
+
+use async_trait::async_trait;
+use model::{
+    Client, ClientGrant, Connection, OneTimeRecord, ResourceServer, SigningAlg, SigningKey, Tenant,
+    TenantId, UnixMillis,
+};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names the record kind.
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+    /// Too many concurrent writers changed the record while we tried to update it.
+    #[error("conflicting concurrent update")]
+    Conflict,
+    /// An `update_*` closure refused the change.
+    #[error("update rejected: {0}")]
+    Rejected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("storage backend failed to {context}")]
+    Backend {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl StorageError {
+    pub fn backend(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Backend {
+            context,
+            source: source.into(),
+        }
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// A closure that turns the stored record into its new version.
+pub type Updater<'a, T> = &'a (dyn Fn(T) -> Result<T> + Send + Sync);
+
+/// Which slice of a list to return.
+///
+/// Offset paging (`page`/`per_page`) sets `offset`; checkpoint paging
+/// (`from`/`take`) sets `after` to the id of the last record already seen.
+/// Records are always ordered by their id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    pub offset: u64,
+    pub limit: u64,
+    pub after: Option<String>,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            limit: 50,
+            after: None,
+        }
+    }
+}
+
+/// One page of a list and the number of records matching the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientFilter {
+    pub app_types: Vec<String>,
+    pub is_first_party: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionFilter {
+    /// Any of these strategies (empty: all).
+    pub strategies: Vec<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientGrantFilter {
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>>;
+    /// The tenant that lists `host` among its hosts.
+    async fn get_tenant_by_host(&self, host: &str) -> Result<Option<Tenant>>;
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    async fn update_tenant(&self, id: &TenantId, updater: Updater<'_, Tenant>) -> Result<Tenant>;
+    /// Deletes the tenant and every record that belongs to it.
+    async fn delete_tenant(&self, id: &TenantId) -> Result<()>;
+}
+
+/// Clients (applications).
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn create_client(&self, client: &Client) -> Result<()>;
+    async fn get_client(&self, tenant: &TenantId, client_id: &str) -> Result<Option<Client>>;
+    async fn list_clients(
+        &self,
+        tenant: &TenantId,
+        filter: &ClientFilter,
+        paging: &Paging,
+    ) -> Result<Page<Client>>;
+    async fn update_client(
+        &self,
+        tenant: &TenantId,
+        client_id: &str,
+        updater: Updater<'_, Client>,
+    ) -> Result<Client>;
+    /// Deletes the client, its grants and its enabled-connection links.
+    async fn delete_client(&self, tenant: &TenantId, client_id: &str) -> Result<()>;
+}
+
+/// Connections and which clients enable them.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    async fn create_connection(&self, connection: &Connection) -> Result<()>;
+    async fn get_connection(&self, tenant: &TenantId, id: &str) -> Result<Option<Connection>>;
+    async fn get_connection_by_name(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+    ) -> Result<Option<Connection>>;
+    async fn list_connections(
+        &self,
+        tenant: &TenantId,
+        filter: &ConnectionFilter,
+        paging: &Paging,
+    ) -> Result<Page<Connection>>;
+    async fn update_connection(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        updater: Updater<'_, Connection>,
+    ) -> Result<Connection>;
+    /// Deletes the connection and its enabled-client links.
+    async fn delete_connection(&self, tenant: &TenantId, id: &str) -> Result<()>;
+    /// The client ids that enable a connection, ordered by client id.
+    async fn list_enabled_clients(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+    ) -> Result<Vec<String>>;
+    /// Enables (`true`) or disables a connection for a client. Idempotent.
+    /// Fails with `NotFound` when the connection or the client does not exist.
+    async fn set_connection_enabled(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+        client_id: &str,
+        enabled: bool,
+    ) -> Result<()>;
+    /// The connections a client enables, ordered by connection name.
+    async fn list_client_connections(
+        &self,
+        tenant: &TenantId,
+        client_id: &str,
+    ) -> Result<Vec<Connection>>;
+}
+
+/// Resource servers (APIs).
+#[async_trait]
+pub trait ResourceServerStore: Send + Sync {
+    async fn create_resource_server(&self, resource_server: &ResourceServer) -> Result<()>;
+    async fn get_resource_server(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<ResourceServer>>;
+    async fn get_resource_server_by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+    ) -> Result<Option<ResourceServer>>;
+    async fn list_resource_servers(
+        &self,
+        tenant: &TenantId,
+        paging: &Paging,
+    ) -> Result<Page<ResourceServer>>;
+    async fn update_resource_server(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        updater: Updater<'_, ResourceServer>,
+    ) -> Result<ResourceServer>;
+    async fn delete_resource_server(&self, tenant: &TenantId, id: &str) -> Result<()>;
+}
+
+/// Client grants.
+#[async_trait]
+pub trait ClientGrantStore: Send + Sync {
+    async fn create_client_grant(&self, grant: &ClientGrant) -> Result<()>;
+    async fn get_client_grant(&self, tenant: &TenantId, id: &str) -> Result<Option<ClientGrant>>;
+    async fn list_client_grants(
+        &self,
+        tenant: &TenantId,
+        filter: &ClientGrantFilter,
+        paging: &Paging,
+    ) -> Result<Page<ClientGrant>>;
+    async fn update_client_grant(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        updater: Updater<'_, ClientGrant>,
+    ) -> Result<ClientGrant>;
+    async fn delete_client_grant(&self, tenant: &TenantId, id: &str) -> Result<()>;
+}
+
+/// Signing keys.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// Adds a key. At most one key per tenant, algorithm and state among
+    /// `next`/`current`/`previous` may exist: a second is `AlreadyExists`.
+    async fn create_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// All keys of the tenant (every algorithm and state), ordered by creation.
+    async fn list_signing_keys(&self, tenant: &TenantId) -> Result<Vec<SigningKey>>;
+    /// Rotates the keys of one algorithm in one transaction: `previous` becomes
+    /// `revoked`, `current` becomes `previous` (until `now`), `next` becomes
+    /// `current` (since `now`), and `new_next` is stored as `next`.
+    /// Fails with `NotFound` when there is no `next` key to promote.
+    async fn rotate_signing_keys(
+        &self,
+        tenant: &TenantId,
+        alg: SigningAlg,
+        new_next: &SigningKey,
+        now: UnixMillis,
+    ) -> Result<()>;
+    /// Marks one key revoked: it leaves the JWKS at once.
+    async fn revoke_signing_key(
+        &self,
+        tenant: &TenantId,
+        kid: &str,
+        now: UnixMillis,
+    ) -> Result<SigningKey>;
+}
+
+/// Single-use records.
+#[async_trait]
+pub trait OneTimeStore: Send + Sync {
+    /// Stores a record; a second one with the same tenant, kind and key hash is `AlreadyExists`.
+    async fn create_one_time(&self, record: &OneTimeRecord) -> Result<()>;
+    /// Removes and returns the record if it exists and has not expired at `now`.
+    /// Of concurrent callers, exactly one gets `Some`.
+    async fn consume_one_time(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        key_hash: &str,
+        now: UnixMillis,
+    ) -> Result<Option<OneTimeRecord>>;
+}
+
+/// The whole storage interface, held by the rest of Vestibule as `Arc<dyn Storage>`.
+#[async_trait]
+pub trait Storage:
+    TenantStore
+    + ClientStore
+    + ConnectionStore
+    + ResourceServerStore
+    + ClientGrantStore
+    + SigningKeyStore
+    + OneTimeStore
+{
+    /// Which backend this is (`sqlite`, `postgres`), for logs and `/readyz`.
+    fn backend_name(&self) -> &'static str;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// Removes expired single-use records; returns how many were removed.
+    async fn garbage_collect(&self, now: UnixMillis) -> Result<u64>;
+}
