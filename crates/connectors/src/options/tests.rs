@@ -518,3 +518,70 @@ fn error_display_is_field_then_message() {
     let err = OptionsError::at("client_id", "is required");
     assert_eq!(err.to_string(), "options.client_id: is required");
 }
+
+/// The smallest options object each strategy accepts.
+fn minimal_options(strategy: Strategy) -> Value {
+    match strategy {
+        Strategy::Auth0 | Strategy::Email => json!({}),
+        Strategy::GoogleOAuth2
+        | Strategy::Github
+        | Strategy::Facebook
+        | Strategy::Linkedin
+        | Strategy::WindowsLive
+        | Strategy::Apple
+        | Strategy::Amazon
+        | Strategy::Bitbucket
+        | Strategy::Gitlab
+        | Strategy::Twitter
+        | Strategy::Discord
+        | Strategy::Slack => json!({}),
+        Strategy::OAuth2 => json!({
+            "client_id": "c",
+            "authorizationURL": "https://idp.example/authorize",
+            "tokenURL": "https://idp.example/token",
+            "scripts": {"fetchUserProfile": "function(t, c, cb) {}"},
+        }),
+        Strategy::Oidc => json!({"client_id": "c", "discovery_url": "https://idp.example/"}),
+        Strategy::Okta => {
+            json!({"domain": "acme.okta.com", "client_id": "c", "client_secret": "s"})
+        }
+        Strategy::Waad => {
+            json!({"client_id": "c", "client_secret": "s", "tenant_domain": "contoso.com"})
+        }
+        Strategy::GoogleApps => json!({"domain": "example.com"}),
+        Strategy::Ad => json!({"ldap_url": "ldaps://dc.corp.example"}),
+        Strategy::Samlp => json!({"metadataUrl": "https://idp.example/metadata"}),
+        Strategy::PingFederate => {
+            json!({"pingFederateBaseUrl": "https://ping.example", "signingCert": TEST_CERT_B64})
+        }
+        Strategy::Adfs => json!({"fedMetadataXml": "<EntityDescriptor/>"}),
+        Strategy::Sms => json!({"twilio_sid": "AC1", "twilio_token": "t", "from": "+15550100"}),
+    }
+}
+
+#[test]
+fn every_strategy_accepts_minimal_options_plus_its_defaults() {
+    for &strategy in Strategy::ALL {
+        let minimal = minimal_options(strategy);
+        let out = validate(strategy, minimal.clone());
+        let mut expected = minimal;
+        if let (Some(expected), Value::Object(defaults)) =
+            (expected.as_object_mut(), default_options(strategy))
+        {
+            for (key, value) in defaults {
+                expected.entry(key).or_insert(value);
+            }
+        }
+        assert_eq!(out, expected, "{strategy}");
+    }
+}
+
+#[test]
+fn an_unknown_map_key_is_named() {
+    let err = validate_options(
+        Strategy::Auth0,
+        json!({"precedence": ["email", "username", "phone_number"], "attributes": {"fax": {}}}),
+    )
+    .unwrap_err();
+    assert_eq!(err.field, "options.attributes.fax");
+}
