@@ -33,7 +33,10 @@ fn each_alg_signs_verifiable_tokens() {
         let kid = key.thumbprint();
         let token = key.sign_jwt(&kid, None, &claims()).unwrap();
         let header = decode_part(&token, 0);
-        assert_eq!(header, json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid}));
+        assert_eq!(
+            header,
+            json!({"alg": alg.as_str(), "typ": "JWT", "kid": kid})
+        );
         assert_eq!(
             serde_json::to_string(&header).unwrap(),
             format!(r#"{{"alg":"{alg}","typ":"JWT","kid":"{kid}"}}"#)
@@ -108,16 +111,28 @@ fn public_jwks_have_the_right_members() {
     let rsa = key(SigningAlg::Rs256).public_jwk("r");
     assert_eq!(rsa["kty"], "RSA");
     assert_eq!(rsa["e"], "AQAB");
-    assert_eq!(b64::url_decode(rsa["n"].as_str().unwrap()).unwrap().len(), 256);
+    assert_eq!(
+        b64::url_decode(rsa["n"].as_str().unwrap()).unwrap().len(),
+        256
+    );
     let ec = key(SigningAlg::Es256).public_jwk("e");
     assert_eq!(ec["kty"], "EC");
     assert_eq!(ec["crv"], "P-256");
-    assert_eq!(b64::url_decode(ec["x"].as_str().unwrap()).unwrap().len(), 32);
-    assert_eq!(b64::url_decode(ec["y"].as_str().unwrap()).unwrap().len(), 32);
+    assert_eq!(
+        b64::url_decode(ec["x"].as_str().unwrap()).unwrap().len(),
+        32
+    );
+    assert_eq!(
+        b64::url_decode(ec["y"].as_str().unwrap()).unwrap().len(),
+        32
+    );
     let ed = key(SigningAlg::EdDsa).public_jwk("o");
     assert_eq!(ed["kty"], "OKP");
     assert_eq!(ed["crv"], "Ed25519");
-    assert_eq!(b64::url_decode(ed["x"].as_str().unwrap()).unwrap().len(), 32);
+    assert_eq!(
+        b64::url_decode(ed["x"].as_str().unwrap()).unwrap().len(),
+        32
+    );
     for (jwk, alg, kid) in [(rsa, "RS256", "r"), (ec, "ES256", "e"), (ed, "EdDSA", "o")] {
         assert_eq!(jwk["alg"], alg);
         assert_eq!(jwk["use"], "sig");
@@ -139,7 +154,10 @@ fn thumbprint_matches_rfc7638_example() {
         "kid": "2011-04-29"
     });
     let public = PublicKey::from_jwk(&jwk).unwrap();
-    assert_eq!(public.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    assert_eq!(
+        public.thumbprint(),
+        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+    );
 }
 
 #[test]
@@ -175,7 +193,10 @@ fn self_signed_certs_for_every_alg() {
         assert_eq!(jwk["x5t"], b64::url_encode(sha1.as_ref()));
         assert_eq!(jwk["kid"], "kid1");
         // The certificate of another key is refused.
-        let other = SigningAlg::ALL.into_iter().find(|other| *other != alg).unwrap();
+        let other = SigningAlg::ALL
+            .into_iter()
+            .find(|other| *other != alg)
+            .unwrap();
         assert!(super::KeyPair::public_jwk_with_cert(self::key(other), "k", &pem).is_err());
     }
 }
@@ -194,7 +215,9 @@ fn cert_with_explicit_validity() {
 fn pem_parsing_errors() {
     assert!(cert_der_from_pem("").is_err());
     assert!(cert_der_from_pem("-----BEGIN CERTIFICATE-----\nAAAA").is_err());
-    assert!(cert_der_from_pem("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").is_err());
+    assert!(
+        cert_der_from_pem("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").is_err()
+    );
 }
 
 #[test]
