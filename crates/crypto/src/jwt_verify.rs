@@ -407,7 +407,9 @@ fn numeric_date(value: &Value, name: &'static str, round_up: bool) -> Result<i64
 /// `keys` is the key set trusted for this context (one issuer, one client);
 /// `allowed_algs` the algorithms acceptable in this context. The key is
 /// chosen by the header `kid` among keys of the header's algorithm; without a
-/// `kid`, exactly one key of that algorithm must exist. `now_seconds` comes
+/// `kid`, exactly one key of that algorithm must exist (a key without a `kid`
+/// is only ever selected that way). Two keys sharing `kid` and algorithm are
+/// ambiguous and fail rather than being tried in turn. `now_seconds` comes
 /// from `model::Clock`.
 pub fn verify_jwt(
     token: &str,

@@ -7,7 +7,7 @@
 //! data, so a value sealed as, say, a client secret cannot be opened as a
 //! private key even though both use the same master key.
 //!
-//! Format: `v1.` + base64url-no-pad(nonce[12] || ciphertext || tag[16]).
+//! Format: `v1.` + base64url-no-pad(`nonce (12 bytes) || ciphertext || tag (16 bytes)`).
 //! Nonces are random 96-bit values; with one key this is safe for well over
 //! the number of values an identity server ever seals (the NIST bound for
 //! random GCM nonces is 2^32 messages per key).

@@ -101,7 +101,6 @@ impl PasswordHasher {
         match self.argon2.verify_password(password.as_bytes(), &hash) {
             Ok(()) => Ok(true),
             Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(argon2::password_hash::Error::Algorithm) => Err(CryptoError::InvalidPasswordHash),
             Err(_) => Err(CryptoError::InvalidPasswordHash),
         }
     }
