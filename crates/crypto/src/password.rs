@@ -1,0 +1,238 @@
+//! Password hashing with argon2id (PHC strings, RFC 9106 / OWASP parameters).
+//!
+//! Hashing and verification are deliberately slow (tens of milliseconds and
+//! `m_cost` KiB of memory each) and block the calling thread: async callers
+//! must run [`PasswordHasher::hash`], [`PasswordHasher::verify`] and
+//! [`PasswordHasher::verify_dummy`] inside `tokio::task::spawn_blocking` (and
+//! should bound how many run at once).
+//!
+//! Imported legacy hashes (bcrypt, pbkdf2, …) are not handled here; this
+//! module only verifies the argon2 family.
+
+use crate::CryptoError;
+use argon2::PasswordHasher as _;
+use argon2::{Algorithm, Argon2, PasswordHash, PasswordVerifier as _, Version};
+
+/// Upper bounds on the cost parameters we are willing to run when verifying
+/// a stored hash, so that a corrupted or hostile PHC string cannot make a
+/// login request allocate gigabytes or spin for minutes.
+const MAX_M_COST_KIB: u32 = 1024 * 1024;
+const MAX_T_COST: u32 = 64;
+const MAX_P_COST: u32 = 16;
+const SALT_LEN: usize = 16;
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory cost in KiB.
+    pub m_cost_kib: u32,
+    /// Number of passes.
+    pub t_cost: u32,
+    /// Degree of parallelism (lanes).
+    pub p_cost: u32,
+}
+
+impl Default for PasswordParams {
+    /// OWASP's argon2id recommendation: m = 19 MiB, t = 2, p = 1.
+    fn default() -> Self {
+        Self {
+            m_cost_kib: 19_456,
+            t_cost: 2,
+            p_cost: 1,
+        }
+    }
+}
+
+/// Hashes and verifies passwords with argon2id at fixed parameters.
+#[derive(Debug, Clone)]
+pub struct PasswordHasher {
+    params: PasswordParams,
+    argon2: Argon2<'static>,
+}
+
+impl PasswordHasher {
+    /// A hasher for `params`; fails if argon2 rejects them or they exceed the
+    /// verification bounds.
+    pub fn new(params: PasswordParams) -> Result<Self, CryptoError> {
+        if params.m_cost_kib > MAX_M_COST_KIB
+            || params.t_cost > MAX_T_COST
+            || params.p_cost > MAX_P_COST
+        {
+            return Err(CryptoError::InvalidPasswordParams);
+        }
+        let argon_params =
+            argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, None)
+                .map_err(|_| CryptoError::InvalidPasswordParams)?;
+        Ok(Self {
+            params,
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params),
+        })
+    }
+
+    /// The configured parameters.
+    pub fn params(&self) -> PasswordParams {
+        self.params
+    }
+
+    /// Hashes `password` with a fresh random salt; returns a PHC string
+    /// (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). Blocking; see module docs.
+    pub fn hash(&self, password: &str) -> Result<String, CryptoError> {
+        let mut salt = [0u8; SALT_LEN];
+        aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+        self.argon2
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|_| CryptoError::PasswordHashing)
+    }
+
+    /// Checks `password` against a stored argon2 PHC string, using the
+    /// parameters recorded in that string. `Ok(false)` means wrong password;
+    /// `Err` means the stored hash is unusable. Blocking; see module docs.
+    pub fn verify(&self, password: &str, phc: &str) -> Result<bool, CryptoError> {
+        let hash = PasswordHash::new(phc).map_err(|_| CryptoError::InvalidPasswordHash)?;
+        let stored =
+            argon2::Params::try_from(&hash).map_err(|_| CryptoError::InvalidPasswordHash)?;
+        if stored.m_cost() > MAX_M_COST_KIB
+            || stored.t_cost() > MAX_T_COST
+            || stored.p_cost() > MAX_P_COST
+        {
+            return Err(CryptoError::InvalidPasswordHash);
+        }
+        match self.argon2.verify_password(password.as_bytes(), &hash) {
+            Ok(()) => Ok(true),
+            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+            Err(_) => Err(CryptoError::InvalidPasswordHash),
+        }
+    }
+
+    /// Spends the same work as [`PasswordHasher::verify`] against a hash made
+    /// with the configured parameters, and returns `false`. Call it when the
+    /// user does not exist so that response time does not reveal which
+    /// usernames are registered. Blocking; see module docs.
+    pub fn verify_dummy(&self, password: &str) -> bool {
+        let mut out = [0u8; 32];
+        // The result is irrelevant; only the work matters.
+        let _ = self
+            .argon2
+            .hash_password_into(password.as_bytes(), &[0x5a; SALT_LEN], &mut out);
+        std::hint::black_box(out);
+        false
+    }
+
+    /// Whether a stored hash should be replaced after a successful login
+    /// because it is not argon2id with the configured parameters.
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(phc) else {
+            return true;
+        };
+        if hash.algorithm.as_str() != "argon2id" || hash.version != Some(0x13) {
+            return true;
+        }
+        match argon2::Params::try_from(&hash) {
+            Ok(stored) => {
+                stored.m_cost() != self.params.m_cost_kib
+                    || stored.t_cost() != self.params.t_cost
+                    || stored.p_cost() != self.params.p_cost
+            }
+            Err(_) => true,
+        }
+    }
+}
+
+impl Default for PasswordHasher {
+    fn default() -> Self {
+        let params = PasswordParams::default();
+        let argon_params =
+            argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, None)
+                .unwrap_or(argon2::Params::DEFAULT);
+        Self {
+            params,
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> PasswordHasher {
+        PasswordHasher::new(PasswordParams {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn hash_and_verify() {
+        let hasher = small();
+        let phc = hasher.hash("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{phc}");
+        assert!(hasher.verify("correct horse", &phc).unwrap());
+        assert!(!hasher.verify("correct horsE", &phc).unwrap());
+        assert!(!hasher.verify("", &phc).unwrap());
+        assert_ne!(phc, hasher.hash("correct horse").unwrap(), "salted");
+        assert!(!hasher.needs_rehash(&phc));
+    }
+
+    #[test]
+    fn verifies_with_the_stored_parameters() {
+        let old = small().hash("pw").unwrap();
+        let newer = PasswordHasher::new(PasswordParams {
+            m_cost_kib: 128,
+            t_cost: 2,
+            p_cost: 1,
+        })
+        .unwrap();
+        assert!(newer.verify("pw", &old).unwrap());
+        assert!(newer.needs_rehash(&old));
+    }
+
+    #[test]
+    fn bad_hashes_are_errors() {
+        let hasher = small();
+        assert_eq!(
+            hasher.verify("pw", "").unwrap_err(),
+            CryptoError::InvalidPasswordHash
+        );
+        assert_eq!(
+            hasher
+                .verify("pw", "$2b$10$abcdefghijklmnopqrstuu")
+                .unwrap_err(),
+            CryptoError::InvalidPasswordHash
+        );
+        // Absurd stored cost is refused before any work is done.
+        let phc = hasher.hash("pw").unwrap().replace("m=64", "m=4000000");
+        assert_eq!(
+            hasher.verify("pw", &phc).unwrap_err(),
+            CryptoError::InvalidPasswordHash
+        );
+        assert!(hasher.needs_rehash("not a hash"));
+    }
+
+    #[test]
+    fn dummy_is_false_and_params_are_validated() {
+        assert!(!small().verify_dummy("anything"));
+        assert!(
+            PasswordHasher::new(PasswordParams {
+                m_cost_kib: 1,
+                t_cost: 1,
+                p_cost: 1,
+            })
+            .is_err()
+        );
+        assert!(
+            PasswordHasher::new(PasswordParams {
+                t_cost: 1000,
+                ..PasswordParams::default()
+            })
+            .is_err()
+        );
+        assert_eq!(
+            PasswordHasher::default().params(),
+            PasswordParams::default()
+        );
+    }
+}

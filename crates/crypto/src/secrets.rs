@@ -1,0 +1,81 @@
+//! Small primitives for handling secrets: constant-time comparison (for
+//! client secrets, hashed tokens, CSRF values), CSPRNG output, and SHA-256
+//! digests in the encodings the rest of Vestibule stores.
+
+use crate::CryptoError;
+use crate::b64;
+use aws_lc_rs::digest;
+use subtle::ConstantTimeEq;
+
+/// Compares two byte strings in time that depends only on their lengths.
+/// Lengths are not secret (an attacker controls one side anyway); compare
+/// digests if they might be.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// `n` bytes from the system CSPRNG.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| CryptoError::Random)?;
+    Ok(bytes)
+}
+
+/// A random opaque token of `n` bytes, base64url without padding (e.g. 32
+/// bytes for authorization codes, refresh tokens and session ids).
+pub fn random_token(n: usize) -> Result<String, CryptoError> {
+    random_bytes(n).map(b64::url_encode)
+}
+
+/// SHA-256 of `data`, base64url without padding (PKCE S256, `at_hash`-style
+/// values, stored token hashes).
+pub fn sha256_base64url(data: &[u8]) -> String {
+    b64::url_encode(digest::digest(&digest::SHA256, data))
+}
+
+/// SHA-256 of `data`, lower-case hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, data))
+}
+
+/// SHA-256 of `data`, raw bytes.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn random_is_random() {
+        let a = random_bytes(32).unwrap();
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, random_bytes(32).unwrap());
+        assert_eq!(random_token(32).unwrap().len(), 43);
+    }
+
+    #[test]
+    fn sha256_encodings() {
+        // RFC 7636 appendix B: PKCE S256.
+        assert_eq!(
+            sha256_base64url(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(hex::encode(sha256(b"abc")), sha256_hex(b"abc"));
+    }
+}
