@@ -1,0 +1,148 @@
+//! Single-use records, garbage collection, and the storage's own health.
+
+use super::{assert_already_exists, t};
+use crate::fixtures::{self, NOW};
+use std::sync::Arc;
+use storage::Storage;
+
+pub async fn one_time_is_consumed_once(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let record = fixtures::one_time("acme", "authorization_code", "h1", NOW + 60_000);
+    s.create_one_time(&record).await.unwrap();
+    assert_already_exists(s.create_one_time(&record).await, "one-time record");
+    // Same hash under another kind or tenant is another record.
+    s.create_one_time(&fixtures::one_time("acme", "ticket", "h1", NOW + 60_000))
+        .await
+        .unwrap();
+    s.create_one_time(&fixtures::one_time(
+        "beta",
+        "authorization_code",
+        "h1",
+        NOW + 60_000,
+    ))
+    .await
+    .unwrap();
+
+    assert_eq!(
+        s.consume_one_time(&acme, "authorization_code", "h1", NOW)
+            .await
+            .unwrap(),
+        Some(record)
+    );
+    assert_eq!(
+        s.consume_one_time(&acme, "authorization_code", "h1", NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.consume_one_time(&acme, "authorization_code", "other", NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        s.consume_one_time(&acme, "ticket", "h1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.consume_one_time(&t("beta"), "authorization_code", "h1", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// 16 callers race for one record: exactly one gets it.
+pub async fn one_time_consumption_race(s: Arc<dyn Storage>) {
+    const RACERS: usize = 16;
+    for round in 0..3 {
+        let hash = format!("race{round}");
+        s.create_one_time(&fixtures::one_time("acme", "code", &hash, NOW + 60_000))
+            .await
+            .unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut tasks = Vec::new();
+        for _ in 0..RACERS {
+            let (s, start, hash) = (s.clone(), start.clone(), hash.clone());
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                s.consume_one_time(&t("acme"), "code", &hash, NOW)
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for task in futures::future::join_all(tasks).await {
+            if task.unwrap().is_some() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1, "round {round}: exactly one consumer may win");
+    }
+}
+
+pub async fn expired_one_time_is_not_consumable(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    s.create_one_time(&fixtures::one_time("acme", "code", "h1", NOW + 1_000))
+        .await
+        .unwrap();
+    // Expiry is exclusive: at the expiry instant the record is already gone.
+    assert_eq!(
+        s.consume_one_time(&acme, "code", "h1", NOW + 1_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.consume_one_time(&acme, "code", "h1", NOW + 5_000)
+            .await
+            .unwrap(),
+        None
+    );
+    // Expiry is judged by the `now` given: failed attempts did not remove it.
+    assert!(
+        s.consume_one_time(&acme, "code", "h1", NOW + 999)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+pub async fn garbage_collect_removes_expired(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    for (tenant, hash, expires_at) in [
+        ("acme", "old1", NOW - 1),
+        ("acme", "old2", NOW),
+        ("beta", "old3", NOW - 10),
+        ("acme", "fresh", NOW + 1),
+    ] {
+        s.create_one_time(&fixtures::one_time(tenant, "code", hash, expires_at))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.garbage_collect(NOW).await.unwrap(), 3);
+    assert_eq!(s.garbage_collect(NOW).await.unwrap(), 0);
+    assert!(
+        s.consume_one_time(&acme, "code", "fresh", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Collected records can be created again.
+    s.create_one_time(&fixtures::one_time("acme", "code", "old1", NOW + 10))
+        .await
+        .unwrap();
+}
+
+pub async fn ping_and_backend_name(s: Arc<dyn Storage>) {
+    s.ping().await.unwrap();
+    assert!(!s.backend_name().is_empty());
+    assert!(
+        s.backend_name()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    );
+}

@@ -1,0 +1,168 @@
+//! Opening a storage: picking the backend, tuning its connections, and
+//! bringing the schema up to date with the embedded migrations.
+//!
+//! SQLite runs in WAL mode with a 5 s `busy_timeout`, `synchronous=NORMAL`
+//! and foreign keys on, so that readers never block the single writer and
+//! writers queue instead of failing. PostgreSQL can be confined to one schema
+//! (one per test, or one per deployment sharing a database).
+
+use crate::SqlStorage;
+use crate::errors::SqlResultExt;
+use crate::pool::Pool;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use storage::{Result, StorageError};
+
+/// Connections of a file-backed SQLite pool. Only one writes at a time, the
+/// rest serve concurrent readers (WAL).
+const SQLITE_CONNECTIONS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 10;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl SqlStorage {
+    /// Opens the database a URL names: `sqlite:…` or `postgres:`/`postgresql:…`.
+    pub async fn open(url: &str) -> Result<SqlStorage> {
+        if url.starts_with("sqlite:") {
+            let options =
+                SqliteConnectOptions::from_str(url).ctx("parse the SQLite database URL")?;
+            // Every connection to a plain `:memory:` database gets its own,
+            // empty database, so an in-memory URL gets exactly one connection.
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let connections = if in_memory { 1 } else { SQLITE_CONNECTIONS };
+            Self::open_sqlite(options, connections).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::open_postgres(url, None).await
+        } else {
+            // The URL itself may carry a password: never echo it.
+            Err(StorageError::backend(
+                "open the database",
+                "unsupported database URL: expected sqlite:, postgres: or postgresql:",
+            ))
+        }
+    }
+
+    /// Opens (creating it if missing) an SQLite database file.
+    pub async fn open_sqlite_file(path: &Path) -> Result<SqlStorage> {
+        let options = SqliteConnectOptions::new().filename(path);
+        Self::open_sqlite(options, SQLITE_CONNECTIONS).await
+    }
+
+    /// A fresh, private in-memory SQLite database, for tests and trials.
+    ///
+    /// It lives in a single pooled connection that is never closed, because an
+    /// in-memory database disappears with its last connection; shared-cache
+    /// mode would allow more connections but reports table-lock conflicts
+    /// (`SQLITE_LOCKED`) that `busy_timeout` does not wait out.
+    pub async fn open_sqlite_memory() -> Result<SqlStorage> {
+        let options = SqliteConnectOptions::new().in_memory(true);
+        Self::open_sqlite(options, 1).await
+    }
+
+    async fn open_sqlite(options: SqliteConnectOptions, connections: u32) -> Result<SqlStorage> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let mut pool = SqlitePoolOptions::new().max_connections(connections);
+        if connections == 1 {
+            pool = pool
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = pool
+            .connect_with(options)
+            .await
+            .ctx("open the SQLite database")?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::backend("migrate the SQLite schema", e))?;
+        Ok(SqlStorage {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Opens a PostgreSQL (or CockroachDB) database. With `schema`, every
+    /// table lives in that schema: it is created if missing and put first on
+    /// the `search_path` of every pooled connection.
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<SqlStorage> {
+        let options = PgConnectOptions::from_str(url).ctx("parse the PostgreSQL URL")?;
+        let mut pool = PgPoolOptions::new().max_connections(POSTGRES_CONNECTIONS);
+        if let Some(schema) = schema {
+            if !is_plain_identifier(schema) {
+                return Err(StorageError::backend(
+                    "open the PostgreSQL database",
+                    "schema names are limited to [a-z_][a-z0-9_]*, at most 63 characters",
+                ));
+            }
+            let mut conn = PgConnection::connect_with(&options)
+                .await
+                .ctx("connect to PostgreSQL")?;
+            // `schema` passed `is_plain_identifier`, so quoting it is enough.
+            conn.execute(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+            )))
+            .await
+            .ctx("create the PostgreSQL schema")?;
+            conn.close().await.ctx("connect to PostgreSQL")?;
+            let set_path = format!("SET search_path TO \"{schema}\"");
+            pool = pool.after_connect(move |conn, _meta| {
+                let set_path = set_path.clone();
+                Box::pin(async move {
+                    conn.execute(AssertSqlSafe(set_path)).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool
+            .connect_with(options)
+            .await
+            .ctx("connect to PostgreSQL")?;
+        let (version,): (String,) = sqlx::query_as("SELECT version()")
+            .fetch_one(&pool)
+            .await
+            .ctx("read the PostgreSQL server version")?;
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        // CockroachDB has no advisory locks, which sqlx's migrator takes by default.
+        migrator.set_locking(!version.contains("CockroachDB"));
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::backend("migrate the PostgreSQL schema", e))?;
+        Ok(SqlStorage {
+            pool: Pool::Postgres(pool),
+        })
+    }
+}
+
+/// A lowercase SQL identifier that needs no escaping inside double quotes.
+fn is_plain_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() <= 63
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_identifier;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(is_plain_identifier("vestibule"));
+        assert!(is_plain_identifier("t_0123abc"));
+        assert!(!is_plain_identifier(""));
+        assert!(!is_plain_identifier("0abc"));
+        assert!(!is_plain_identifier("a\"; DROP TABLE x; --"));
+        assert!(!is_plain_identifier("Upper"));
+    }
+}

@@ -1,0 +1,312 @@
+//! The two connection pools and the handful of ways a statement is run.
+//!
+//! Everything above this module writes SQL once, with `$n` placeholders that
+//! SQLite and PostgreSQL both accept, and passes its values as [`Arg`]s. The
+//! per-backend `match` lives only here, so adding a statement never means
+//! writing it twice. Multi-statement work runs in a [`Tx`], which on SQLite
+//! takes the write lock up front (`BEGIN IMMEDIATE`) so that two writers queue
+//! on `busy_timeout` instead of failing to upgrade a read lock.
+
+use crate::errors::is_retryable;
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{FromRow, PgPool, Postgres, SqlSafeStr, Sqlite, SqlitePool, Transaction};
+use std::future::Future;
+use std::time::Duration;
+use storage::Result;
+
+/// How often contended work (a lost optimistic update, a busy database, a
+/// serialization failure) is tried before giving up.
+pub(crate) const ATTEMPTS: u32 = 50;
+
+/// The pool of whichever backend the storage was opened on.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One bound value. Only types that both backends encode the same way.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Self {
+        Arg::Text(value.to_owned())
+    }
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Self {
+        Arg::Text(value)
+    }
+}
+
+impl From<Option<&str>> for Arg {
+    fn from(value: Option<&str>) -> Self {
+        Arg::OptText(value.map(str::to_owned))
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Self {
+        Arg::Int(value)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(value: bool) -> Self {
+        Arg::Bool(value)
+    }
+}
+
+impl From<&model::TenantId> for Arg {
+    fn from(value: &model::TenantId) -> Self {
+        Arg::Text(value.as_str().to_owned())
+    }
+}
+
+/// `args![a, b, c]`: the values for `$1`, `$2`, `$3`.
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {
+        vec![$($crate::pool::Arg::from($value)),*]
+    };
+}
+pub(crate) use args;
+
+/// Binds every [`Arg`] in order; expanded once per backend.
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(value) => query.bind(value),
+                Arg::OptText(value) => query.bind(value),
+                Arg::Int(value) => query.bind(value),
+                Arg::Bool(value) => query.bind(value),
+            };
+        }
+        query
+    }};
+}
+
+/// A row shape both backends can decode, e.g. `(String, i64)`.
+pub(crate) trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+/// A borrowed connection of either backend: a pooled one or a transaction's.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    /// Runs a statement; returns the number of rows it changed.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Conn::Sqlite(conn) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected(),
+            Conn::Postgres(conn) => bind_all!(sqlx::query(sql), args)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub(crate) async fn fetch_optional<T: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_optional(&mut **conn)
+                    .await
+            }
+            Conn::Postgres(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_optional(&mut **conn)
+                    .await
+            }
+        }
+    }
+
+    pub(crate) async fn fetch_all<T: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Conn::Sqlite(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_all(&mut **conn)
+                    .await
+            }
+            Conn::Postgres(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_all(&mut **conn)
+                    .await
+            }
+        }
+    }
+
+    pub(crate) async fn fetch_one<T: Row>(
+        &mut self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<T, sqlx::Error> {
+        match self {
+            Conn::Sqlite(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_one(&mut **conn)
+                    .await
+            }
+            Conn::Postgres(conn) => {
+                bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_one(&mut **conn)
+                    .await
+            }
+        }
+    }
+}
+
+/// A connection taken from the pool for one statement.
+pub(crate) enum Pooled {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Pooled {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Pooled::Sqlite(conn) => Conn::Sqlite(&mut **conn),
+            Pooled::Postgres(conn) => Conn::Postgres(&mut **conn),
+        }
+    }
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls back.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(tx) => Conn::Sqlite(&mut **tx),
+            Tx::Postgres(tx) => Conn::Postgres(&mut **tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+impl Pool {
+    pub(crate) async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Pooled::Sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Starts a write transaction.
+    pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub(crate) async fn execute(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<u64, sqlx::Error> {
+        self.acquire().await?.conn().execute(sql, args).await
+    }
+
+    pub(crate) async fn fetch_optional<T: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        self.acquire().await?.conn().fetch_optional(sql, args).await
+    }
+
+    pub(crate) async fn fetch_all<T: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        self.acquire().await?.conn().fetch_all(sql, args).await
+    }
+
+    pub(crate) async fn fetch_one<T: Row>(
+        &self,
+        sql: impl SqlSafeStr,
+        args: Vec<Arg>,
+    ) -> Result<T, sqlx::Error> {
+        self.acquire().await?.conn().fetch_one(sql, args).await
+    }
+
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Runs `work` again while it fails only because of contention (see
+/// [`is_retryable`]), at most [`ATTEMPTS`] times. `work` must be a whole
+/// transaction, so that a retry starts from scratch.
+pub(crate) async fn retrying<T, F, Fut>(mut work: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match work().await {
+            Err(err) if attempt + 1 < ATTEMPTS && is_retryable(&err) => {
+                attempt += 1;
+                pause(attempt).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// A short, growing pause between attempts so that contenders spread out.
+pub(crate) async fn pause(attempt: u32) {
+    if attempt <= 1 {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20)))).await;
+    }
+}
