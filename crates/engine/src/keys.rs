@@ -1,0 +1,247 @@
+//! Signing keys per tenant: creation, rotation, the JWKS, and a cache of
+//! parsed private keys so that signing never re-parses a key.
+//!
+//! Each algorithm has a `current` key (signs), a `next` key (published ahead
+//! of rotation so verifiers already know it) and, after a rotation, a
+//! `previous` key (published so tokens it signed keep verifying). The cache
+//! is refreshed from storage every [`CACHE_TTL_MILLIS`], so a rotation on one
+//! node reaches the others within that time; tokens stay verifiable across
+//! nodes throughout, because the next key is always published.
+
+use crate::error::{EngineError, Result};
+use crypto::{KeyPair, MasterKey};
+use model::{Clock, KeyState, SigningAlg, SigningKey, TenantId, UnixMillis};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use storage::Storage;
+
+const CACHE_TTL_MILLIS: i64 = 30_000;
+
+/// A signer ready to use: the key's id and its parsed private key.
+#[derive(Clone)]
+pub struct Signer {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub key: Arc<KeyPair>,
+}
+
+/// What one tenant's keys look like, parsed.
+struct TenantKeys {
+    loaded_at: UnixMillis,
+    records: Vec<SigningKey>,
+    current: HashMap<SigningAlg, Signer>,
+    /// `{"keys":[…]}`, serialised once per load.
+    jwks_json: Arc<String>,
+}
+
+pub struct KeyRing {
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    master_key: Arc<MasterKey>,
+    cache: RwLock<HashMap<TenantId, Arc<TenantKeys>>>,
+}
+
+fn seal_context(tenant: &TenantId, kid: &str) -> String {
+    format!("signing_key:{tenant}:{kid}")
+}
+
+impl KeyRing {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        master_key: Arc<MasterKey>,
+    ) -> Self {
+        Self {
+            storage,
+            clock,
+            master_key,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Generates a key record in the given state.
+    fn new_key(&self, tenant: &TenantId, alg: SigningAlg, state: KeyState) -> Result<SigningKey> {
+        let key = KeyPair::generate(alg)?;
+        let kid = key.thumbprint();
+        let cert_pem = key
+            .self_signed_cert_pem(&format!("vestibule-{tenant}"))
+            .ok();
+        let public_jwk = match &cert_pem {
+            Some(pem) => key.public_jwk_with_cert(&kid, pem)?,
+            None => key.public_jwk(&kid),
+        };
+        let now = self.clock.now_millis();
+        Ok(SigningKey {
+            tenant_id: tenant.clone(),
+            private_sealed: self
+                .master_key
+                .seal(&seal_context(tenant, &kid), &key.pkcs8_der())?,
+            kid,
+            alg,
+            state,
+            public_jwk,
+            cert_pem,
+            created_at: now,
+            current_since: (state == KeyState::Current).then_some(now),
+            current_until: None,
+            revoked_at: None,
+        })
+    }
+
+    /// Makes sure the tenant has a current and a next key for every algorithm.
+    /// Concurrent nodes may race here; the storage's uniqueness rule lets one win.
+    pub async fn ensure(&self, tenant: &TenantId) -> Result<()> {
+        let existing = self.storage.list_signing_keys(tenant).await?;
+        for alg in SigningAlg::ALL {
+            for state in [KeyState::Current, KeyState::Next] {
+                let present = existing
+                    .iter()
+                    .any(|key| key.alg == alg && key.state == state);
+                if !present {
+                    let record = self.new_key(tenant, alg, state)?;
+                    match self.storage.create_signing_key(&record).await {
+                        Ok(()) | Err(storage::StorageError::AlreadyExists(_)) => {}
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+            }
+        }
+        self.invalidate(tenant);
+        Ok(())
+    }
+
+    /// Rotates every algorithm's keys: next becomes current, and so on.
+    pub async fn rotate(&self, tenant: &TenantId) -> Result<()> {
+        self.ensure(tenant).await?;
+        let now = self.clock.now_millis();
+        for alg in SigningAlg::ALL {
+            let next = self.new_key(tenant, alg, KeyState::Next)?;
+            self.storage
+                .rotate_signing_keys(tenant, alg, &next, now)
+                .await?;
+        }
+        self.invalidate(tenant);
+        Ok(())
+    }
+
+    /// Revokes one key; it leaves the JWKS at once. The current key cannot be
+    /// revoked (rotate first), so the tenant always has a key to sign with.
+    pub async fn revoke(&self, tenant: &TenantId, kid: &str) -> Result<SigningKey> {
+        let keys = self.storage.list_signing_keys(tenant).await?;
+        let key = keys
+            .iter()
+            .find(|key| key.kid == kid)
+            .ok_or(EngineError::NotFound("signing key"))?;
+        if key.state == KeyState::Current {
+            return Err(EngineError::Forbidden(
+                "the current signing key cannot be revoked; rotate first".into(),
+            ));
+        }
+        let revoked = self
+            .storage
+            .revoke_signing_key(tenant, kid, self.clock.now_millis())
+            .await?;
+        if key.state == KeyState::Next {
+            // A tenant always needs a next key to rotate to.
+            self.ensure(tenant).await?;
+        }
+        self.invalidate(tenant);
+        Ok(revoked)
+    }
+
+    pub fn invalidate(&self, tenant: &TenantId) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(tenant);
+        }
+    }
+
+    async fn load(&self, tenant: &TenantId) -> Result<Arc<TenantKeys>> {
+        let now = self.clock.now_millis();
+        if let Ok(cache) = self.cache.read()
+            && let Some(keys) = cache.get(tenant)
+            && now - keys.loaded_at < CACHE_TTL_MILLIS
+        {
+            return Ok(keys.clone());
+        }
+        let records = self.storage.list_signing_keys(tenant).await?;
+        let mut current = HashMap::new();
+        let mut published = Vec::new();
+        for record in &records {
+            if record.state != KeyState::Revoked {
+                published.push(record.public_jwk.clone());
+            }
+            if record.state == KeyState::Current {
+                let der = self
+                    .master_key
+                    .open(&seal_context(tenant, &record.kid), &record.private_sealed)?;
+                let key = KeyPair::from_pkcs8(record.alg, &der)?;
+                current.insert(
+                    record.alg,
+                    Signer {
+                        kid: record.kid.clone(),
+                        alg: record.alg,
+                        key: Arc::new(key),
+                    },
+                );
+            }
+        }
+        let jwks_json = serde_json::json!({ "keys": published }).to_string();
+        let loaded = Arc::new(TenantKeys {
+            loaded_at: now,
+            records,
+            current,
+            jwks_json: Arc::new(jwks_json),
+        });
+        if let Ok(mut cache) = self.cache.write() {
+            cache.insert(tenant.clone(), loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// The current signer for an algorithm.
+    pub async fn signer(&self, tenant: &TenantId, alg: SigningAlg) -> Result<Signer> {
+        let keys = self.load(tenant).await?;
+        if let Some(signer) = keys.current.get(&alg) {
+            return Ok(signer.clone());
+        }
+        self.ensure(tenant).await?;
+        self.load(tenant)
+            .await?
+            .current
+            .get(&alg)
+            .cloned()
+            .ok_or(EngineError::NotFound("signing key"))
+    }
+
+    /// The tenant's JWKS document, serialised.
+    pub async fn jwks_json(&self, tenant: &TenantId) -> Result<Arc<String>> {
+        Ok(self.load(tenant).await?.jwks_json.clone())
+    }
+
+    /// Every key record of the tenant (for the Management API).
+    pub async fn records(&self, tenant: &TenantId) -> Result<Vec<SigningKey>> {
+        Ok(self.storage.list_signing_keys(tenant).await?)
+    }
+
+    /// Public keys that verify tokens this tenant signed; `refresh` reads
+    /// storage again first (another node may have rotated).
+    pub async fn verification_keys(
+        &self,
+        tenant: &TenantId,
+        refresh: bool,
+    ) -> Result<Vec<crypto::PublicKey>> {
+        if refresh {
+            self.invalidate(tenant);
+        }
+        let keys = self.load(tenant).await?;
+        let mut out = Vec::new();
+        for record in keys.records.iter().filter(|r| r.state != KeyState::Revoked) {
+            out.push(
+                crypto::PublicKey::from_jwk(&record.public_jwk).map_err(|_| {
+                    EngineError::Crypto(crypto::CryptoError::InvalidKey("stored public key"))
+                })?,
+            );
+        }
+        Ok(out)
+    }
+}

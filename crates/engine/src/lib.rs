@@ -1,0 +1,75 @@
+//! Vestibule's engine: the flows and policies of the product, over the
+//! storage interface and the crypto primitives.
+//!
+//! The engine knows tenants, clients, connections, APIs, grants, keys and
+//! tokens. It must not know HTTP (no request or response types, no status
+//! codes) or SQL (it talks to `Arc<dyn Storage>` only), and it reads time only
+//! through [`model::Clock`]. Errors are [`EngineError`] values; the HTTP layer
+//! alone maps them to wire shapes.
+
+pub mod client_auth;
+pub mod client_credentials;
+pub mod client_grants;
+pub mod clients;
+pub mod connections;
+pub mod error;
+pub mod keys;
+pub mod management_token;
+pub mod oauth_error;
+pub mod resource_servers;
+pub mod scopes;
+pub mod settings;
+pub mod tenants;
+pub mod validation;
+
+pub use error::EngineError;
+pub use settings::Settings;
+
+use crypto::MasterKey;
+use model::Clock;
+use std::sync::Arc;
+use storage::Storage;
+
+/// Everything a flow needs, cheap to clone and shared by all requests.
+#[derive(Clone)]
+pub struct Engine {
+    pub storage: Arc<dyn Storage>,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: Arc<MasterKey>,
+    pub settings: Arc<Settings>,
+    pub keys: Arc<keys::KeyRing>,
+    pub tenants: Arc<tenants::TenantDirectory>,
+}
+
+impl Engine {
+    pub fn new(
+        storage: Arc<dyn Storage>,
+        clock: Arc<dyn Clock>,
+        master_key: MasterKey,
+        settings: Settings,
+    ) -> Self {
+        let master_key = Arc::new(master_key);
+        let keys = Arc::new(keys::KeyRing::new(
+            storage.clone(),
+            clock.clone(),
+            master_key.clone(),
+        ));
+        let tenants = Arc::new(tenants::TenantDirectory::new(
+            storage.clone(),
+            clock.clone(),
+            settings.default_tenant.clone(),
+        ));
+        Self {
+            storage,
+            clock,
+            master_key,
+            settings: Arc::new(settings),
+            keys,
+            tenants,
+        }
+    }
+
+    pub fn now(&self) -> model::UnixMillis {
+        self.clock.now_millis()
+    }
+}

@@ -1,0 +1,216 @@
+//! The one place where errors become responses.
+//!
+//! Management API errors take Auth0's shape
+//! `{"statusCode", "error", "message", "errorCode"}`; Authentication API
+//! errors take RFC 6749's `{"error", "error_description"}`. Internal causes
+//! are logged with the request and never shown.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::EngineError;
+use engine::management_token::ManagementAuthError;
+use engine::oauth_error::{ErrorCode, OAuthError};
+
+/// A Management API error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    pub error_code: &'static str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error_code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            error_code,
+        }
+    }
+
+    pub fn bad_request(error_code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error_code, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        let code = match what {
+            "client" => "inexistent_client",
+            "connection" => "inexistent_connection",
+            "resource server" => "inexistent_resource_server",
+            "client grant" => "inexistent_client_grant",
+            "signing key" => "inexistent_signing_key",
+            _ => "inexistent_resource",
+        };
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code,
+            format!("The {what} does not exist"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let reason = self.status.canonical_reason().unwrap_or("Error");
+        let body = serde_json::json!({
+            "statusCode": self.status.as_u16(),
+            "error": reason,
+            "message": self.message,
+            "errorCode": self.error_code,
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::NotFound(what) => Self::not_found(what),
+            EngineError::AlreadyExists(message) => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            EngineError::Invalid { field, message } => Self::bad_request(
+                "invalid_body",
+                format!("Payload validation error: '{message}' on property {field}"),
+            ),
+            EngineError::Forbidden(message) => {
+                Self::new(StatusCode::FORBIDDEN, "operation_not_supported", message)
+            }
+            EngineError::Conflict => Self::new(
+                StatusCode::CONFLICT,
+                "concurrent_update",
+                "The record was changed concurrently; try again",
+            ),
+            other => internal(&other),
+        }
+    }
+}
+
+impl From<ManagementAuthError> for ApiError {
+    fn from(error: ManagementAuthError) -> Self {
+        match error {
+            ManagementAuthError::Missing => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "missing_authentication",
+                "Missing authentication",
+            ),
+            ManagementAuthError::Invalid(cause) => {
+                tracing::debug!(?cause, "management token rejected");
+                Self::new(StatusCode::UNAUTHORIZED, "invalid_token", "Invalid token")
+            }
+            ManagementAuthError::WrongAudience(expected) => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                format!("Bad audience: the token is not for {expected}"),
+            ),
+            ManagementAuthError::InsufficientScope(scope) => Self::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("Insufficient scope, expected any of: {scope}"),
+            ),
+            ManagementAuthError::Engine(engine) => internal(&engine),
+        }
+    }
+}
+
+/// Logs the cause and answers a generic 500.
+fn internal(error: &dyn std::error::Error) -> ApiError {
+    tracing::error!(error = %error_chain(error), "internal error");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "The server could not complete the request",
+    )
+}
+
+/// `error: cause: cause` for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
+/// An Authentication API error (RFC 6749 §5.2).
+#[derive(Debug)]
+pub struct OAuthResponse {
+    pub error: OAuthError,
+    /// Set when the client tried HTTP Basic: a 401 then carries a challenge.
+    pub basic_challenge: bool,
+}
+
+impl From<OAuthError> for OAuthResponse {
+    fn from(error: OAuthError) -> Self {
+        Self {
+            error,
+            basic_challenge: false,
+        }
+    }
+}
+
+impl IntoResponse for OAuthResponse {
+    fn into_response(self) -> Response {
+        let status = match self.error.code {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            // Auth0 answers 403 for these; RFC 6749 allows any 4xx but 401 for invalid_client.
+            ErrorCode::AccessDenied
+            | ErrorCode::UnauthorizedClient
+            | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            ErrorCode::ServerError => {
+                if let Some(cause) = &self.error.cause {
+                    tracing::error!(error = %error_chain(cause), "token endpoint failure");
+                }
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let body = serde_json::json!({
+            "error": self.error.code.as_str(),
+            "error_description": self.error.description,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.basic_challenge && status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"vestibule\""),
+            );
+        }
+        response
+    }
+}
+
+/// Unknown paths: Auth0's 404 shape under `/api/v2`, a plain JSON 404 elsewhere.
+pub async fn not_found_fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not Found").into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": "not_found", "error_description": "Not Found"})),
+        )
+            .into_response()
+    }
+}
+
+/// A handler panic becomes a generic 500 (the panic message is logged, not sent).
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    tracing::error!(panic = %detail, "handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "The server could not complete the request",
+    )
+    .into_response()
+}

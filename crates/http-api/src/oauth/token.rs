@@ -1,0 +1,318 @@
+//! `POST /oauth/token` (RFC 6749 §3.2).
+//!
+//! The body is parsed once into a flat parameter map — from
+//! `application/x-www-form-urlencoded` as the RFC requires, or from JSON as
+//! Auth0's SDKs send it — with repeated parameters refused (§3.2). Client
+//! credentials come from exactly one place: HTTP Basic or the body (§2.3).
+
+use crate::AppState;
+use crate::error::OAuthResponse;
+use crate::extract::CurrentTenant;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use engine::client_auth::{self, PresentedCredentials};
+use engine::client_credentials;
+use engine::oauth_error::{ErrorCode, OAuthError};
+use std::collections::BTreeMap;
+
+pub const PATH: &str = "/oauth/token";
+
+/// Grant types this endpoint serves; discovery advertises exactly these.
+pub const GRANT_TYPES: &[&str] = &["client_credentials"];
+
+const MAX_BODY: usize = 64 * 1024;
+const MAX_PARAM: usize = 4 * 1024;
+
+/// The request parameters, each present at most once.
+#[derive(Debug, Default)]
+pub struct TokenParams(BTreeMap<String, String>);
+
+impl TokenParams {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// Parses a form or JSON body.
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, OAuthError> {
+        if body.len() > MAX_BODY {
+            return Err(OAuthError::invalid_request("request body too large"));
+        }
+        let mime = content_type
+            .and_then(|value| value.split(';').next())
+            .map(|mime| mime.trim().to_ascii_lowercase());
+        let mut params = BTreeMap::new();
+        match mime.as_deref() {
+            Some("application/x-www-form-urlencoded") => {
+                for (key, value) in url::form_urlencoded::parse(body) {
+                    insert_once(&mut params, key.into_owned(), value.into_owned())?;
+                }
+            }
+            Some("application/json") => {
+                let value: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::invalid_request("the body is not valid JSON"))?;
+                let serde_json::Value::Object(map) = value else {
+                    return Err(OAuthError::invalid_request(
+                        "the body must be a JSON object",
+                    ));
+                };
+                for (key, value) in map {
+                    let value = match value {
+                        serde_json::Value::String(text) => text,
+                        serde_json::Value::Number(number) => number.to_string(),
+                        serde_json::Value::Bool(flag) => flag.to_string(),
+                        serde_json::Value::Null => continue,
+                        _ => {
+                            return Err(OAuthError::invalid_request(format!(
+                                "parameter {key} must be a string"
+                            )));
+                        }
+                    };
+                    insert_once(&mut params, key, value)?;
+                }
+            }
+            _ => {
+                return Err(OAuthError::invalid_request(
+                    "the body must be application/x-www-form-urlencoded or application/json",
+                ));
+            }
+        }
+        Ok(Self(params))
+    }
+}
+
+fn insert_once(
+    params: &mut BTreeMap<String, String>,
+    key: String,
+    value: String,
+) -> Result<(), OAuthError> {
+    if key.len() > 128 || value.len() > MAX_PARAM {
+        return Err(OAuthError::invalid_request("a parameter is too long"));
+    }
+    if params.contains_key(&key) {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {key} is repeated"
+        )));
+    }
+    params.insert(key, value);
+    Ok(())
+}
+
+/// Decodes `Authorization: Basic` per RFC 6749 §2.3.1: base64 of
+/// `urlencode(client_id) ":" urlencode(client_secret)`.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_request("repeated Authorization header"));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidClient, "malformed Authorization header"))?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "malformed Authorization header",
+        ));
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "unsupported Authorization scheme",
+        ));
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "malformed Basic credentials"))?;
+    let (id, secret) = decoded
+        .split_once(':')
+        .ok_or_else(|| OAuthError::new(ErrorCode::InvalidClient, "malformed Basic credentials"))?;
+    let decode = |part: &str| -> String {
+        url::form_urlencoded::parse(format!("x={part}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((decode(id), decode(secret))))
+}
+
+/// Works out which authentication method the client used; two at once is an error.
+fn presented_credentials(
+    headers: &HeaderMap,
+    params: &TokenParams,
+) -> Result<PresentedCredentials, OAuthResponse> {
+    let basic = basic_credentials(headers).map_err(|error| OAuthResponse {
+        error,
+        basic_challenge: true,
+    })?;
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    if params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClient,
+            "client assertions are not supported",
+        )
+        .into());
+    }
+    match basic {
+        Some((client_id, secret)) => {
+            if body_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "use only one client authentication method",
+                )
+                .into());
+            }
+            if body_id.is_some_and(|id| id != client_id) {
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match the Authorization header",
+                )
+                .into());
+            }
+            Ok(PresentedCredentials::Basic { client_id, secret })
+        }
+        None => match (body_id, body_secret) {
+            (Some(client_id), Some(secret)) => Ok(PresentedCredentials::Post {
+                client_id: client_id.to_owned(),
+                secret: secret.to_owned(),
+            }),
+            (Some(client_id), None) => Ok(PresentedCredentials::PublicId {
+                client_id: client_id.to_owned(),
+            }),
+            _ => Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "client authentication is required",
+            )
+            .into()),
+        },
+    }
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match token(&state, &tenant, &headers, &body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn token(
+    state: &AppState,
+    tenant: &model::Tenant,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthResponse> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let params = TokenParams::parse(content_type, body)?;
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if !GRANT_TYPES.contains(&grant_type) {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("Unsupported grant type: {grant_type}"),
+        )
+        .into());
+    }
+    let presented = presented_credentials(headers, &params)?;
+    let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
+    let client = client_auth::authenticate(&state.engine, &tenant.id, &presented)
+        .await
+        .map_err(|error| OAuthResponse {
+            error,
+            basic_challenge: used_basic,
+        })?;
+    let issued = match grant_type {
+        "client_credentials" => {
+            client_credentials::issue(
+                &state.engine,
+                tenant,
+                &client,
+                params.get("audience"),
+                params.get("scope"),
+            )
+            .await?
+        }
+        other => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("Unsupported grant type: {other}"),
+            )
+            .into());
+        }
+    };
+    let mut response = Json(issued).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        let error = TokenParams::parse(
+            Some("application/x-www-form-urlencoded"),
+            b"grant_type=client_credentials&grant_type=password",
+        )
+        .unwrap_err();
+        assert_eq!(error.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn json_and_form_bodies_parse_alike() {
+        let form = TokenParams::parse(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            b"a=1&b=x%20y",
+        )
+        .unwrap();
+        let json = TokenParams::parse(Some("application/json"), br#"{"a":"1","b":"x y"}"#).unwrap();
+        assert_eq!(form.get("b"), Some("x y"));
+        assert_eq!(form.0, json.0);
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let mut headers = HeaderMap::new();
+        let raw = base64::engine::general_purpose::STANDARD.encode("my%3Aclient:p%40ss+word");
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {raw}")).unwrap(),
+        );
+        let (id, secret) = basic_credentials(&headers).unwrap().unwrap();
+        assert_eq!(id, "my:client");
+        assert_eq!(secret, "p@ss word");
+    }
+
+    #[test]
+    fn two_authentication_methods_are_refused() {
+        let mut headers = HeaderMap::new();
+        let raw = base64::engine::general_purpose::STANDARD.encode("id:secret");
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Basic {raw}")).unwrap(),
+        );
+        let params =
+            TokenParams::parse(Some("application/json"), br#"{"client_secret":"secret"}"#).unwrap();
+        let error = presented_credentials(&headers, &params).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::InvalidRequest);
+    }
+}

@@ -1,0 +1,91 @@
+//! Turns command-line settings into an engine: opens the store (SQLite in the
+//! data directory unless a PostgreSQL URL is given) and loads the master key.
+
+use crate::cli::StoreArgs;
+use anyhow::{Context, Result, bail};
+use crypto::MasterKey;
+use engine::{Engine, Settings};
+use model::{SystemClock, TenantId};
+use std::path::Path;
+use std::sync::Arc;
+use storage_sql::SqlStorage;
+
+pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
+    let default_tenant = TenantId::new(store.default_tenant.clone());
+    if !TenantId::is_valid(default_tenant.as_str()) {
+        bail!("--default-tenant must be a DNS label (lowercase letters, digits, hyphens)");
+    }
+    let storage: SqlStorage = match &store.database_url {
+        Some(url) => SqlStorage::open(url)
+            .await
+            .with_context(|| "opening the database")?,
+        None => {
+            std::fs::create_dir_all(&store.data_dir).with_context(|| {
+                format!("creating the data directory {}", store.data_dir.display())
+            })?;
+            SqlStorage::open_sqlite_file(&store.data_dir.join("vestibule.db"))
+                .await
+                .with_context(|| "opening the SQLite database")?
+        }
+    };
+    let master_key = load_master_key(store)?;
+    let settings = Settings {
+        default_tenant,
+        ..Settings::default()
+    };
+    Ok(Engine::new(
+        Arc::new(storage),
+        Arc::new(SystemClock),
+        master_key,
+        settings,
+    ))
+}
+
+/// The master key from the flag/environment, else from (or generated into)
+/// `master.key` in the data directory.
+fn load_master_key(store: &StoreArgs) -> Result<MasterKey> {
+    if let Some(hex) = &store.master_key {
+        return MasterKey::from_hex(hex.trim()).map_err(|_| {
+            anyhow::anyhow!("VESTIBULE_MASTER_KEY must be 64 hexadecimal characters (32 bytes)")
+        });
+    }
+    let path = store.data_dir.join("master.key");
+    if path.exists() {
+        let hex = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_hex(hex.trim()).map_err(|_| {
+            anyhow::anyhow!("{} does not hold 64 hexadecimal characters", path.display())
+        });
+    }
+    std::fs::create_dir_all(&store.data_dir)
+        .with_context(|| format!("creating the data directory {}", store.data_dir.display()))?;
+    let key = MasterKey::generate()
+        .map_err(|error| anyhow::anyhow!("generating a master key: {error}"))?;
+    write_private_file(&path, &key.to_hex())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "VESTIBULE_MASTER_KEY is not set: generated a master key into the data directory. \
+         Back it up; every node of a cluster needs the same key"
+    );
+    if store.database_url.is_some() {
+        tracing::warn!(
+            "with a shared database, set VESTIBULE_MASTER_KEY on every node, or nodes cannot read each other's secrets"
+        );
+    }
+    Ok(key)
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
