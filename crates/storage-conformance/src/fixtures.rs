@@ -150,9 +150,7 @@ pub fn signing_key(
         state,
         public_jwk: json!({ "kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": kid, "alg": alg.as_str(), "use": "sig" }),
         private_sealed: format!("sealed:v1:{kid}"),
-        cert_pem: Some(
-            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_owned(),
-        ),
+        cert_pem: Some("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_owned()),
         created_at: NOW + created_offset,
         current_since: None,
         current_until: None,

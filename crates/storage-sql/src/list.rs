@@ -82,7 +82,10 @@ impl ListQuery {
             None => {
                 let offset = i64::try_from(paging.offset).unwrap_or(i64::MAX);
                 let limit = self.placeholder(Arg::Int(limit));
-                format!("LIMIT {limit} OFFSET {}", self.placeholder(Arg::Int(offset)))
+                format!(
+                    "LIMIT {limit} OFFSET {}",
+                    self.placeholder(Arg::Int(offset))
+                )
             }
         };
         let page_sql = format!(

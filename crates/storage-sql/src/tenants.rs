@@ -17,7 +17,8 @@ impl Record for Tenant {
     const KIND: &'static str = "tenant";
     const KEY_FIELD: &'static str = "id";
     const SELECT: &'static str = "SELECT data, version FROM tenants WHERE tenant_id = $1";
-    const INSERT: &'static str = "INSERT INTO tenants (tenant_id, data, version) VALUES ($1, $2, $3)";
+    const INSERT: &'static str =
+        "INSERT INTO tenants (tenant_id, data, version) VALUES ($1, $2, $3)";
     const UPDATE: &'static str = "UPDATE tenants SET data = $2, version = version + 1 \
          WHERE tenant_id = $1 AND version = $3";
 
@@ -58,7 +59,8 @@ impl TenantStore for SqlStorage {
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>> {
-        self.get_record(id.as_str(), id.as_str(), "get tenant").await
+        self.get_record(id.as_str(), id.as_str(), "get tenant")
+            .await
     }
 
     async fn get_tenant_by_host(&self, host: &str) -> Result<Option<Tenant>> {

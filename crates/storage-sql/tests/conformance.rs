@@ -7,6 +7,9 @@
 //! Without a reachable server the PostgreSQL cases are skipped loudly, or
 //! fail when `CI=true`.
 
+// Factories are test code outside `#[test]` fns: failing loudly is their job.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use storage::Storage;
 use storage_conformance::Harness;
@@ -43,7 +46,9 @@ mod postgres {
         let url = url();
         if let Err(err) = PgConnection::connect(&url).await {
             if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-                panic!("CI=true but PostgreSQL at VESTIBULE_TEST_POSTGRES_URL is unreachable: {err}");
+                panic!(
+                    "CI=true but PostgreSQL at VESTIBULE_TEST_POSTGRES_URL is unreachable: {err}"
+                );
             }
             eprintln!(
                 "\n!!! SKIPPING PostgreSQL conformance case: server unreachable ({err}).\n\
@@ -73,14 +78,23 @@ mod postgres {
 #[tokio::test]
 async fn open_picks_the_backend_by_url_scheme() {
     let dir = tempfile::tempdir().expect("create a temporary directory");
-    let file_url = format!("sqlite://{}?mode=rwc", dir.path().join("by-url.db").display());
-    let storage = SqlStorage::open(&file_url).await.expect("open by sqlite URL");
+    let file_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("by-url.db").display()
+    );
+    let storage = SqlStorage::open(&file_url)
+        .await
+        .expect("open by sqlite URL");
     assert_eq!(storage.backend_name(), "sqlite");
     storage.ping().await.expect("ping");
 
-    let memory = SqlStorage::open("sqlite::memory:").await.expect("open in memory");
+    let memory = SqlStorage::open("sqlite::memory:")
+        .await
+        .expect("open in memory");
     storage_conformance::cases::client_crud(Arc::new(memory)).await;
-    let memory = SqlStorage::open_sqlite_memory().await.expect("open in memory");
+    let memory = SqlStorage::open_sqlite_memory()
+        .await
+        .expect("open in memory");
     storage_conformance::cases::concurrent_updates_are_all_applied(Arc::new(memory)).await;
 
     let err = SqlStorage::open("mysql://user:secret@host/db")

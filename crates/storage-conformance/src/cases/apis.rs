@@ -108,9 +108,8 @@ pub async fn resource_server_list_pages(s: Arc<dyn Storage>) {
     s.create_resource_server(&fixtures::resource_server("beta", "rs9", "https://api9/"))
         .await
         .unwrap();
-    let ids = |page: &[ResourceServer]| -> Vec<String> {
-        page.iter().map(|rs| rs.id.clone()).collect()
-    };
+    let ids =
+        |page: &[ResourceServer]| -> Vec<String> { page.iter().map(|rs| rs.id.clone()).collect() };
     let page = s.list_resource_servers(&acme, &offset(0, 2)).await.unwrap();
     assert_eq!(ids(&page.items), ["rs0", "rs1"]);
     assert_eq!(page.total, 5);
@@ -148,7 +147,10 @@ pub async fn client_grant_crud(s: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert_eq!(updated.scope, ["read:things"]);
-    assert_eq!(s.get_client_grant(&acme, "cgr_1").await.unwrap(), Some(updated));
+    assert_eq!(
+        s.get_client_grant(&acme, "cgr_1").await.unwrap(),
+        Some(updated)
+    );
 
     s.delete_client_grant(&acme, "cgr_1").await.unwrap();
     assert_eq!(s.get_client_grant(&acme, "cgr_1").await.unwrap(), None);
@@ -218,7 +220,10 @@ pub async fn client_grant_list_filters(s: Arc<dyn Storage>) {
             audience: audience.map(str::to_owned),
         };
         async move {
-            let page = s.list_client_grants(&t("acme"), &filter, &paging).await.unwrap();
+            let page = s
+                .list_client_grants(&t("acme"), &filter, &paging)
+                .await
+                .unwrap();
             let ids: Vec<String> = page.items.iter().map(|g| g.id.clone()).collect();
             (ids, page.total)
         }

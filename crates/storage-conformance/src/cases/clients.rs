@@ -47,7 +47,9 @@ pub async fn client_crud(s: Arc<dyn Storage>) {
 }
 
 pub async fn client_id_is_unique_per_tenant(s: Arc<dyn Storage>) {
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     let mut again = fixtures::client("acme", "c1");
     again.name = "Another".to_owned();
     assert_already_exists(s.create_client(&again).await, "client");
@@ -56,7 +58,9 @@ pub async fn client_id_is_unique_per_tenant(s: Arc<dyn Storage>) {
         Some(fixtures::client("acme", "c1"))
     );
     // The same client id in another tenant is another client.
-    s.create_client(&fixtures::client("beta", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("beta", "c1"))
+        .await
+        .unwrap();
 }
 
 fn ids(page: &[Client]) -> Vec<&str> {
@@ -67,9 +71,13 @@ pub async fn client_list_pages(s: Arc<dyn Storage>) {
     // Mixed case: ordering is by the bytes of the id, the same on every backend.
     let mut expected = vec!["c3", "c1", "B7", "a2", "c2", "_x", "A1"];
     for id in &expected {
-        s.create_client(&fixtures::client("acme", id)).await.unwrap();
+        s.create_client(&fixtures::client("acme", id))
+            .await
+            .unwrap();
     }
-    s.create_client(&fixtures::client("beta", "zz")).await.unwrap();
+    s.create_client(&fixtures::client("beta", "zz"))
+        .await
+        .unwrap();
     expected.sort_unstable();
     let acme = t("acme");
     let all = ClientFilter::default();
@@ -152,7 +160,9 @@ pub async fn client_list_filters(s: Arc<dyn Storage>) {
 pub async fn delete_client_removes_grants_and_links(s: Arc<dyn Storage>) {
     let acme = t("acme");
     for id in ["c1", "c2"] {
-        s.create_client(&fixtures::client("acme", id)).await.unwrap();
+        s.create_client(&fixtures::client("acme", id))
+            .await
+            .unwrap();
         s.create_client_grant(&fixtures::client_grant(
             "acme",
             &format!("cgr_{id}"),
@@ -181,12 +191,27 @@ pub async fn delete_client_removes_grants_and_links(s: Arc<dyn Storage>) {
         .unwrap();
     assert_eq!(grants.total, 1);
     assert_eq!(grants.items[0].client_id, "c2");
-    assert_eq!(s.list_enabled_clients(&acme, "con_1").await.unwrap(), ["c2"]);
-    assert!(s.list_client_connections(&acme, "c1").await.unwrap().is_empty());
+    assert_eq!(
+        s.list_enabled_clients(&acme, "con_1").await.unwrap(),
+        ["c2"]
+    );
+    assert!(
+        s.list_client_connections(&acme, "c1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A client created again under the old id starts without grants or links.
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
-    assert!(s.list_client_connections(&acme, "c1").await.unwrap().is_empty());
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
+    assert!(
+        s.list_client_connections(&acme, "c1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let filter = ClientGrantFilter {
         client_id: Some("c1".to_owned()),
         audience: None,

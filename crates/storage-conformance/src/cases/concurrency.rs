@@ -10,16 +10,23 @@ use storage::{Storage, StorageError};
 pub async fn rejected_update_leaves_record_unchanged(s: Arc<dyn Storage>) {
     let acme = t("acme");
     s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     s.create_connection(&fixtures::connection("acme", "con_1", "db"))
         .await
         .unwrap();
     s.create_resource_server(&fixtures::resource_server("acme", "rs1", "https://api/"))
         .await
         .unwrap();
-    s.create_client_grant(&fixtures::client_grant("acme", "cgr_1", "c1", "https://api/"))
-        .await
-        .unwrap();
+    s.create_client_grant(&fixtures::client_grant(
+        "acme",
+        "cgr_1",
+        "c1",
+        "https://api/",
+    ))
+    .await
+    .unwrap();
 
     // The closure's own error comes back unchanged.
     match s.update_client(&acme, "c1", &refuse).await {
@@ -54,7 +61,12 @@ pub async fn rejected_update_leaves_record_unchanged(s: Arc<dyn Storage>) {
     );
     assert_eq!(
         s.get_client_grant(&acme, "cgr_1").await.unwrap(),
-        Some(fixtures::client_grant("acme", "cgr_1", "c1", "https://api/"))
+        Some(fixtures::client_grant(
+            "acme",
+            "cgr_1",
+            "c1",
+            "https://api/"
+        ))
     );
 }
 
@@ -62,16 +74,23 @@ pub async fn identity_change_is_rejected(s: Arc<dyn Storage>) {
     let acme = t("acme");
     let other = || TenantId::new("beta");
     s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     s.create_connection(&fixtures::connection("acme", "con_1", "db"))
         .await
         .unwrap();
     s.create_resource_server(&fixtures::resource_server("acme", "rs1", "https://api/"))
         .await
         .unwrap();
-    s.create_client_grant(&fixtures::client_grant("acme", "cgr_1", "c1", "https://api/"))
-        .await
-        .unwrap();
+    s.create_client_grant(&fixtures::client_grant(
+        "acme",
+        "cgr_1",
+        "c1",
+        "https://api/",
+    ))
+    .await
+    .unwrap();
 
     assert_rejected(
         s.update_tenant(&acme, &|mut x| {

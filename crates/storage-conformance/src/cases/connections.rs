@@ -21,7 +21,10 @@ pub async fn connection_crud(s: Arc<dyn Storage>) {
         Some(connection.clone())
     );
     assert_eq!(s.get_connection(&acme, "con_2").await.unwrap(), None);
-    assert_eq!(s.get_connection_by_name(&acme, "other").await.unwrap(), None);
+    assert_eq!(
+        s.get_connection_by_name(&acme, "other").await.unwrap(),
+        None
+    );
 
     let renamed = s
         .update_connection(&acme, "con_1", &|mut c| {
@@ -41,11 +44,17 @@ pub async fn connection_crud(s: Arc<dyn Storage>) {
             .unwrap(),
         None
     );
-    assert_eq!(s.get_connection(&acme, "con_1").await.unwrap(), Some(renamed));
+    assert_eq!(
+        s.get_connection(&acme, "con_1").await.unwrap(),
+        Some(renamed)
+    );
 
     s.delete_connection(&acme, "con_1").await.unwrap();
     assert_eq!(s.get_connection(&acme, "con_1").await.unwrap(), None);
-    assert_eq!(s.get_connection_by_name(&acme, "users").await.unwrap(), None);
+    assert_eq!(
+        s.get_connection_by_name(&acme, "users").await.unwrap(),
+        None
+    );
     assert_not_found(s.delete_connection(&acme, "con_1").await);
 }
 
@@ -77,7 +86,10 @@ pub async fn connection_name_is_unique_per_tenant(s: Arc<dyn Storage>) {
         c.name = "db".to_owned();
         Ok(c)
     };
-    assert_already_exists(s.update_connection(&acme, "con_3", &take).await, "connection");
+    assert_already_exists(
+        s.update_connection(&acme, "con_3", &take).await,
+        "connection",
+    );
     assert_eq!(
         s.get_connection(&acme, "con_3").await.unwrap(),
         Some(fixtures::connection("acme", "con_3", "social"))
@@ -102,11 +114,13 @@ pub async fn connection_list_filters_and_pages(s: Arc<dyn Storage>) {
         .await
         .unwrap();
 
-    let names = |page: &[Connection]| -> Vec<String> {
-        page.iter().map(|c| c.id.clone()).collect()
-    };
+    let names =
+        |page: &[Connection]| -> Vec<String> { page.iter().map(|c| c.id.clone()).collect() };
     let all = ConnectionFilter::default();
-    let page = s.list_connections(&acme, &all, &offset(1, 2)).await.unwrap();
+    let page = s
+        .list_connections(&acme, &all, &offset(1, 2))
+        .await
+        .unwrap();
     assert_eq!(names(&page.items), ["con_b", "con_c"]);
     assert_eq!(page.total, 5);
     let page = s
@@ -126,7 +140,10 @@ pub async fn connection_list_filters_and_pages(s: Arc<dyn Storage>) {
         .unwrap();
     assert_eq!(names(&page.items), ["con_c", "con_d", "con_e"]);
     assert_eq!(page.total, 3);
-    let page = s.list_connections(&acme, &saml, &offset(0, 1)).await.unwrap();
+    let page = s
+        .list_connections(&acme, &saml, &offset(0, 1))
+        .await
+        .unwrap();
     assert_eq!(names(&page.items), ["con_c"]);
     assert_eq!(page.total, 3);
 
@@ -154,7 +171,9 @@ pub async fn connection_list_filters_and_pages(s: Arc<dyn Storage>) {
 pub async fn enabled_clients_set_and_unset(s: Arc<dyn Storage>) {
     let acme = t("acme");
     for id in ["c3", "c1", "c2"] {
-        s.create_client(&fixtures::client("acme", id)).await.unwrap();
+        s.create_client(&fixtures::client("acme", id))
+            .await
+            .unwrap();
     }
     // Named so that name order differs from id order.
     s.create_connection(&fixtures::connection("acme", "con_1", "zeta"))
@@ -163,7 +182,12 @@ pub async fn enabled_clients_set_and_unset(s: Arc<dyn Storage>) {
     s.create_connection(&fixtures::connection("acme", "con_2", "alpha"))
         .await
         .unwrap();
-    assert!(s.list_enabled_clients(&acme, "con_1").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&acme, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     for client in ["c3", "c1", "c2"] {
         s.set_connection_enabled(&acme, "con_1", client, true)
@@ -201,12 +225,19 @@ pub async fn enabled_clients_set_and_unset(s: Arc<dyn Storage>) {
         s.list_enabled_clients(&acme, "con_1").await.unwrap(),
         ["c1", "c3"]
     );
-    assert!(s.list_client_connections(&acme, "c2").await.unwrap().is_empty());
+    assert!(
+        s.list_client_connections(&acme, "c2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn enabled_clients_require_both_ends(s: Arc<dyn Storage>) {
     let acme = t("acme");
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     s.create_connection(&fixtures::connection("acme", "con_1", "db"))
         .await
         .unwrap();
@@ -220,14 +251,31 @@ pub async fn enabled_clients_require_both_ends(s: Arc<dyn Storage>) {
                 .await,
         );
     }
-    assert!(s.list_enabled_clients(&acme, "con_1").await.unwrap().is_empty());
-    assert!(s.list_enabled_clients(&acme, "con_missing").await.unwrap().is_empty());
-    assert!(s.list_client_connections(&acme, "missing").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&acme, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_enabled_clients(&acme, "con_missing")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_client_connections(&acme, "missing")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn delete_connection_removes_links(s: Arc<dyn Storage>) {
     let acme = t("acme");
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     for (id, name) in [("con_1", "one"), ("con_2", "two")] {
         s.create_connection(&fixtures::connection("acme", id, name))
             .await
@@ -240,11 +288,21 @@ pub async fn delete_connection_removes_links(s: Arc<dyn Storage>) {
     let left = s.list_client_connections(&acme, "c1").await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, "con_2");
-    assert!(s.list_enabled_clients(&acme, "con_1").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&acme, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A connection created again under the old id and name starts without links.
     s.create_connection(&fixtures::connection("acme", "con_1", "one"))
         .await
         .unwrap();
-    assert!(s.list_enabled_clients(&acme, "con_1").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&acme, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

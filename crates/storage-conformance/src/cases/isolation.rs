@@ -33,7 +33,9 @@ pub async fn tenant_isolation(s: Arc<dyn Storage>) {
     let (a, b) = (t("acme"), t("beta"));
     s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
     s.create_tenant(&fixtures::tenant("beta")).await.unwrap();
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
     s.create_connection(&fixtures::connection("acme", "con_1", "db"))
         .await
         .unwrap();
@@ -43,9 +45,14 @@ pub async fn tenant_isolation(s: Arc<dyn Storage>) {
     s.create_resource_server(&fixtures::resource_server("acme", "rs1", "https://api/"))
         .await
         .unwrap();
-    s.create_client_grant(&fixtures::client_grant("acme", "cgr_1", "c1", "https://api/"))
-        .await
-        .unwrap();
+    s.create_client_grant(&fixtures::client_grant(
+        "acme",
+        "cgr_1",
+        "c1",
+        "https://api/",
+    ))
+    .await
+    .unwrap();
     let key = fixtures::signing_key("acme", "k1", SigningAlg::Rs256, KeyState::Next, 0);
     s.create_signing_key(&key).await.unwrap();
     s.create_one_time(&fixtures::one_time(
@@ -76,8 +83,18 @@ pub async fn tenant_isolation(s: Arc<dyn Storage>) {
             .total,
         0
     );
-    assert!(s.list_enabled_clients(&b, "con_1").await.unwrap().is_empty());
-    assert!(s.list_client_connections(&b, "c1").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&b, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_client_connections(&b, "c1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.get_resource_server(&b, "rs1").await.unwrap(), None);
     assert_eq!(
         s.get_resource_server_by_identifier(&b, "https://api/")
@@ -136,7 +153,12 @@ pub async fn tenant_isolation(s: Arc<dyn Storage>) {
     );
     assert_eq!(
         s.get_client_grant(&a, "cgr_1").await.unwrap(),
-        Some(fixtures::client_grant("acme", "cgr_1", "c1", "https://api/"))
+        Some(fixtures::client_grant(
+            "acme",
+            "cgr_1",
+            "c1",
+            "https://api/"
+        ))
     );
     assert_eq!(s.list_signing_keys(&a).await.unwrap(), [key]);
     assert!(

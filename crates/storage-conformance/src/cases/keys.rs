@@ -33,16 +33,26 @@ pub async fn signing_key_crud_and_revoke(s: Arc<dyn Storage>) {
     assert_eq!(revoked.revoked_at, Some(NOW + 5));
     assert_eq!(revoked.public_jwk, first.public_jwk);
     let again = s.revoke_signing_key(&acme, "k1", NOW + 9).await.unwrap();
-    assert_eq!(again.revoked_at, Some(NOW + 5), "revoking twice keeps the first time");
+    assert_eq!(
+        again.revoked_at,
+        Some(NOW + 5),
+        "revoking twice keeps the first time"
+    );
     assert_eq!(
         s.list_signing_keys(&acme).await.unwrap(),
         [revoked, other_alg, later]
     );
 
     // With the current key revoked, a new current key fits again.
-    s.create_signing_key(&fixtures::signing_key("acme", "k3", rs, KeyState::Current, 20))
-        .await
-        .unwrap();
+    s.create_signing_key(&fixtures::signing_key(
+        "acme",
+        "k3",
+        rs,
+        KeyState::Current,
+        20,
+    ))
+    .await
+    .unwrap();
     assert_not_found(s.revoke_signing_key(&acme, "missing", NOW).await);
 }
 
@@ -57,8 +67,14 @@ pub async fn signing_key_states_are_unique(s: Arc<dyn Storage>) {
         "signing key",
     );
     assert_already_exists(
-        s.create_signing_key(&fixtures::signing_key("acme", "k1", rs, KeyState::Current, 1))
-            .await,
+        s.create_signing_key(&fixtures::signing_key(
+            "acme",
+            "k1",
+            rs,
+            KeyState::Current,
+            1,
+        ))
+        .await,
         "signing key",
     );
     // Other states, other algorithms, other tenants, and any number of revoked keys fit.
@@ -75,8 +91,14 @@ pub async fn signing_key_states_are_unique(s: Arc<dyn Storage>) {
             .unwrap();
     }
     assert_already_exists(
-        s.create_signing_key(&fixtures::signing_key("acme", "k6", rs, KeyState::Previous, 3))
-            .await,
+        s.create_signing_key(&fixtures::signing_key(
+            "acme",
+            "k6",
+            rs,
+            KeyState::Previous,
+            3,
+        ))
+        .await,
         "signing key",
     );
     assert_eq!(s.list_signing_keys(&t("acme")).await.unwrap().len(), 6);
@@ -85,9 +107,15 @@ pub async fn signing_key_states_are_unique(s: Arc<dyn Storage>) {
 pub async fn signing_key_rotation(s: Arc<dyn Storage>) {
     let acme = t("acme");
     let rs = SigningAlg::Rs256;
-    s.create_signing_key(&fixtures::signing_key("acme", "k1", rs, KeyState::Current, 0))
-        .await
-        .unwrap();
+    s.create_signing_key(&fixtures::signing_key(
+        "acme",
+        "k1",
+        rs,
+        KeyState::Current,
+        0,
+    ))
+    .await
+    .unwrap();
     s.create_signing_key(&fixtures::signing_key("acme", "k2", rs, KeyState::Next, 1))
         .await
         .unwrap();

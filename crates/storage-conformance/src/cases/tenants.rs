@@ -30,7 +30,10 @@ pub async fn tenant_crud(s: Arc<dyn Storage>) {
 
     s.delete_tenant(&t("acme")).await.unwrap();
     assert_eq!(s.get_tenant(&t("acme")).await.unwrap(), None);
-    assert_eq!(s.get_tenant_by_host("acme.example.com").await.unwrap(), None);
+    assert_eq!(
+        s.get_tenant_by_host("acme.example.com").await.unwrap(),
+        None
+    );
     assert_not_found(s.delete_tenant(&t("acme")).await);
     assert_not_found(s.update_tenant(&t("acme"), &Ok).await);
 }
@@ -49,7 +52,10 @@ pub async fn tenant_host_is_unique(s: Arc<dyn Storage>) {
     beta.hosts.push("acme.example.com".to_owned());
     assert_already_exists(s.create_tenant(&beta).await, "tenant host");
     assert_eq!(s.get_tenant(&t("beta")).await.unwrap(), None);
-    assert_eq!(s.get_tenant_by_host("beta.example.com").await.unwrap(), None);
+    assert_eq!(
+        s.get_tenant_by_host("beta.example.com").await.unwrap(),
+        None
+    );
 
     // Taking a host over through an update is refused too.
     s.create_tenant(&fixtures::tenant("beta")).await.unwrap();
@@ -81,7 +87,10 @@ pub async fn tenant_hosts_follow_updates(s: Arc<dyn Storage>) {
         s.get_tenant_by_host("id.acme.org").await.unwrap(),
         Some(moved)
     );
-    assert_eq!(s.get_tenant_by_host("acme.example.com").await.unwrap(), None);
+    assert_eq!(
+        s.get_tenant_by_host("acme.example.com").await.unwrap(),
+        None
+    );
 
     // The released host is free for another tenant.
     let mut beta = fixtures::tenant("beta");
@@ -96,7 +105,9 @@ pub async fn tenant_hosts_follow_updates(s: Arc<dyn Storage>) {
 pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
     for name in ["acme", "beta"] {
         s.create_tenant(&fixtures::tenant(name)).await.unwrap();
-        s.create_client(&fixtures::client(name, "c1")).await.unwrap();
+        s.create_client(&fixtures::client(name, "c1"))
+            .await
+            .unwrap();
         s.create_connection(&fixtures::connection(name, "con_1", "db"))
             .await
             .unwrap();
@@ -133,7 +144,10 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
     let acme = t("acme");
     let all = Paging::default();
     assert_eq!(s.get_tenant(&acme).await.unwrap(), None);
-    assert_eq!(s.get_tenant_by_host("acme.example.com").await.unwrap(), None);
+    assert_eq!(
+        s.get_tenant_by_host("acme.example.com").await.unwrap(),
+        None
+    );
     assert_eq!(s.get_client(&acme, "c1").await.unwrap(), None);
     assert_eq!(
         s.list_clients(&acme, &ClientFilter::default(), &all)
@@ -150,7 +164,12 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
             .total,
         0
     );
-    assert!(s.list_enabled_clients(&acme, "con_1").await.unwrap().is_empty());
+    assert!(
+        s.list_enabled_clients(&acme, "con_1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(s.get_resource_server(&acme, "rs1").await.unwrap(), None);
     assert_eq!(s.get_client_grant(&acme, "cgr_1").await.unwrap(), None);
     assert_eq!(
@@ -172,7 +191,10 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
     let beta = t("beta");
     assert!(s.get_tenant(&beta).await.unwrap().is_some());
     assert!(s.get_client(&beta, "c1").await.unwrap().is_some());
-    assert_eq!(s.list_enabled_clients(&beta, "con_1").await.unwrap(), ["c1"]);
+    assert_eq!(
+        s.list_enabled_clients(&beta, "con_1").await.unwrap(),
+        ["c1"]
+    );
     assert!(s.get_client_grant(&beta, "cgr_1").await.unwrap().is_some());
     assert_eq!(s.list_signing_keys(&beta).await.unwrap().len(), 1);
     assert!(
@@ -184,5 +206,7 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
 
     // The tenant's name and hosts can be used again.
     s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
-    s.create_client(&fixtures::client("acme", "c1")).await.unwrap();
+    s.create_client(&fixtures::client("acme", "c1"))
+        .await
+        .unwrap();
 }
