@@ -155,6 +155,47 @@ fn is_plain_identifier(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::is_plain_identifier;
+    use crate::SqlStorage;
+    use crate::pool::args;
+
+    /// Every pooled SQLite connection runs with the settings the module
+    /// promises, not just the first one.
+    #[tokio::test]
+    async fn sqlite_connections_are_tuned() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqlStorage::open_sqlite_file(&dir.path().join("tuned.db"))
+            .await
+            .unwrap();
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = storage.pool.acquire().await.unwrap();
+            let (mode,): (String,) = conn
+                .conn()
+                .fetch_one("PRAGMA journal_mode", args![])
+                .await
+                .unwrap();
+            let (foreign_keys,): (i64,) = conn
+                .conn()
+                .fetch_one("PRAGMA foreign_keys", args![])
+                .await
+                .unwrap();
+            let (busy_timeout,): (i64,) = conn
+                .conn()
+                .fetch_one("PRAGMA busy_timeout", args![])
+                .await
+                .unwrap();
+            let (synchronous,): (i64,) = conn
+                .conn()
+                .fetch_one("PRAGMA synchronous", args![])
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+            assert_eq!(foreign_keys, 1);
+            assert_eq!(busy_timeout, 5_000);
+            assert_eq!(synchronous, 1, "NORMAL");
+            held.push(conn);
+        }
+    }
 
     #[test]
     fn schema_names_are_plain_identifiers() {

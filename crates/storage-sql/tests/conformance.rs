@@ -7,6 +7,9 @@
 //! Without a reachable server the PostgreSQL cases are skipped loudly, or
 //! fail when `CI=true`.
 
+// Factories are test code outside `#[test]` fns: failing loudly is their job.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use storage::Storage;
 use storage_conformance::Harness;
