@@ -1,6 +1,6 @@
 //! `/api/v2/client-grants`: which client may get which scopes of which API.
 
-use super::query::PageRequest;
+use super::query::{Checkpoint, PageRequest};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, Management};
@@ -40,12 +40,16 @@ pub struct ListQuery {
     pub page: Option<String>,
     pub per_page: Option<String>,
     pub include_totals: Option<String>,
+    /// Checkpoint paging: the `next` value of the previous page.
+    pub from: Option<String>,
+    /// Checkpoint paging: records per page, 1–100.
+    pub take: Option<String>,
     pub client_id: Option<String>,
     pub audience: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v2/client-grants", tag = "client-grants", params(ListQuery),
-    responses((status = 200, description = "Client grants, as an array or wrapped with totals", body = [ClientGrantView])),
+    responses((status = 200, description = "Client grants: an array, `{client_grants, start, limit, total}` with include_totals, or `{client_grants, next}` with from/take", body = [ClientGrantView])),
     security(("bearer" = ["read:client_grants"])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -62,15 +66,21 @@ pub async fn list(
         client_id: query.client_id,
         audience: query.audience,
     };
-    let result = client_grants::list_client_grants(
-        &state.engine,
-        management.tenant_id(),
-        &filter,
-        &page.paging(),
-    )
-    .await?;
+    let checkpoint = Checkpoint::parse(query.from.as_deref(), query.take.as_deref())?;
+    let paging = match &checkpoint {
+        Some(checkpoint) => checkpoint.paging(),
+        None => page.paging(),
+    };
+    let result =
+        client_grants::list_client_grants(&state.engine, management.tenant_id(), &filter, &paging).await?;
     let items = result.items.iter().map(ClientGrantView::json).collect();
-    Ok(Json(page.respond("client_grants", items, result.total)))
+    let body = match checkpoint {
+        Some(checkpoint) => {
+            checkpoint.respond("client_grants", items, result.items.last().map(|g| g.id.clone()))
+        }
+        None => page.respond("client_grants", items, result.total),
+    };
+    Ok(Json(body))
 }
 
 #[utoipa::path(post, path = "/api/v2/client-grants", tag = "client-grants", request_body = ClientGrantCreate,

@@ -14,8 +14,8 @@ use serde::Serialize;
 pub struct SigningKeyView {
     pub kid: String,
     pub alg: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<String>,
+    /// PEM of the key's self-signed certificate.
+    pub cert: String,
     pub fingerprint: String,
     pub thumbprint: String,
     pub current: bool,
@@ -35,9 +35,14 @@ impl SigningKeyView {
         Self {
             kid: key.kid.clone(),
             alg: key.alg.as_str().to_owned(),
-            cert: key.cert_pem.clone(),
-            fingerprint: key.kid.clone(),
-            thumbprint: key.kid.clone(),
+            cert: key.cert_pem.clone().unwrap_or_default(),
+            fingerprint: certificate_fingerprint(key),
+            thumbprint: key
+                .public_jwk
+                .get("x5t")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(&key.kid)
+                .to_owned(),
             current: key.state == KeyState::Current,
             next: key.state == KeyState::Next,
             previous: key.state == KeyState::Previous,
@@ -49,10 +54,28 @@ impl SigningKeyView {
     }
 }
 
+/// The certificate's SHA-1 fingerprint as colon-separated hex, as Auth0 shows it
+/// (taken from the JWK's `x5t`; the key id when there is no certificate).
+fn certificate_fingerprint(key: &SigningKey) -> String {
+    use base64::Engine as _;
+    key.public_jwk
+        .get("x5t")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|x5t| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(x5t).ok())
+        .map(|digest| {
+            digest
+                .iter()
+                .map(|byte| format!("{byte:02X}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .unwrap_or_else(|| key.kid.clone())
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RotatedKey {
     pub kid: String,
-    pub cert: Option<String>,
+    pub cert: String,
 }
 
 #[utoipa::path(get, path = "/api/v2/keys/signing", tag = "keys",
@@ -105,7 +128,7 @@ pub async fn rotate(
         StatusCode::CREATED,
         Json(RotatedKey {
             kid: current.kid.clone(),
-            cert: current.cert_pem.clone(),
+            cert: current.cert_pem.clone().unwrap_or_default(),
         }),
     ))
 }
@@ -127,6 +150,6 @@ pub async fn revoke(
         .await?;
     Ok(Json(RotatedKey {
         kid: key.kid,
-        cert: key.cert_pem,
+        cert: key.cert_pem.unwrap_or_default(),
     }))
 }
