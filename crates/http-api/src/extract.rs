@@ -127,32 +127,31 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
 /// Parses a JSON body into `T`, naming the property that failed.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
-    match parsed {
-        Ok(value) => {
-            deserializer.end().map_err(|_| {
-                ApiError::bad_request("invalid_body", "Invalid request payload JSON format")
-            })?;
-            Ok(value)
-        }
-        Err(error) => {
-            let path = error.path().to_string();
-            let inner = error.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::bad_request(
-                    "invalid_body",
-                    "Invalid request payload JSON format",
-                ));
-            }
-            let message = clean_serde_message(&inner.to_string());
-            let property = if path == "." { "body".to_owned() } else { path };
-            Err(ApiError::bad_request(
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| ApiError::bad_request("invalid_body", "Invalid request payload JSON format"))?;
+    let top_level_kind = match &value {
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+        _ => "scalar",
+    };
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(value);
+    parsed.map_err(|error| {
+        let path = error.path().to_string();
+        let message = clean_serde_message(&error.into_inner().to_string());
+        // serde reads a top-level array as a struct's fields in order; say
+        // plainly that an object was expected instead.
+        if top_level_kind != "object" && (path == "." || path.starts_with('[')) && !message.contains("sequence") {
+            return ApiError::bad_request(
                 "invalid_body",
-                format!("Payload validation error: '{message}' on property {property}"),
-            ))
+                format!("Payload validation error: 'Expected type object but found type {top_level_kind}' on property body"),
+            );
         }
-    }
+        let property = if path == "." { "body".to_owned() } else { path };
+        ApiError::bad_request(
+            "invalid_body",
+            format!("Payload validation error: '{message}' on property {property}"),
+        )
+    })
 }
 
 /// Drops serde's " at line X column Y" tail.
