@@ -204,7 +204,7 @@ pub async fn update_resource_server(
         ));
     }
     let now = engine.now();
-    Ok(engine
+    engine
         .storage
         .update_resource_server(tenant, &existing.id, &|mut server: ResourceServer| {
             apply(&mut server, input).map_err(reject)?;
@@ -212,7 +212,7 @@ pub async fn update_resource_server(
             Ok(server)
         })
         .await
-        .map_err(not_found_as("resource server"))?)
+        .map_err(not_found_as("resource server"))
 }
 
 pub async fn delete_resource_server(
