@@ -127,8 +127,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
 /// Parses a JSON body into `T`, naming the property that failed.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| ApiError::bad_request("invalid_body", "Invalid request payload JSON format"))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        ApiError::bad_request("invalid_body", "Invalid request payload JSON format")
+    })?;
     let top_level_kind = match &value {
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",

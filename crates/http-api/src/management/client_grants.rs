@@ -72,12 +72,15 @@ pub async fn list(
         None => page.paging(),
     };
     let result =
-        client_grants::list_client_grants(&state.engine, management.tenant_id(), &filter, &paging).await?;
+        client_grants::list_client_grants(&state.engine, management.tenant_id(), &filter, &paging)
+            .await?;
     let items = result.items.iter().map(ClientGrantView::json).collect();
     let body = match checkpoint {
-        Some(checkpoint) => {
-            checkpoint.respond("client_grants", items, result.items.last().map(|g| g.id.clone()))
-        }
+        Some(checkpoint) => checkpoint.respond(
+            "client_grants",
+            items,
+            result.items.last().map(|g| g.id.clone()),
+        ),
         None => page.respond("client_grants", items, result.total),
     };
     Ok(Json(body))

@@ -61,7 +61,11 @@ fn certificate_fingerprint(key: &SigningKey) -> String {
     key.public_jwk
         .get("x5t")
         .and_then(serde_json::Value::as_str)
-        .and_then(|x5t| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(x5t).ok())
+        .and_then(|x5t| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(x5t)
+                .ok()
+        })
         .map(|digest| {
             digest
                 .iter()

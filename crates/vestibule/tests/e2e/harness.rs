@@ -53,7 +53,11 @@ impl Server {
             }
         };
         let port = free_port();
-        let scheme = if options.tls.is_some() { "https" } else { "http" };
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let base = options
             .public_url
             .clone()
@@ -76,7 +80,9 @@ impl Server {
             command.env("VESTIBULE_DATABASE_URL", url);
         }
         if let Some((cert, key)) = &options.tls {
-            command.env("VESTIBULE_TLS_CERT", cert).env("VESTIBULE_TLS_KEY", key);
+            command
+                .env("VESTIBULE_TLS_CERT", cert)
+                .env("VESTIBULE_TLS_KEY", key);
         }
         for (name, value) in &options.env {
             command.env(name, value);
@@ -132,7 +138,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "vestibule did not stop after SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "vestibule did not stop after SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -155,11 +164,24 @@ pub fn http() -> reqwest::Client {
 
 /// A Management API token for the bootstrap client.
 pub async fn management_token(server: &Server) -> String {
-    token_for(server, BOOTSTRAP_ID, BOOTSTRAP_SECRET, &server.management_audience(), None).await
+    token_for(
+        server,
+        BOOTSTRAP_ID,
+        BOOTSTRAP_SECRET,
+        &server.management_audience(),
+        None,
+    )
+    .await
 }
 
 /// `client_credentials` with `client_secret_post`; panics unless it succeeds.
-pub async fn token_for(server: &Server, client_id: &str, secret: &str, audience: &str, scope: Option<&str>) -> String {
+pub async fn token_for(
+    server: &Server,
+    client_id: &str,
+    secret: &str,
+    audience: &str,
+    scope: Option<&str>,
+) -> String {
     let mut form = vec![
         ("grant_type", "client_credentials"),
         ("client_id", client_id),
@@ -169,16 +191,27 @@ pub async fn token_for(server: &Server, client_id: &str, secret: &str, audience:
     if let Some(scope) = scope {
         form.push(("scope", scope));
     }
-    let response = http().post(server.url("/oauth/token")).form(&form).send().await.expect("token request");
+    let response = http()
+        .post(server.url("/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("token request");
     let status = response.status();
     let body: serde_json::Value = response.json().await.expect("token json");
     assert_eq!(status, 200, "token request failed: {body}");
-    body["access_token"].as_str().expect("access_token").to_owned()
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// The repository root (for `tests/sdk` and friends).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("root")
 }
 
 /// True when running in CI, where nothing the suite needs may be skipped.

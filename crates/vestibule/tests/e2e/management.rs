@@ -34,7 +34,11 @@ impl Api {
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -81,22 +85,38 @@ async fn client_crud_returns_the_secret_only_at_creation_and_rotation() {
 
     let (status, fetched) = api.get(&format!("/api/v2/clients/{id}")).await;
     assert_eq!(status, 200);
-    assert!(fetched.get("client_secret").is_none(), "secret must not be readable: {fetched}");
+    assert!(
+        fetched.get("client_secret").is_none(),
+        "secret must not be readable: {fetched}"
+    );
     assert_eq!(fetched["name"], "Web App");
 
-    let (status, fields) = api.get(&format!("/api/v2/clients/{id}?fields=name,client_id&include_fields=true")).await;
+    let (status, fields) = api
+        .get(&format!(
+            "/api/v2/clients/{id}?fields=name,client_id&include_fields=true"
+        ))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(fields, json!({"client_id": id, "name": "Web App"}));
 
     let (status, updated) = api
-        .patch(&format!("/api/v2/clients/{id}"), json!({"name": "Renamed", "allowed_logout_urls": ["https://app.example/bye"]}))
+        .patch(
+            &format!("/api/v2/clients/{id}"),
+            json!({"name": "Renamed", "allowed_logout_urls": ["https://app.example/bye"]}),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["name"], "Renamed");
-    assert_eq!(updated["callbacks"], json!(["https://app.example/cb"]), "unchanged fields stay");
+    assert_eq!(
+        updated["callbacks"],
+        json!(["https://app.example/cb"]),
+        "unchanged fields stay"
+    );
     assert!(updated.get("client_secret").is_none());
 
-    let (status, rotated) = api.post(&format!("/api/v2/clients/{id}/rotate-secret"), json!({})).await;
+    let (status, rotated) = api
+        .post(&format!("/api/v2/clients/{id}/rotate-secret"), json!({}))
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let second_secret = rotated["client_secret"].as_str().unwrap();
     assert_ne!(second_secret, first_secret);
@@ -110,17 +130,39 @@ async fn client_crud_returns_the_secret_only_at_creation_and_rotation() {
             ("audience", server.management_audience()),
         ]
     };
-    let old = http().post(server.url("/oauth/token")).form(&form(&first_secret)).send().await.unwrap();
+    let old = http()
+        .post(server.url("/oauth/token"))
+        .form(&form(&first_secret))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.status(), 401);
-    let new = http().post(server.url("/oauth/token")).form(&form(second_secret)).send().await.unwrap();
-    assert_eq!(new.status(), 403, "a valid client without a grant is refused the API, not the authentication");
+    let new = http()
+        .post(server.url("/oauth/token"))
+        .form(&form(second_secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        new.status(),
+        403,
+        "a valid client without a grant is refused the API, not the authentication"
+    );
 
-    let (status, list) = api.get("/api/v2/clients?per_page=1&page=0&include_totals=true").await;
+    let (status, list) = api
+        .get("/api/v2/clients?per_page=1&page=0&include_totals=true")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(list["total"], 2);
     assert_eq!(list["clients"].as_array().unwrap().len(), 1);
-    let (_, past_end) = api.get("/api/v2/clients?per_page=50&page=7&include_totals=true").await;
-    assert_eq!(past_end["clients"], json!([]), "past the end is an empty page");
+    let (_, past_end) = api
+        .get("/api/v2/clients?per_page=50&page=7&include_totals=true")
+        .await;
+    assert_eq!(
+        past_end["clients"],
+        json!([]),
+        "past the end is an empty page"
+    );
 
     let (status, _) = api.delete(&format!("/api/v2/clients/{id}")).await;
     assert_eq!(status, 204);
@@ -136,9 +178,17 @@ async fn connections_validate_options_hide_secrets_and_track_enabled_clients() {
     let (_, app) = api.post("/api/v2/clients", json!({"name": "App"})).await;
     let client_id = app["client_id"].as_str().unwrap().to_owned();
 
-    let (status, database) = api.post("/api/v2/connections", json!({"name": "Username-Password", "strategy": "auth0"})).await;
+    let (status, database) = api
+        .post(
+            "/api/v2/connections",
+            json!({"name": "Username-Password", "strategy": "auth0"}),
+        )
+        .await;
     assert_eq!(status, 201, "{database}");
-    assert_eq!(database["options"]["passwordPolicy"], "good", "new database connections default to Auth0's good policy");
+    assert_eq!(
+        database["options"]["passwordPolicy"], "good",
+        "new database connections default to Auth0's good policy"
+    );
     let database_id = database["id"].as_str().unwrap().to_owned();
     assert!(database_id.starts_with("con_"));
 
@@ -149,35 +199,76 @@ async fn connections_validate_options_hide_secrets_and_track_enabled_clients() {
         )
         .await;
     assert_eq!(status, 201, "{google}");
-    assert!(!google.to_string().contains("very-secret"), "secrets are write-only: {google}");
+    assert!(
+        !google.to_string().contains("very-secret"),
+        "secrets are write-only: {google}"
+    );
     let google_id = google["id"].as_str().unwrap().to_owned();
 
     // Options are typed per strategy; errors name the field.
     let (status, body) = api
-        .post("/api/v2/connections", json!({"name": "bad", "strategy": "google-oauth2", "options": {"client_id": 5}}))
+        .post(
+            "/api/v2/connections",
+            json!({"name": "bad", "strategy": "google-oauth2", "options": {"client_id": 5}}),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("options.client_id"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("options.client_id"),
+        "{body}"
+    );
     let (status, body) = api
-        .post("/api/v2/connections", json!({"name": "bad", "strategy": "auth0", "options": {"passwordPolicy": "weak-ish"}}))
+        .post(
+            "/api/v2/connections",
+            json!({"name": "bad", "strategy": "auth0", "options": {"passwordPolicy": "weak-ish"}}),
+        )
         .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("options.passwordPolicy"), "{body}");
-    let (status, body) = api.post("/api/v2/connections", json!({"name": "bad", "strategy": "carrier-pigeon"})).await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("options.passwordPolicy"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/api/v2/connections",
+            json!({"name": "bad", "strategy": "carrier-pigeon"}),
+        )
+        .await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().unwrap().contains("strategy"), "{body}");
-    let (status, body) = api.post("/api/v2/connections", json!({"name": "google", "strategy": "github"})).await;
+    assert!(
+        body["message"].as_str().unwrap().contains("strategy"),
+        "{body}"
+    );
+    let (status, body) = api
+        .post(
+            "/api/v2/connections",
+            json!({"name": "google", "strategy": "github"}),
+        )
+        .await;
     assert_eq!(status, 409);
     assert_auth0_error(&body, StatusCode::CONFLICT);
 
     // Enable the database connection only.
     let (status, _) = api
-        .patch(&format!("/api/v2/connections/{database_id}/clients"), json!([{"client_id": client_id, "status": true}]))
+        .patch(
+            &format!("/api/v2/connections/{database_id}/clients"),
+            json!([{"client_id": client_id, "status": true}]),
+        )
         .await;
     assert_eq!(status, 204);
-    let (_, enabled) = api.get(&format!("/api/v2/connections/{database_id}/clients")).await;
+    let (_, enabled) = api
+        .get(&format!("/api/v2/connections/{database_id}/clients"))
+        .await;
     assert_eq!(enabled["clients"], json!([{"client_id": client_id}]));
-    let (_, not_enabled) = api.get(&format!("/api/v2/connections/{google_id}/clients")).await;
+    let (_, not_enabled) = api
+        .get(&format!("/api/v2/connections/{google_id}/clients"))
+        .await;
     assert_eq!(not_enabled["clients"], json!([]));
     let (_, fetched) = api.get(&format!("/api/v2/connections/{database_id}")).await;
     assert_eq!(fetched["enabled_clients"], json!([client_id]));
@@ -190,41 +281,74 @@ async fn connections_validate_options_hide_secrets_and_track_enabled_clients() {
         )
         .await;
     assert_eq!(status, 400);
-    let (_, still_not_enabled) = api.get(&format!("/api/v2/connections/{google_id}/clients")).await;
+    let (_, still_not_enabled) = api
+        .get(&format!("/api/v2/connections/{google_id}/clients"))
+        .await;
     assert_eq!(still_not_enabled["clients"], json!([]));
 
     // An update that leaves the secret out keeps it (and still never shows it).
     let (status, updated) = api
-        .patch(&format!("/api/v2/connections/{google_id}"), json!({"options": {"client_id": "gid2"}, "display_name": "Google"}))
+        .patch(
+            &format!("/api/v2/connections/{google_id}"),
+            json!({"options": {"client_id": "gid2"}, "display_name": "Google"}),
+        )
         .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["options"]["client_id"], "gid2");
     assert_eq!(updated["display_name"], "Google");
     assert!(updated["options"].get("client_secret").is_none());
-    let (status, _) = api.patch(&format!("/api/v2/connections/{google_id}"), json!({"strategy": "github"})).await;
+    let (status, _) = api
+        .patch(
+            &format!("/api/v2/connections/{google_id}"),
+            json!({"strategy": "github"}),
+        )
+        .await;
     assert_eq!(status, 400, "strategy cannot change");
 
     // Filters and both paging styles.
     let (_, by_strategy) = api.get("/api/v2/connections?strategy=auth0").await;
-    let names: Vec<&str> = by_strategy.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = by_strategy
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Username-Password"]);
-    let (_, first) = api.get("/api/v2/connections?take=1&include_totals=true").await;
+    let (_, first) = api
+        .get("/api/v2/connections?take=1&include_totals=true")
+        .await;
     assert_eq!(first["connections"].as_array().unwrap().len(), 1);
     let next = first["next"].as_str().expect("next checkpoint").to_owned();
-    let (_, second) = api.get(&format!("/api/v2/connections?take=1&from={next}")).await;
+    let (_, second) = api
+        .get(&format!("/api/v2/connections?take=1&from={next}"))
+        .await;
     assert_eq!(second["connections"].as_array().unwrap().len(), 1);
-    assert_ne!(second["connections"][0]["id"], first["connections"][0]["id"]);
-    let (_, last) = api.get(&format!("/api/v2/connections?take=1&from={}", second["next"].as_str().unwrap())).await;
+    assert_ne!(
+        second["connections"][0]["id"],
+        first["connections"][0]["id"]
+    );
+    let (_, last) = api
+        .get(&format!(
+            "/api/v2/connections?take=1&from={}",
+            second["next"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(last["connections"], json!([]));
     assert!(last.get("next").is_none());
-    let (_, totals) = api.get("/api/v2/connections?include_totals=true&per_page=1").await;
+    let (_, totals) = api
+        .get("/api/v2/connections?include_totals=true&per_page=1")
+        .await;
     assert_eq!(totals["total"], 2);
 
     // Deleting the client removes it from the connection.
     api.delete(&format!("/api/v2/clients/{client_id}")).await;
-    let (_, enabled) = api.get(&format!("/api/v2/connections/{database_id}/clients")).await;
+    let (_, enabled) = api
+        .get(&format!("/api/v2/connections/{database_id}/clients"))
+        .await;
     assert_eq!(enabled["clients"], json!([]));
-    let (status, _) = api.delete(&format!("/api/v2/connections/{database_id}")).await;
+    let (status, _) = api
+        .delete(&format!("/api/v2/connections/{database_id}"))
+        .await;
     assert_eq!(status, 202);
     let (status, _) = api.get(&format!("/api/v2/connections/{database_id}")).await;
     assert_eq!(status, 404);
@@ -242,9 +366,19 @@ async fn client_credentials_issue_jwts_only_for_granted_apis_and_scopes() {
         )
         .await;
     assert_eq!(status, 201, "{api_server}");
-    let (status, duplicate) = api.post("/api/v2/resource-servers", json!({"identifier": "https://orders.example/"})).await;
+    let (status, duplicate) = api
+        .post(
+            "/api/v2/resource-servers",
+            json!({"identifier": "https://orders.example/"}),
+        )
+        .await;
     assert_eq!(status, 409, "{duplicate}");
-    let (_, machine) = api.post("/api/v2/clients", json!({"name": "Worker", "app_type": "non_interactive"})).await;
+    let (_, machine) = api
+        .post(
+            "/api/v2/clients",
+            json!({"name": "Worker", "app_type": "non_interactive"}),
+        )
+        .await;
     let id = machine["client_id"].as_str().unwrap().to_owned();
     let secret = machine["client_secret"].as_str().unwrap().to_owned();
 
@@ -278,7 +412,10 @@ async fn client_credentials_issue_jwts_only_for_granted_apis_and_scopes() {
         .await;
     assert_eq!(status, 201, "{grant}");
     let (status, _) = api
-        .post("/api/v2/client-grants", json!({"client_id": id, "audience": "https://orders.example/", "scope": []}))
+        .post(
+            "/api/v2/client-grants",
+            json!({"client_id": id, "audience": "https://orders.example/", "scope": []}),
+        )
         .await;
     assert_eq!(status, 409);
     let (status, body) = api
@@ -294,10 +431,25 @@ async fn client_credentials_issue_jwts_only_for_granted_apis_and_scopes() {
     let token = body["access_token"].as_str().unwrap();
 
     // The token verifies against the published JWKS with the API's algorithm.
-    let jwks: Value = http().get(server.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = http()
+        .get(server.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let keys = crypto::parse_jwks(&jwks).unwrap();
-    let expectations = crypto::Expectations::new(server.issuer(), "https://orders.example/").with_typ("at+jwt");
-    let claims = crypto::verify_jwt(token, &keys, &[model::SigningAlg::Es256], &expectations, now_seconds()).unwrap();
+    let expectations =
+        crypto::Expectations::new(server.issuer(), "https://orders.example/").with_typ("at+jwt");
+    let claims = crypto::verify_jwt(
+        token,
+        &keys,
+        &[model::SigningAlg::Es256],
+        &expectations,
+        now_seconds(),
+    )
+    .unwrap();
     assert_eq!(claims["sub"], format!("{id}@clients"));
     assert_eq!(claims["scope"], "read:orders");
     assert_eq!(claims["gty"], "client-credentials");
@@ -310,7 +462,10 @@ async fn client_credentials_issue_jwts_only_for_granted_apis_and_scopes() {
     let response = http()
         .post(server.url("/oauth/token"))
         .basic_auth(&id, Some(&secret))
-        .form(&[("grant_type", "client_credentials"), ("audience", "https://orders.example/")])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("audience", "https://orders.example/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -322,25 +477,47 @@ async fn client_credentials_issue_jwts_only_for_granted_apis_and_scopes() {
     let mut unknown = base(None);
     unknown[1].1 = "no-such-client".into();
     let (unknown_status, unknown_body) = request(unknown).await;
-    assert_eq!((status, unknown_status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        (status, unknown_status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
     assert_eq!(wrong_body, unknown_body);
 
     // Grant changes take effect; deleting the grant revokes access to the API.
     let grant_id = grant["id"].as_str().unwrap();
-    let (status, _) = api.patch(&format!("/api/v2/client-grants/{grant_id}"), json!({"scope": ["read:orders", "write:orders"]})).await;
+    let (status, _) = api
+        .patch(
+            &format!("/api/v2/client-grants/{grant_id}"),
+            json!({"scope": ["read:orders", "write:orders"]}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, body) = request(base(Some("write:orders"))).await;
     assert_eq!(status, 200, "{body}");
-    let (_, listed) = api.get(&format!("/api/v2/client-grants?client_id={id}")).await;
+    let (_, listed) = api
+        .get(&format!("/api/v2/client-grants?client_id={id}"))
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    api.delete(&format!("/api/v2/client-grants/{grant_id}")).await;
+    api.delete(&format!("/api/v2/client-grants/{grant_id}"))
+        .await;
     let (status, _) = request(base(None)).await;
     assert_eq!(status, 403);
 
     // The Management API's own resource server is read-only.
     let (_, servers) = api.get("/api/v2/resource-servers").await;
-    let system = servers.as_array().unwrap().iter().find(|s| s["is_system"] == true).unwrap().clone();
-    let (status, _) = api.delete(&format!("/api/v2/resource-servers/{}", system["id"].as_str().unwrap())).await;
+    let system = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["is_system"] == true)
+        .unwrap()
+        .clone();
+    let (status, _) = api
+        .delete(&format!(
+            "/api/v2/resource-servers/{}",
+            system["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(status, 403);
 }
 
@@ -371,22 +548,75 @@ async fn bad_input_gets_auth0_errors_and_writes_nothing() {
         }
     };
     let cases: Vec<(Vec<u8>, &str, StatusCode, &str)> = vec![
-        (b"{\"name\": ".to_vec(), "application/json", StatusCode::BAD_REQUEST, "JSON"),
-        (b"[1,2]".to_vec(), "application/json", StatusCode::BAD_REQUEST, "body"),
-        (br#"{"name":"x","colour":"red"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "colour"),
-        (br#"{"name":"x","callbacks":"https://a"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "callbacks"),
-        (br#"{"name":"x","callbacks":["javascript:alert(1)"]}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "callbacks[0]"),
-        (br#"{"name":"x","app_type":"mainframe"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "app_type"),
-        (br#"{"name":""}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "name"),
-        (br#"{"description":"no name"}"#.to_vec(), "application/json", StatusCode::BAD_REQUEST, "name"),
-        (br#"{"name":"x"}"#.to_vec(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type"),
-        (format!(r#"{{"name":"{}"}}"#, "x".repeat(300 * 1024)).into_bytes(), "application/json", StatusCode::PAYLOAD_TOO_LARGE, "larger"),
+        (
+            b"{\"name\": ".to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "JSON",
+        ),
+        (
+            b"[1,2]".to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            br#"{"name":"x","colour":"red"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+        (
+            br#"{"name":"x","callbacks":"https://a"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "callbacks",
+        ),
+        (
+            br#"{"name":"x","callbacks":["javascript:alert(1)"]}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "callbacks[0]",
+        ),
+        (
+            br#"{"name":"x","app_type":"mainframe"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "app_type",
+        ),
+        (
+            br#"{"name":""}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "name",
+        ),
+        (
+            br#"{"description":"no name"}"#.to_vec(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "name",
+        ),
+        (
+            br#"{"name":"x"}"#.to_vec(),
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+        ),
+        (
+            format!(r#"{{"name":"{}"}}"#, "x".repeat(300 * 1024)).into_bytes(),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger",
+        ),
     ];
     for (body, content_type, expected, mentions) in cases {
         let (status, error) = send_raw(body, content_type).await;
         assert_eq!(status, expected, "{error}");
         assert_auth0_error(&error, expected);
-        assert!(error["message"].as_str().unwrap().contains(mentions), "{mentions}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(mentions),
+            "{mentions}: {error}"
+        );
     }
     let (status, error) = api.get("/api/v2/clients?per_page=1000").await;
     assert_eq!(status, 400, "{error}");
@@ -395,7 +625,9 @@ async fn bad_input_gets_auth0_errors_and_writes_nothing() {
     assert_eq!(error["errorCode"], "invalid_query_string");
     let (status, _) = api.get("/api/v2/clients/does-not-exist").await;
     assert_eq!(status, 404);
-    let (status, _) = api.patch("/api/v2/clients/does-not-exist", json!({"name": "x"})).await;
+    let (status, _) = api
+        .patch("/api/v2/clients/does-not-exist", json!({"name": "x"}))
+        .await;
     assert_eq!(status, 404);
     assert_eq!(client_count(&api).await, before, "nothing was written");
 }
@@ -404,29 +636,68 @@ async fn bad_input_gets_auth0_errors_and_writes_nothing() {
 async fn management_api_checks_token_audience_and_scope() {
     let server = Server::start();
     let api = Api::new(&server).await;
-    let anonymous = http().get(server.url("/api/v2/clients")).send().await.unwrap();
+    let anonymous = http()
+        .get(server.url("/api/v2/clients"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
-    let garbage = http().get(server.url("/api/v2/clients")).bearer_auth("not.a.jwt").send().await.unwrap();
+    let garbage = http()
+        .get(server.url("/api/v2/clients"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(garbage.status(), 401);
 
     // A token for another API is refused.
-    api.post("/api/v2/resource-servers", json!({"identifier": "urn:other", "scopes": [{"value": "read:clients"}]})).await;
-    let (_, reader) = api.post("/api/v2/clients", json!({"name": "Reader", "app_type": "non_interactive"})).await;
+    api.post(
+        "/api/v2/resource-servers",
+        json!({"identifier": "urn:other", "scopes": [{"value": "read:clients"}]}),
+    )
+    .await;
+    let (_, reader) = api
+        .post(
+            "/api/v2/clients",
+            json!({"name": "Reader", "app_type": "non_interactive"}),
+        )
+        .await;
     let reader_id = reader["client_id"].as_str().unwrap();
     let reader_secret = reader["client_secret"].as_str().unwrap();
-    api.post("/api/v2/client-grants", json!({"client_id": reader_id, "audience": "urn:other", "scope": ["read:clients"]})).await;
+    api.post(
+        "/api/v2/client-grants",
+        json!({"client_id": reader_id, "audience": "urn:other", "scope": ["read:clients"]}),
+    )
+    .await;
     api.post(
         "/api/v2/client-grants",
         json!({"client_id": reader_id, "audience": server.management_audience(), "scope": ["read:clients"]}),
     )
     .await;
     let other_token = token_for(&server, reader_id, reader_secret, "urn:other", None).await;
-    let response = http().get(server.url("/api/v2/clients")).bearer_auth(&other_token).send().await.unwrap();
+    let response = http()
+        .get(server.url("/api/v2/clients"))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 
     // A Management API token lacking a scope gets 403 naming it.
-    let reader_token = token_for(&server, reader_id, reader_secret, &server.management_audience(), None).await;
-    let read = http().get(server.url("/api/v2/clients")).bearer_auth(&reader_token).send().await.unwrap();
+    let reader_token = token_for(
+        &server,
+        reader_id,
+        reader_secret,
+        &server.management_audience(),
+        None,
+    )
+    .await;
+    let read = http()
+        .get(server.url("/api/v2/clients"))
+        .bearer_auth(&reader_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), 200);
     let write = http()
         .post(server.url("/api/v2/clients"))
@@ -443,8 +714,17 @@ async fn management_api_checks_token_audience_and_scope() {
     // A token whose signature does not verify is refused.
     let mut tampered = reader_token.clone();
     tampered.pop();
-    tampered.push(if reader_token.ends_with('A') { 'B' } else { 'A' });
-    let response = http().get(server.url("/api/v2/clients")).bearer_auth(&tampered).send().await.unwrap();
+    tampered.push(if reader_token.ends_with('A') {
+        'B'
+    } else {
+        'A'
+    });
+    let response = http()
+        .get(server.url("/api/v2/clients"))
+        .bearer_auth(&tampered)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 401);
 }
 
@@ -457,7 +737,11 @@ fn cli(server: &Server, args: &[&str]) -> String {
         .env("VESTIBULE_LOG", "warn")
         .output()
         .expect("run vestibule");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -465,12 +749,22 @@ fn cli(server: &Server, args: &[&str]) -> String {
 async fn tenants_are_isolated() {
     let server = Server::start();
     let api_a = Api::new(&server).await;
-    let (_, client_a) = api_a.post("/api/v2/clients", json!({"name": "A's app"})).await;
+    let (_, client_a) = api_a
+        .post("/api/v2/clients", json!({"name": "A's app"}))
+        .await;
     let client_a_id = client_a["client_id"].as_str().unwrap().to_owned();
-    let (_, connection_a) = api_a.post("/api/v2/connections", json!({"name": "a-db", "strategy": "auth0"})).await;
+    let (_, connection_a) = api_a
+        .post(
+            "/api/v2/connections",
+            json!({"name": "a-db", "strategy": "auth0"}),
+        )
+        .await;
     let connection_a_id = connection_a["id"].as_str().unwrap().to_owned();
 
-    let output = cli(&server, &["tenant", "create", "acme", "--issuer", "http://acme.test/"]);
+    let output = cli(
+        &server,
+        &["tenant", "create", "acme", "--issuer", "http://acme.test/"],
+    );
     let words: Vec<&str> = output.split_whitespace().collect();
     let after = |label: &str| words[words.iter().position(|w| *w == label).unwrap() + 1].to_owned();
     let (b_id, b_secret) = (after("client_id"), after("client_secret"));
@@ -489,33 +783,99 @@ async fn tenants_are_isolated() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        response.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        response.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
-    let api_b = Api { server_url: server.addr(), host: Some("acme.test".into()), token: b_token.clone() };
+    let api_b = Api {
+        server_url: server.addr(),
+        host: Some("acme.test".into()),
+        token: b_token.clone(),
+    };
 
     // B sees none of A's records, and cannot change or delete them.
     let (status, clients) = api_b.get("/api/v2/clients").await;
     assert_eq!(status, 200);
     assert!(!clients.to_string().contains(&client_a_id));
-    assert_eq!(api_b.get(&format!("/api/v2/clients/{client_a_id}")).await.0, 404);
-    assert_eq!(api_b.patch(&format!("/api/v2/clients/{client_a_id}"), json!({"name": "pwned"})).await.0, 404);
-    assert_eq!(api_b.delete(&format!("/api/v2/clients/{client_a_id}")).await.0, 404);
-    assert_eq!(api_b.post(&format!("/api/v2/clients/{client_a_id}/rotate-secret"), json!({})).await.0, 404);
-    assert_eq!(api_b.get(&format!("/api/v2/connections/{connection_a_id}")).await.0, 404);
-    assert_eq!(api_b.delete(&format!("/api/v2/connections/{connection_a_id}")).await.0, 404);
+    assert_eq!(
+        api_b.get(&format!("/api/v2/clients/{client_a_id}")).await.0,
+        404
+    );
+    assert_eq!(
+        api_b
+            .patch(
+                &format!("/api/v2/clients/{client_a_id}"),
+                json!({"name": "pwned"})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api_b
+            .delete(&format!("/api/v2/clients/{client_a_id}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api_b
+            .post(
+                &format!("/api/v2/clients/{client_a_id}/rotate-secret"),
+                json!({})
+            )
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api_b
+            .get(&format!("/api/v2/connections/{connection_a_id}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        api_b
+            .delete(&format!("/api/v2/connections/{connection_a_id}"))
+            .await
+            .0,
+        404
+    );
     let (status, _) = api_b
-        .patch(&format!("/api/v2/connections/{connection_a_id}/clients"), json!([{"client_id": client_a_id, "status": true}]))
+        .patch(
+            &format!("/api/v2/connections/{connection_a_id}/clients"),
+            json!([{"client_id": client_a_id, "status": true}]),
+        )
         .await;
     assert_eq!(status, 404);
     let (_, b_connections) = api_b.get("/api/v2/connections").await;
     assert_eq!(b_connections, json!([]));
     // Same connection name is fine in another tenant.
-    assert_eq!(api_b.post("/api/v2/connections", json!({"name": "a-db", "strategy": "auth0"})).await.0, 201);
+    assert_eq!(
+        api_b
+            .post(
+                "/api/v2/connections",
+                json!({"name": "a-db", "strategy": "auth0"})
+            )
+            .await
+            .0,
+        201
+    );
 
     // A's token is worthless on B's host, and B's on A's.
-    let cross = Api { server_url: server.addr(), host: Some("acme.test".into()), token: api_a.token.clone() };
+    let cross = Api {
+        server_url: server.addr(),
+        host: Some("acme.test".into()),
+        token: api_a.token.clone(),
+    };
     assert_eq!(cross.get("/api/v2/clients").await.0, 401);
-    let cross = Api { server_url: server.addr(), host: None, token: b_token };
+    let cross = Api {
+        server_url: server.addr(),
+        host: None,
+        token: b_token,
+    };
     assert_eq!(cross.get("/api/v2/clients").await.0, 401);
 
     // A's records are untouched.
@@ -541,7 +901,12 @@ async fn key_rotation_keeps_issued_tokens_valid_until_revoked() {
     let kid_of = |token: &str| -> String {
         use base64::Engine as _;
         let header = token.split('.').next().unwrap();
-        let header: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        let header: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .unwrap(),
+        )
+        .unwrap();
         header["kid"].as_str().unwrap().to_owned()
     };
     let old_kid = kid_of(&old_token);
@@ -551,35 +916,91 @@ async fn key_rotation_keeps_issued_tokens_valid_until_revoked() {
     let keys = keys.as_array().unwrap();
     assert_eq!(keys.len(), 6, "current and next for RS256, ES256, EdDSA");
     for key in keys {
-        assert!(key["cert"].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(
+            key["cert"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+        );
         assert!(key["fingerprint"].is_string() && key["thumbprint"].is_string());
     }
-    let next_rs256 = keys.iter().find(|k| k["next"] == true && k["alg"] == "RS256").unwrap()["kid"].clone();
+    let next_rs256 = keys
+        .iter()
+        .find(|k| k["next"] == true && k["alg"] == "RS256")
+        .unwrap()["kid"]
+        .clone();
 
     let (status, rotated) = api.post("/api/v2/keys/signing/rotate", json!({})).await;
     assert_eq!(status, 201, "{rotated}");
     assert_eq!(rotated["kid"], next_rs256, "the next key becomes current");
 
-    let jwks: Value = http().get(server.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
-    assert!(kids.contains(&old_kid.as_str()), "the previous key stays published");
-    assert_eq!(kids.len(), 9, "previous, current and next for three algorithms");
+    let jwks: Value = http()
+        .get(server.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(
+        kids.contains(&old_kid.as_str()),
+        "the previous key stays published"
+    );
+    assert_eq!(
+        kids.len(),
+        9,
+        "previous, current and next for three algorithms"
+    );
 
     // Tokens signed before the rotation still work; new ones use the new key.
     assert_eq!(api.get("/api/v2/clients").await.0, 200);
     let new_token = management_token(&server).await;
     assert_eq!(kid_of(&new_token), next_rs256.as_str().unwrap());
 
-    let (status, _) = api.call(Method::PUT, &format!("/api/v2/keys/signing/{old_kid}/revoke"), None).await;
-    assert_eq!(status, 200);
-    assert_eq!(api.get("/api/v2/clients").await.0, 401, "a revoked key's tokens are refused");
     let (status, _) = api
-        .call(Method::PUT, &format!("/api/v2/keys/signing/{}/revoke", next_rs256.as_str().unwrap()), None)
+        .call(
+            Method::PUT,
+            &format!("/api/v2/keys/signing/{old_kid}/revoke"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        api.get("/api/v2/clients").await.0,
+        401,
+        "a revoked key's tokens are refused"
+    );
+    let (status, _) = api
+        .call(
+            Method::PUT,
+            &format!(
+                "/api/v2/keys/signing/{}/revoke",
+                next_rs256.as_str().unwrap()
+            ),
+            None,
+        )
         .await;
     assert_eq!(status, 401, "the old token can no longer do anything");
-    let fresh = Api { server_url: server.addr(), host: None, token: new_token };
+    let fresh = Api {
+        server_url: server.addr(),
+        host: None,
+        token: new_token,
+    };
     let (status, _) = fresh
-        .call(Method::PUT, &format!("/api/v2/keys/signing/{}/revoke", next_rs256.as_str().unwrap()), None)
+        .call(
+            Method::PUT,
+            &format!(
+                "/api/v2/keys/signing/{}/revoke",
+                next_rs256.as_str().unwrap()
+            ),
+            None,
+        )
         .await;
     assert_eq!(status, 403, "the current key cannot be revoked");
 }
@@ -587,7 +1008,14 @@ async fn key_rotation_keeps_issued_tokens_valid_until_revoked() {
 #[tokio::test]
 async fn openapi_document_describes_exactly_the_routes_that_exist() {
     let server = Server::start();
-    let document: Value = http().get(server.url("/api/v2/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let document: Value = http()
+        .get(server.url("/api/v2/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 10);
@@ -597,13 +1025,20 @@ async fn openapi_document_describes_exactly_the_routes_that_exist() {
         for method in ["get", "post", "patch", "put", "delete"] {
             let documented = item.get(method).is_some();
             let response = http()
-                .request(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), server.url(&concrete))
+                .request(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    server.url(&concrete),
+                )
                 .send()
                 .await
                 .unwrap();
             if documented {
                 operations += 1;
-                assert_eq!(response.status(), 401, "{method} {path} is documented, so it must route (and need a token)");
+                assert_eq!(
+                    response.status(),
+                    401,
+                    "{method} {path} is documented, so it must route (and need a token)"
+                );
                 let security = &item[method]["security"];
                 assert!(security.is_array(), "{method} {path} names its scope");
             } else {
@@ -621,16 +1056,54 @@ async fn openapi_document_describes_exactly_the_routes_that_exist() {
 #[tokio::test]
 async fn discovery_advertises_only_what_routes_and_health_endpoints_answer() {
     let server = Server::start();
-    assert_eq!(http().get(server.url("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(http().get(server.url("/readyz")).send().await.unwrap().status(), 200);
-    let discovery: Value = http().get(server.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        http()
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http()
+            .get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let discovery: Value = http()
+        .get(server.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(discovery["issuer"], server.issuer());
     let local = |url: &str| url.replace(server.issuer().trim_end_matches('/'), &server.addr());
-    let jwks = http().get(local(discovery["jwks_uri"].as_str().unwrap())).send().await.unwrap();
+    let jwks = http()
+        .get(local(discovery["jwks_uri"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(jwks.status(), 200);
-    let token = http().post(local(discovery["token_endpoint"].as_str().unwrap())).send().await.unwrap();
-    assert_eq!(token.status(), 400, "the token endpoint exists and wants a request");
-    assert!(!discovery.to_string().contains("\"none\""), "alg none is never advertised");
+    let token = http()
+        .post(local(discovery["token_endpoint"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        token.status(),
+        400,
+        "the token endpoint exists and wants a request"
+    );
+    assert!(
+        !discovery.to_string().contains("\"none\""),
+        "alg none is never advertised"
+    );
     let grants = discovery["grant_types_supported"].as_array().unwrap();
     assert!(grants.iter().any(|g| g == "client_credentials"));
 }

@@ -1,0 +1,194 @@
+//! Engine tests without HTTP: a fixed clock and an in-memory SQLite store.
+
+use engine::Engine;
+use engine::tenants::{BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant};
+use model::{FixedClock, Tenant, TenantId};
+use std::sync::Arc;
+
+const START: i64 = 1_800_000_000_000;
+
+async fn engine_with_tenant() -> (Engine, FixedClock, Tenant) {
+    let storage = storage_sql::SqlStorage::open_sqlite_memory().await.unwrap();
+    let clock = FixedClock::at(START);
+    let engine = Engine::new(
+        Arc::new(storage),
+        Arc::new(clock.clone()),
+        crypto::MasterKey::generate().unwrap(),
+        engine::Settings::default(),
+    );
+    let tenant = ensure_tenant(
+        &engine,
+        &TenantSpec {
+            id: TenantId::new("default"),
+            friendly_name: "Default".into(),
+            issuer: "https://auth.example.test".into(),
+            hosts: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    (engine, clock, tenant)
+}
+
+async fn bootstrap_token(engine: &Engine, tenant: &Tenant) -> String {
+    let credentials = BootstrapCredentials {
+        client_id: "bootstrap".into(),
+        client_secret: "bootstrap-secret-0123456789".into(),
+    };
+    ensure_bootstrap_client(engine, tenant, Some(&credentials))
+        .await
+        .unwrap();
+    let presented = engine::client_auth::PresentedCredentials::Post {
+        client_id: credentials.client_id.clone(),
+        secret: credentials.client_secret.clone(),
+    };
+    let client = engine::client_auth::authenticate(engine, &tenant.id, &presented)
+        .await
+        .unwrap();
+    engine::client_credentials::issue(
+        engine,
+        tenant,
+        &client,
+        Some(&tenant.management_audience()),
+        None,
+    )
+    .await
+    .unwrap()
+    .access_token
+}
+
+#[tokio::test]
+async fn issuer_is_normalised_and_management_audience_follows_it() {
+    let (_engine, _clock, tenant) = engine_with_tenant().await;
+    assert_eq!(tenant.issuer, "https://auth.example.test/");
+    assert_eq!(
+        tenant.management_audience(),
+        "https://auth.example.test/api/v2/"
+    );
+    assert!(tenant.hosts.contains(&"auth.example.test".to_owned()));
+}
+
+#[tokio::test]
+async fn management_tokens_expire() {
+    let (engine, clock, tenant) = engine_with_tenant().await;
+    let token = bootstrap_token(&engine, &tenant).await;
+    let caller = engine::management_token::authenticate(&engine, &tenant, &token)
+        .await
+        .unwrap();
+    assert!(caller.has_scope("create:clients"));
+    assert_eq!(caller.subject, "bootstrap@clients");
+
+    // The Management API's tokens live 24 h; past that plus the 60 s leeway they are refused.
+    clock.advance_millis(86_400_000 + 61_000);
+    let error = engine::management_token::authenticate(&engine, &tenant, &token)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            engine::management_token::ManagementAuthError::Invalid(_)
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn bootstrap_credentials_are_kept_or_replaced_exactly() {
+    let (engine, _clock, tenant) = engine_with_tenant().await;
+    let first = bootstrap_token(&engine, &tenant).await;
+    assert!(!first.is_empty());
+    // A second start with the same credentials keeps one client and one grant.
+    let again = bootstrap_token(&engine, &tenant).await;
+    assert!(!again.is_empty());
+    let clients = engine
+        .storage
+        .list_clients(
+            &tenant.id,
+            &storage::ClientFilter::default(),
+            &storage::Paging::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(clients.total, 1);
+    // Without wanted credentials, an existing system client means nothing is printed.
+    assert!(
+        ensure_bootstrap_client(&engine, &tenant, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn secret_options_are_sealed_kept_on_update_and_replaced_when_given() {
+    let (engine, _clock, tenant) = engine_with_tenant().await;
+    let create: engine::connections::ConnectionCreate = serde_json::from_value(serde_json::json!({
+        "name": "github", "strategy": "github",
+        "options": {"client_id": "id-1", "client_secret": "first-secret"}
+    }))
+    .unwrap();
+    let connection = engine::connections::create_connection(&engine, &tenant.id, create)
+        .await
+        .unwrap();
+    assert!(
+        !connection.options.to_string().contains("first-secret"),
+        "stored sealed"
+    );
+    let opened = engine::connections::unsealed_options(&engine, &connection).unwrap();
+    assert_eq!(opened["client_secret"], "first-secret");
+
+    let update: engine::connections::ConnectionUpdate =
+        serde_json::from_value(serde_json::json!({"options": {"client_id": "id-2"}})).unwrap();
+    let updated =
+        engine::connections::update_connection(&engine, &tenant.id, &connection.id, update)
+            .await
+            .unwrap();
+    let opened = engine::connections::unsealed_options(&engine, &updated).unwrap();
+    assert_eq!(opened["client_id"], "id-2");
+    assert_eq!(
+        opened["client_secret"], "first-secret",
+        "left out means kept"
+    );
+
+    let update: engine::connections::ConnectionUpdate = serde_json::from_value(
+        serde_json::json!({"options": {"client_id": "id-2", "client_secret": "second-secret"}}),
+    )
+    .unwrap();
+    let updated =
+        engine::connections::update_connection(&engine, &tenant.id, &connection.id, update)
+            .await
+            .unwrap();
+    let opened = engine::connections::unsealed_options(&engine, &updated).unwrap();
+    assert_eq!(opened["client_secret"], "second-secret");
+    assert!(
+        engine::connections::public_options(&updated)
+            .get("client_secret")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_update_writes_nothing() {
+    let (engine, _clock, tenant) = engine_with_tenant().await;
+    let input: engine::clients::ClientInput =
+        serde_json::from_value(serde_json::json!({"name": "App"})).unwrap();
+    let (client, _) = engine::clients::create_client(&engine, &tenant.id, &input)
+        .await
+        .unwrap();
+    let bad: engine::clients::ClientInput = serde_json::from_value(
+        serde_json::json!({"name": "Renamed", "callbacks": ["https://ok.example/cb", "not a url"]}),
+    )
+    .unwrap();
+    let error = engine::clients::update_client(&engine, &tenant.id, &client.client_id, &bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, engine::EngineError::Invalid { field, .. } if field == "callbacks[1]"),
+        "{error:?}"
+    );
+    let stored = engine::clients::get_client(&engine, &tenant.id, &client.client_id)
+        .await
+        .unwrap();
+    assert_eq!(stored.name, "App");
+    assert!(stored.callbacks.is_empty());
+}
