@@ -18,8 +18,8 @@
 
 use async_trait::async_trait;
 use model::{
-    Client, ClientGrant, Connection, OneTimeRecord, ResourceServer, SigningAlg, SigningKey, Tenant,
-    TenantId, UnixMillis,
+    Client, ClientGrant, Connection, IssuedToken, LoginTransaction, OneTimeRecord, RefreshUse,
+    ResourceServer, Session, SigningAlg, SigningKey, Tenant, TenantId, UnixMillis, User,
 };
 
 /// Why a storage call failed.
@@ -283,6 +283,125 @@ pub trait OneTimeStore: Send + Sync {
     ) -> Result<Option<OneTimeRecord>>;
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    pub connection_id: Option<String>,
+    /// Case-insensitive exact email.
+    pub email: Option<String>,
+}
+
+/// Users. `email` and `username` are unique per tenant and connection,
+/// compared case-insensitively (`User::normalize_login`).
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn create_user(&self, user: &User) -> Result<()>;
+    async fn get_user(&self, tenant: &TenantId, user_id: &str) -> Result<Option<User>>;
+    /// The user of `connection_id` with this email (any case).
+    async fn get_user_by_email(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+        email: &str,
+    ) -> Result<Option<User>>;
+    /// The user of `connection_id` with this username (any case).
+    async fn get_user_by_username(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+        username: &str,
+    ) -> Result<Option<User>>;
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        filter: &UserFilter,
+        paging: &Paging,
+    ) -> Result<Page<User>>;
+    async fn update_user(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        updater: Updater<'_, User>,
+    ) -> Result<User>;
+    /// Deletes the user, their sessions and their tokens.
+    async fn delete_user(&self, tenant: &TenantId, user_id: &str) -> Result<()>;
+}
+
+/// SSO sessions, addressed by the hash of the cookie value.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    /// The session if it exists and has not expired (absolute `expires_at`) at `now`.
+    async fn get_session(
+        &self,
+        tenant: &TenantId,
+        id_hash: &str,
+        now: UnixMillis,
+    ) -> Result<Option<Session>>;
+    async fn update_session(
+        &self,
+        tenant: &TenantId,
+        id_hash: &str,
+        updater: Updater<'_, Session>,
+    ) -> Result<Session>;
+    async fn delete_session(&self, tenant: &TenantId, id_hash: &str) -> Result<()>;
+    /// Ends every session of a user; returns how many there were.
+    async fn delete_user_sessions(&self, tenant: &TenantId, user_id: &str) -> Result<u64>;
+}
+
+/// Refresh tokens and opaque access tokens, addressed by the hash of the value.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_token(&self, token: &IssuedToken) -> Result<()>;
+    /// The token if it exists (revoked or expired ones too; callers check).
+    async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>>;
+    /// Marks a refresh token used, atomically: of concurrent callers exactly
+    /// one gets `Fresh`; the others get `AlreadyUsed`. Revoked, expired
+    /// (`expires_at` or `family_expires_at` ≤ `now`) or unknown tokens are `Invalid`.
+    async fn use_refresh_token(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> Result<RefreshUse>;
+    /// Revokes every token of a family; returns how many were live.
+    async fn revoke_family(&self, tenant: &TenantId, family_id: &str, now: UnixMillis) -> Result<u64>;
+    /// Revokes every token of a user (optionally only those of one client).
+    async fn revoke_user_tokens(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        client_id: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<u64>;
+}
+
+/// Login transactions in progress.
+#[async_trait]
+pub trait TransactionStore: Send + Sync {
+    async fn create_transaction(&self, transaction: &LoginTransaction) -> Result<()>;
+    /// The transaction if it exists and has not expired at `now`.
+    async fn get_transaction(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        now: UnixMillis,
+    ) -> Result<Option<LoginTransaction>>;
+    async fn update_transaction(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        updater: Updater<'_, LoginTransaction>,
+    ) -> Result<LoginTransaction>;
+    /// Removes and returns the transaction (unexpired at `now`); of concurrent
+    /// callers exactly one gets it. Ends a transaction when it issues.
+    async fn consume_transaction(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        now: UnixMillis,
+    ) -> Result<Option<LoginTransaction>>;
+}
+
 /// The whole storage interface, held by the rest of Vestibule as `Arc<dyn Storage>`.
 #[async_trait]
 pub trait Storage:
@@ -293,11 +412,16 @@ pub trait Storage:
     + ClientGrantStore
     + SigningKeyStore
     + OneTimeStore
+    + UserStore
+    + SessionStore
+    + TokenStore
+    + TransactionStore
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
-    /// Removes expired single-use records; returns how many were removed.
+    /// Removes expired single-use records, transactions, sessions and tokens
+    /// (tokens once both they and their family have expired); returns how many.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64>;
 }
