@@ -3,3 +3,4 @@
 
 mod harness;
 mod management;
+mod sdk_node;
