@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod harness;
+mod lifecycle;
 mod management;
 mod multi_node;
 mod sdk_node;
