@@ -129,6 +129,58 @@ async function main() {
   );
   ok("connections.get(google) does not reveal client_secret");
 
+  // Beyond the connection checks: the rest of the surface the SDK exposes
+  // for the resources vestibule implements.
+  step = "clients.list";
+  const clients = await all(management.clients.list());
+  assert.ok(clients.some((c) => c.client_id === client.client_id), "clients.list finds the client");
+  ok(`clients.list pages through ${clients.length} clients and finds the new one`);
+
+  step = "clients.update";
+  const renamed = await management.clients.update(client.client_id, { name: `SDK renamed ${suffix}` });
+  assert.equal(renamed.name, `SDK renamed ${suffix}`);
+  ok("clients.update renames the client");
+
+  step = "clients.rotateSecret";
+  const rotated = await management.clients.rotateSecret(client.client_id);
+  assert.ok(rotated.client_secret && rotated.client_secret !== client.client_secret, "a new secret");
+  ok("clients.rotateSecret returns a new secret");
+
+  step = "resourceServers.create";
+  const api = await management.resourceServers.create({
+    name: `SDK API ${suffix}`,
+    identifier: `https://api-${suffix}.example.test/`,
+    scopes: [{ value: "read:things", description: "Read things" }],
+  });
+  assert.ok(api.id, "resource server has an id");
+  ok(`resourceServers.create -> ${api.id}`);
+
+  step = "clientGrants.create";
+  const grant = await management.clientGrants.create({
+    client_id: client.client_id,
+    audience: api.identifier,
+    scope: ["read:things"],
+  });
+  assert.ok(grant.id, "grant has an id");
+  step = "clientGrants.list";
+  const grants = await all(management.clientGrants.list({ client_id: client.client_id }));
+  assert.ok(grants.some((g) => g.id === grant.id), `clientGrants.list finds the grant: ${JSON.stringify(grants)}`);
+  ok("clientGrants.create and clientGrants.list({client_id})");
+
+  step = "keys.signing.list";
+  const keys = await management.keys.signing.list();
+  assert.ok(Array.isArray(keys) && keys.some((k) => k.current), "a current signing key");
+  ok(`keys.signing.list shows ${keys.length} keys, current ones among them`);
+
+  step = "cleanup";
+  await management.clientGrants.delete(grant.id);
+  await management.resourceServers.delete(api.id);
+  await management.connections.delete(google.id);
+  await management.connections.delete(database.id);
+  await management.clients.delete(client.client_id);
+  await assert.rejects(management.clients.get(client.client_id), (e) => e.statusCode === 404);
+  ok("deletes succeed and clients.get of a deleted client is a 404");
+
   console.log("all SDK checks passed");
 }
 
