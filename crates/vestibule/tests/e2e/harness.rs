@@ -27,12 +27,17 @@ pub struct ServerOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Listen on this loopback port (e.g. one already named in `public_url`);
+    /// a free one when None.
+    pub port: Option<u16>,
 }
 
 /// A running `vestibule serve`; killed when dropped.
 pub struct Server {
     pub port: u16,
     pub base: String,
+    /// `http` or `https` (in-process TLS).
+    pub scheme: &'static str,
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     child: Child,
@@ -43,7 +48,16 @@ impl Server {
         Self::start_with(ServerOptions::default())
     }
 
+    /// Starts a server and waits until it accepts connections.
     pub fn start_with(options: ServerOptions) -> Self {
+        let mut server = Self::spawn(options);
+        server.wait_ready();
+        server
+    }
+
+    /// Starts a server without waiting: call [`Server::wait_ready`] before
+    /// using it. Lets a test start several processes at the same moment.
+    pub fn spawn(options: ServerOptions) -> Self {
         let (temp, data_dir) = match &options.data_dir {
             Some(dir) => (None, dir.clone()),
             None => {
@@ -52,7 +66,7 @@ impl Server {
                 (Some(temp), dir)
             }
         };
-        let port = free_port();
+        let port = options.port.unwrap_or_else(free_port);
         let scheme = if options.tls.is_some() {
             "https"
         } else {
@@ -88,20 +102,19 @@ impl Server {
             command.env(name, value);
         }
         let child = command.spawn().expect("start vestibule");
-        let server = Server {
+        Server {
             port,
             base,
+            scheme,
             data_dir,
             _temp: temp,
             child,
-        };
-        server.wait_ready();
-        server
+        }
     }
 
-    /// `http://127.0.0.1:{port}` — where to send requests, whatever the issuer.
+    /// `http(s)://127.0.0.1:{port}` — where to send requests, whatever the issuer.
     pub fn addr(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -117,12 +130,18 @@ impl Server {
         format!("{}api/v2/", self.base)
     }
 
-    fn wait_ready(&self) {
+    /// Waits until the port accepts TCP connections (enough for HTTP and
+    /// HTTPS alike: the server binds only after provisioning); panics if the
+    /// process exits first or nothing listens within 30 s.
+    pub fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let address = format!("127.0.0.1:{}", self.port);
         while Instant::now() < deadline {
             if std::net::TcpStream::connect(&address).is_ok() {
                 return;
+            }
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                panic!("vestibule exited before listening on {address}: {status}");
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -1,8 +1,12 @@
 //! Black-box tests: each starts the real `vestibule` binary on a free
 //! loopback port with its own data directory, and talks HTTP to it.
 
-// The harness is test code outside `#[test]` functions: failing loudly is its job.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Test support code (the harness, setup helpers) lives outside `#[test]`
+// functions, where clippy's allow-*-in-tests settings do not reach.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod harness;
+mod lifecycle;
 mod management;
+mod multi_node;
+mod sdk_node;
