@@ -79,3 +79,30 @@ mod tests {
         assert_eq!(hex::encode(sha256(b"abc")), sha256_hex(b"abc"));
     }
 }
+
+/// OIDC's `at_hash`/`c_hash` (Core §3.1.3.6, §3.3.2.11): the left half of the
+/// hash of `value` with the hash function of the ID token's algorithm,
+/// base64url. EdDSA (Ed25519) uses SHA-512.
+pub fn oidc_half_hash(alg: model::SigningAlg, value: &str) -> String {
+    use aws_lc_rs::digest;
+    use base64::Engine as _;
+    let algorithm = match alg {
+        model::SigningAlg::Rs256 | model::SigningAlg::Es256 => &digest::SHA256,
+        model::SigningAlg::EdDsa => &digest::SHA512,
+    };
+    let digest = digest::digest(algorithm, value.as_bytes());
+    let bytes = digest.as_ref();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
+}
+
+#[cfg(test)]
+mod half_hash_tests {
+    #[test]
+    fn at_hash_matches_the_oidc_example() {
+        // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ".
+        assert_eq!(
+            super::oidc_half_hash(model::SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
+    }
+}

@@ -7,19 +7,28 @@
 //! through [`model::Clock`]. Errors are [`EngineError`] values; the HTTP layer
 //! alone maps them to wire shapes.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod client_grants;
 pub mod clients;
 pub mod connections;
+pub mod database_users;
 pub mod error;
+pub mod grants;
 pub mod keys;
+pub mod logout;
 pub mod management_token;
 pub mod oauth_error;
+pub mod password_policy;
+pub mod passwords;
 pub mod resource_servers;
 pub mod scopes;
+pub mod sessions;
 pub mod settings;
 pub mod tenants;
+pub mod tokens;
+pub mod userinfo;
 pub mod validation;
 
 pub use error::EngineError;
@@ -39,6 +48,7 @@ pub struct Engine {
     pub settings: Arc<Settings>,
     pub keys: Arc<keys::KeyRing>,
     pub tenants: Arc<tenants::TenantDirectory>,
+    pub passwords: Arc<passwords::PasswordService>,
 }
 
 impl Engine {
@@ -47,7 +57,7 @@ impl Engine {
         clock: Arc<dyn Clock>,
         master_key: MasterKey,
         settings: Settings,
-    ) -> Self {
+    ) -> Result<Self, EngineError> {
         let master_key = Arc::new(master_key);
         let keys = Arc::new(keys::KeyRing::new(
             storage.clone(),
@@ -59,14 +69,19 @@ impl Engine {
             clock.clone(),
             settings.default_tenant.clone(),
         ));
-        Self {
+        let passwords = Arc::new(passwords::PasswordService::new(
+            settings.password_params,
+            settings.max_concurrent_hashes,
+        )?);
+        Ok(Self {
             storage,
             clock,
             master_key,
             settings: Arc::new(settings),
             keys,
             tenants,
-        }
+            passwords,
+        })
     }
 
     pub fn now(&self) -> model::UnixMillis {

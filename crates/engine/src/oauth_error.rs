@@ -17,6 +17,13 @@ pub enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     ServerError,
+    UnsupportedResponseType,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    LoginRequired,
+    ConsentRequired,
+    InteractionRequired,
+    UnsupportedTokenType,
 }
 
 impl ErrorCode {
@@ -32,6 +39,13 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::ServerError => "server_error",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Engine settings that are not per-tenant records.
+//! Engine settings that are not per-tenant records. Lifetimes follow BRIEF §6.6.
 
 use model::TenantId;
 
@@ -8,6 +8,23 @@ pub struct Settings {
     pub default_tenant: TenantId,
     /// Lifetime of Management API tokens issued to machine clients, seconds.
     pub default_token_lifetime: i64,
+    /// argon2id parameters for new password hashes.
+    pub password_params: crypto::PasswordParams,
+    /// At most this many password hashes run at once (each holds m_cost KiB).
+    pub max_concurrent_hashes: usize,
+    /// Authorization codes live this long, seconds (RFC 6749 §4.1.2 recommends ≤ 10 min).
+    pub authorization_code_lifetime: i64,
+    /// A login transaction (authorize → pages → issue) must finish within this, seconds.
+    pub transaction_lifetime: i64,
+    /// SSO sessions end after this much inactivity, seconds.
+    pub session_idle_lifetime: i64,
+    /// SSO sessions end this long after login whatever the activity, seconds.
+    pub session_absolute_lifetime: i64,
+    /// Opaque access tokens (for `/userinfo`) live this long, seconds.
+    pub opaque_access_token_lifetime: i64,
+    /// A rotated refresh token may be presented again within this many
+    /// seconds without counting as reuse (concurrent refreshes), BRIEF §6.4.
+    pub refresh_reuse_interval: i64,
 }
 
 impl Default for Settings {
@@ -15,6 +32,14 @@ impl Default for Settings {
         Self {
             default_tenant: TenantId::new("default"),
             default_token_lifetime: 86_400,
+            password_params: crypto::PasswordParams::default(),
+            max_concurrent_hashes: 4,
+            authorization_code_lifetime: 60,
+            transaction_lifetime: 3_600,
+            session_idle_lifetime: 7 * 86_400,
+            session_absolute_lifetime: 30 * 86_400,
+            opaque_access_token_lifetime: 86_400,
+            refresh_reuse_interval: 0,
         }
     }
 }

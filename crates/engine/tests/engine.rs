@@ -14,8 +14,12 @@ async fn engine_with_tenant() -> (Engine, FixedClock, Tenant) {
         Arc::new(storage),
         Arc::new(clock.clone()),
         crypto::MasterKey::generate().unwrap(),
-        engine::Settings::default(),
-    );
+        engine::Settings {
+            password_params: crypto::PasswordParams { m_cost_kib: 64, t_cost: 1, p_cost: 1 },
+            ..engine::Settings::default()
+        },
+    )
+    .unwrap();
     let tenant = ensure_tenant(
         &engine,
         &TenantSpec {

@@ -22,22 +22,41 @@ pub fn routes() -> Router<AppState> {
         .route(JWKS_PATH, get(jwks))
 }
 
-/// The discovery document for a tenant's issuer.
+/// The discovery document for a tenant's issuer (OIDC Discovery §3).
 pub fn document(issuer: &str) -> serde_json::Value {
     let base = issuer.trim_end_matches('/');
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
+    let mut response_types: Vec<&str> = engine::authorize::request::ResponseType::SUPPORTED.to_vec();
+    response_types.sort_unstable();
     serde_json::json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{base}{}", crate::authorize::PATH),
         "token_endpoint": format!("{base}{}", crate::oauth::token::PATH),
+        "userinfo_endpoint": format!("{base}{}", crate::oauth::userinfo::PATH),
         "jwks_uri": format!("{base}{JWKS_PATH}"),
+        "revocation_endpoint": format!("{base}{}", crate::oauth::revocation::REVOKE_PATH),
+        "introspection_endpoint": format!("{base}{}", crate::oauth::revocation::INTROSPECT_PATH),
+        "end_session_endpoint": format!("{base}{}", crate::logout::OIDC_PATH),
         "grant_types_supported": crate::oauth::token::GRANT_TYPES,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "scopes_supported": [],
-        "response_types_supported": [],
+        "response_types_supported": response_types,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "scopes_supported": engine::tokens::OIDC_SCOPES,
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
+            "name", "nickname", "given_name", "family_name", "picture", "preferred_username", "updated_at",
+            "email", "email_verified", "phone_number", "phone_number_verified"
+        ],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algs,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_parameter_supported": false,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
     })
 }
 

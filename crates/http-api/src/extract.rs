@@ -195,3 +195,28 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
         })
     }
 }
+
+/// The `Host` header alone (for checks on requests already split into parts).
+pub fn request_host_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The peer's IP address, when the server knows it (not behind oneshot tests).
+/// `X-Forwarded-For` is not trusted: a proxy setting would be needed first.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string()),
+        ))
+    }
+}

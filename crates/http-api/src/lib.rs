@@ -7,13 +7,17 @@
 //! Authentication API ([`error::OAuthResponse`]). It must not contain SQL or
 //! business rules: handlers parse, call the engine, and write.
 
+pub mod authorize;
+pub mod dbconnections;
 pub mod discovery;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod logout;
 pub mod management;
 pub mod oauth;
 pub mod openapi;
+pub mod pages;
 
 use axum::Router;
 use engine::Engine;
@@ -24,6 +28,19 @@ pub struct AppState {
     pub engine: Engine,
 }
 
+/// `/authorize` and the hosted pages under `/u/`.
+fn authorize_routes() -> Router<AppState> {
+    use axum::routing::get;
+    Router::new()
+        .route(authorize::PATH, get(authorize::handle).post(authorize::handle))
+        .route(authorize::RESUME_PATH, get(authorize::resume))
+        .route("/u/login", get(pages::login::login_form).post(pages::login::login_submit))
+        .route("/u/signup", get(pages::login::signup_form).post(pages::login::signup_submit))
+        .route("/u/consent", get(pages::login::consent_form).post(pages::login::consent_submit))
+        .route("/u/login/connection", get(pages::login::connection_redirect))
+        .route("/u/assets/style.css", get(pages::stylesheet))
+}
+
 /// The whole application: protocol endpoints, Management API, operations.
 pub fn router(engine: Engine) -> Router {
     let state = AppState { engine };
@@ -31,6 +48,9 @@ pub fn router(engine: Engine) -> Router {
     let api_doc = std::sync::Arc::new(api_doc);
     Router::new()
         .merge(discovery::routes())
+        .merge(authorize_routes())
+        .merge(logout::routes())
+        .merge(dbconnections::routes())
         .merge(oauth::routes())
         .merge(health::routes())
         .merge(management)

@@ -7,7 +7,7 @@
 
 use crate::AppState;
 use crate::error::OAuthResponse;
-use crate::extract::CurrentTenant;
+use crate::extract::{ClientIp, CurrentTenant};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,14 +15,23 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use engine::client_auth::{self, PresentedCredentials};
-use engine::client_credentials;
+use engine::{client_credentials, grants};
 use engine::oauth_error::{ErrorCode, OAuthError};
 use std::collections::BTreeMap;
 
 pub const PATH: &str = "/oauth/token";
 
 /// Grant types this endpoint serves; discovery advertises exactly these.
-pub const GRANT_TYPES: &[&str] = &["client_credentials"];
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    "password",
+    PASSWORD_REALM,
+];
+
+/// Auth0's password grant with a named connection (`realm`).
+pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
 const MAX_BODY: usize = 64 * 1024;
 const MAX_PARAM: usize = 4 * 1024;
@@ -197,13 +206,34 @@ fn presented_credentials(
 pub async fn handle(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match token(&state, &tenant, &headers, &body).await {
+    match token(&state, &tenant, &headers, &body, ip.as_deref()).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
+}
+
+/// Authenticates the client of a token, revocation or introspection request.
+pub async fn authenticate_client(
+    state: &AppState,
+    tenant: &model::Tenant,
+    headers: &HeaderMap,
+    params: &TokenParams,
+) -> Result<model::Client, OAuthResponse> {
+    let presented = presented_credentials(headers, params)?;
+    let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
+    client_auth::authenticate(&state.engine, &tenant.id, &presented)
+        .await
+        .map_err(|error| OAuthResponse { error, basic_challenge: used_basic })
+}
+
+/// Parses the body of an OAuth endpoint.
+pub fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<TokenParams, OAuthResponse> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    Ok(TokenParams::parse(content_type, body)?)
 }
 
 async fn token(
@@ -211,11 +241,9 @@ async fn token(
     tenant: &model::Tenant,
     headers: &HeaderMap,
     body: &[u8],
+    ip: Option<&str>,
 ) -> Result<Response, OAuthResponse> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let params = TokenParams::parse(content_type, body)?;
+    let params = parse_params(headers, body)?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -226,40 +254,49 @@ async fn token(
         )
         .into());
     }
-    let presented = presented_credentials(headers, &params)?;
-    let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
-    let client = client_auth::authenticate(&state.engine, &tenant.id, &presented)
-        .await
-        .map_err(|error| OAuthResponse {
-            error,
-            basic_challenge: used_basic,
-        })?;
-    let issued = match grant_type {
-        "client_credentials" => {
-            client_credentials::issue(
-                &state.engine,
+    let client = authenticate_client(state, tenant, headers, &params).await?;
+    let engine = &state.engine;
+    let body = match grant_type {
+        "client_credentials" => serde_json::to_value(
+            client_credentials::issue(engine, tenant, &client, params.get("audience"), params.get("scope")).await?,
+        ),
+        "authorization_code" => serde_json::to_value(
+            grants::authorization_code(
+                engine,
                 tenant,
                 &client,
-                params.get("audience"),
+                params.get("code"),
+                params.get("redirect_uri"),
+                params.get("code_verifier"),
+            )
+            .await?,
+        ),
+        "refresh_token" => serde_json::to_value(
+            grants::refresh_token(engine, tenant, &client, params.get("refresh_token"), params.get("scope")).await?,
+        ),
+        "password" | PASSWORD_REALM => serde_json::to_value(
+            grants::password(
+                engine,
+                tenant,
+                &client,
+                grant_type,
+                params.get("username"),
+                params.get("password"),
+                params.get("realm"),
                 params.get("scope"),
+                params.get("audience"),
+                ip,
             )
-            .await?
-        }
+            .await?,
+        ),
         other => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("Unsupported grant type: {other}"),
-            )
-            .into());
+            return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, format!("Unsupported grant type: {other}")).into());
         }
-    };
-    let mut response = Json(issued).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-        .headers_mut()
-        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the response could not be written"))?;
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 

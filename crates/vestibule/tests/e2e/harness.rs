@@ -88,6 +88,9 @@ impl Server {
             .env("VESTIBULE_BOOTSTRAP_CLIENT_ID", BOOTSTRAP_ID)
             .env("VESTIBULE_BOOTSTRAP_CLIENT_SECRET", BOOTSTRAP_SECRET)
             .env("VESTIBULE_LOG", "warn")
+            // Cheap password hashing for tests (production defaults are OWASP's).
+            .env("VESTIBULE_PASSWORD_HASH_MEMORY_KIB", "256")
+            .env("VESTIBULE_PASSWORD_HASH_ITERATIONS", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if let Some(url) = &options.database_url {

@@ -1,0 +1,295 @@
+//! The `auth0` strategy: the built-in user store of database connections.
+//! Signup, and login by email or username with a password.
+//!
+//! A failed login takes the same path and time whether the user is unknown,
+//! blocked, or gave a wrong password (a dummy hash is verified for unknown
+//! users), so no response reveals whether an account exists.
+
+use crate::error::{EngineError, Result};
+use crate::password_policy::PasswordPolicy;
+use crate::Engine;
+use model::{Connection, Identity, TenantId, User};
+use serde_json::Value;
+
+/// What a signup provides (Auth0's `/dbconnections/signup` fields).
+#[derive(Debug, Clone, Default)]
+pub struct SignupInput {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub password: String,
+    pub name: Option<String>,
+    pub nickname: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: serde_json::Map<String, Value>,
+}
+
+/// Why a signup was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignupError {
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// The password does not satisfy the connection's policy (the description).
+    #[error("{0}")]
+    PasswordTooWeak(String),
+    #[error("The user already exists.")]
+    UserExists,
+    #[error("Signups are disabled for this connection")]
+    SignupDisabled,
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+pub fn is_database(connection: &Connection) -> bool {
+    connection.strategy == "auth0"
+}
+
+fn option_bool(connection: &Connection, name: &str) -> bool {
+    connection.options.get(name).and_then(Value::as_bool).unwrap_or(false)
+}
+
+pub fn signup_disabled(connection: &Connection) -> bool {
+    option_bool(connection, "disable_signup")
+}
+
+pub fn requires_username(connection: &Connection) -> bool {
+    option_bool(connection, "requires_username")
+}
+
+/// A plausible email address: one `@`, non-empty parts, no spaces, ≤ 254 bytes.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn username_bounds(connection: &Connection) -> (usize, usize) {
+    let min = connection
+        .options
+        .pointer("/validation/username/min")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    let max = connection
+        .options
+        .pointer("/validation/username/max")
+        .and_then(Value::as_u64)
+        .unwrap_or(15);
+    (usize::try_from(min).unwrap_or(1), usize::try_from(max).unwrap_or(15))
+}
+
+fn is_valid_username(username: &str, (min, max): (usize, usize)) -> bool {
+    let length = username.chars().count();
+    length >= min
+        && length <= max
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+-.!#$^`~'".contains(c))
+}
+
+fn new_user_id() -> Result<String> {
+    let bytes = crypto::secrets::random_bytes(12)?;
+    Ok(format!("auth0|{}", hex_string(&bytes)))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn optional_text(field: &'static str, value: &Option<String>, max: usize) -> std::result::Result<(), SignupError> {
+    match value {
+        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => Err(SignupError::Invalid {
+            field,
+            message: format!("{field} must be at most {max} printable characters"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Creates a user in a database connection.
+pub async fn signup(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    input: SignupInput,
+) -> std::result::Result<User, SignupError> {
+    if !is_database(connection) {
+        return Err(SignupError::Invalid {
+            field: "connection",
+            message: "the connection is not a database connection".into(),
+        });
+    }
+    if signup_disabled(connection) {
+        return Err(SignupError::SignupDisabled);
+    }
+    let email = input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned);
+    let Some(email) = email else {
+        return Err(SignupError::Invalid { field: "email", message: "email is required".into() });
+    };
+    if !is_valid_email(&email) {
+        return Err(SignupError::Invalid { field: "email", message: "email is not a valid email address".into() });
+    }
+    let username = input.username.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+    match (&username, requires_username(connection)) {
+        (None, true) => {
+            return Err(SignupError::Invalid { field: "username", message: "username is required".into() });
+        }
+        (Some(name), _) if !is_valid_username(name, username_bounds(connection)) => {
+            let (min, max) = username_bounds(connection);
+            return Err(SignupError::Invalid {
+                field: "username",
+                message: format!("username must be {min} to {max} letters, digits or _+-.!#$^`~' characters"),
+            });
+        }
+        (Some(_), false) => {
+            return Err(SignupError::Invalid {
+                field: "username",
+                message: "this connection does not use usernames".into(),
+            });
+        }
+        _ => {}
+    }
+    optional_text("name", &input.name, 300)?;
+    optional_text("nickname", &input.nickname, 300)?;
+    optional_text("given_name", &input.given_name, 150)?;
+    optional_text("family_name", &input.family_name, 150)?;
+    if let Some(picture) = &input.picture {
+        crate::validation::check_url("picture", picture, crate::validation::UrlKind::Http)
+            .map_err(|_| SignupError::Invalid { field: "picture", message: "picture must be an http(s) URL".into() })?;
+    }
+    if serde_json::to_vec(&input.user_metadata).map(|v| v.len()).unwrap_or(0) > 16 * 1024 {
+        return Err(SignupError::Invalid { field: "user_metadata", message: "user_metadata is larger than 16 KiB".into() });
+    }
+    PasswordPolicy::from_options(&connection.options)
+        .check(&input.password)
+        .map_err(SignupError::PasswordTooWeak)?;
+    if engine.storage.get_user_by_email(tenant, &connection.id, &email).await.map_err(EngineError::from)?.is_some() {
+        return Err(SignupError::UserExists);
+    }
+    let password_hash = engine.passwords.hash(&input.password).await?;
+    let user_id = new_user_id()?;
+    let now = engine.now();
+    let local_part = email.split('@').next().unwrap_or_default().to_owned();
+    let user = User {
+        tenant_id: tenant.clone(),
+        identities: vec![Identity {
+            connection: connection.name.clone(),
+            connection_id: connection.id.clone(),
+            provider: "auth0".into(),
+            user_id: user_id.trim_start_matches("auth0|").to_owned(),
+            is_social: false,
+            profile_data: None,
+        }],
+        user_id,
+        connection_id: connection.id.clone(),
+        name: input.name.or_else(|| Some(email.clone())),
+        nickname: input.nickname.or(Some(local_part)),
+        email: Some(email),
+        email_verified: false,
+        username,
+        phone_number: None,
+        phone_verified: false,
+        given_name: input.given_name,
+        family_name: input.family_name,
+        picture: input.picture,
+        password_hash: Some(password_hash),
+        password_history: Vec::new(),
+        blocked: false,
+        user_metadata: input.user_metadata,
+        app_metadata: serde_json::Map::new(),
+        logins_count: 0,
+        last_login: None,
+        last_ip: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match engine.storage.create_user(&user).await {
+        Ok(()) => Ok(user),
+        Err(storage::StorageError::AlreadyExists(_)) => Err(SignupError::UserExists),
+        Err(error) => Err(SignupError::Engine(error.into())),
+    }
+}
+
+/// Checks a password login. `Ok(None)` for every kind of failure.
+pub async fn login(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    login: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<Option<User>> {
+    let login = login.trim();
+    let found = if login.is_empty() || login.len() > 320 || password.is_empty() || password.len() > 1_024 {
+        None
+    } else {
+        match engine.storage.get_user_by_email(tenant, &connection.id, login).await? {
+            Some(user) => Some(user),
+            None => engine.storage.get_user_by_username(tenant, &connection.id, login).await?,
+        }
+    };
+    let stored_hash = found.as_ref().and_then(|user| user.password_hash.as_deref());
+    let matches = engine.passwords.verify(password, stored_hash).await?;
+    let Some(user) = found.filter(|user| matches && !user.blocked) else {
+        return Ok(None);
+    };
+    let rehash = match &user.password_hash {
+        Some(stored) if engine.passwords.needs_rehash(stored) => Some(engine.passwords.hash(password).await?),
+        _ => None,
+    };
+    let now = engine.now();
+    let ip = ip.map(str::to_owned);
+    let user = engine
+        .storage
+        .update_user(tenant, &user.user_id, &|mut user: User| {
+            user.logins_count += 1;
+            user.last_login = Some(now);
+            user.last_ip = ip.clone();
+            if let Some(hash) = &rehash {
+                user.password_hash = Some(hash.clone());
+            }
+            Ok(user)
+        })
+        .await?;
+    Ok(Some(user))
+}
+
+/// Records a login that did not check a password here (SSO reuse is not a
+/// login; this is for flows that authenticate elsewhere).
+pub async fn record_login(engine: &Engine, tenant: &TenantId, user_id: &str, ip: Option<&str>) -> Result<User> {
+    let now = engine.now();
+    let ip = ip.map(str::to_owned);
+    Ok(engine
+        .storage
+        .update_user(tenant, user_id, &|mut user: User| {
+            user.logins_count += 1;
+            user.last_login = Some(now);
+            user.last_ip = ip.clone();
+            Ok(user)
+        })
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_and_usernames() {
+        assert!(is_valid_email("a@b.co"));
+        assert!(!is_valid_email("a@b"));
+        assert!(!is_valid_email("a b@c.d"));
+        assert!(!is_valid_email("@c.d"));
+        assert!(is_valid_username("alice_1", (1, 15)));
+        assert!(!is_valid_username("alice smith", (1, 15)));
+        assert!(!is_valid_username("a-very-long-username", (1, 15)));
+    }
+}

@@ -1,0 +1,230 @@
+//! Server-rendered pages under `/u/…`: templates, cookies, security headers
+//! and the cross-site request check for their forms.
+//!
+//! Pages work without JavaScript. Every response carries a strict CSP, denies
+//! framing, and is not cached. State-changing forms refuse cross-site
+//! requests by Fetch Metadata and `Origin` (SECURITY.md §5.6); the session and
+//! transaction cookies are `SameSite=Lax` and `HttpOnly`.
+
+pub mod login;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use engine::authorize::{AuthorizationResponse, request::ResponseMode};
+use minijinja::Environment;
+use std::sync::OnceLock;
+
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: OnceLock<Environment<'static>> = OnceLock::new();
+    ENVIRONMENT.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_fuel(Some(100_000));
+        let templates = [
+            ("base.html", include_str!("../../templates/base.html")),
+            ("login.html", include_str!("../../templates/login.html")),
+            ("signup.html", include_str!("../../templates/signup.html")),
+            ("consent.html", include_str!("../../templates/consent.html")),
+            ("error.html", include_str!("../../templates/error.html")),
+            ("logged_out.html", include_str!("../../templates/logged_out.html")),
+            ("form_post.html", include_str!("../../templates/form_post.html")),
+        ];
+        for (name, source) in templates {
+            if let Err(error) = env.add_template(name, source) {
+                tracing::error!(%error, name, "template does not compile");
+            }
+        }
+        env
+    })
+}
+
+const STYLESHEET: &str = include_str!("../../templates/style.css");
+
+/// Serves the one stylesheet.
+pub async fn stylesheet() -> Response {
+    let mut response = STYLESHEET.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+/// Renders a template; a template failure is logged and becomes a plain 500.
+pub fn render(status: StatusCode, name: &str, context: serde_json::Value) -> Response {
+    let rendered = environment().get_template(name).and_then(|t| t.render(minijinja::value::Serde(&context)));
+    match rendered {
+        Ok(html) => html_response(status, html, None),
+        Err(error) => {
+            tracing::error!(%error, name, "template failed");
+            html_response(StatusCode::INTERNAL_SERVER_ERROR, "<!doctype html><title>Error</title><p>Something went wrong.</p>".into(), None)
+        }
+    }
+}
+
+/// An HTML response with the pages' security headers. `form_action` widens
+/// CSP `form-action` (for form_post responses to the client).
+fn html_response(status: StatusCode, html: String, script: Option<(&str, &str)>) -> Response {
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    let csp = match script {
+        Some((nonce, action)) => format!(
+            "default-src 'none'; script-src 'nonce-{nonce}'; form-action {action}; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        None => "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'".to_owned(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// An error page (never a redirect).
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    render(status, "error.html", serde_json::json!({ "title": title, "message": message }))
+}
+
+/// Reads one cookie.
+pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure unless the
+/// issuer is plain-HTTP development. `max_age` None makes a browser-session cookie.
+pub fn cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> Option<HeaderValue> {
+    let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        text.push_str("; Secure");
+    }
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    HeaderValue::from_str(&text).ok()
+}
+
+/// Whether the tenant's cookies must be `Secure`.
+pub fn secure_cookies(issuer: &str) -> bool {
+    issuer.starts_with("https://")
+}
+
+/// True when a state-changing request comes from another site: Fetch
+/// Metadata says so, or `Origin` names another origin than the issuer's or
+/// the request's own. Requests with neither header (non-browser clients) pass.
+pub fn is_cross_site(headers: &HeaderMap, issuer: &str, host: Option<&str>) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    if origin == "null" {
+        return true;
+    }
+    let issuer_origin = url::Url::parse(issuer).ok().map(|u| u.origin().ascii_serialization());
+    let matches_issuer = issuer_origin.as_deref() == Some(origin);
+    let matches_host = host.is_some_and(|host| {
+        origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
+    });
+    !(matches_issuer || matches_host)
+}
+
+/// Sends an authorization response (success or error) to the client.
+pub fn authorization_response(response: AuthorizationResponse) -> Response {
+    match response.response_mode {
+        ResponseMode::Query | ResponseMode::Fragment => {
+            let Ok(mut target) = url::Url::parse(&response.redirect_uri) else {
+                return error_page(StatusCode::BAD_REQUEST, "Error", "The redirect URI is not valid");
+            };
+            if response.response_mode == ResponseMode::Query {
+                target.query_pairs_mut().extend_pairs(response.params.iter());
+            } else {
+                let fragment = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(response.params.iter())
+                    .finish();
+                target.set_fragment(Some(&fragment));
+            }
+            redirect(target.as_str())
+        }
+        ResponseMode::FormPost => {
+            let nonce = crypto::secrets::random_token(16).unwrap_or_default();
+            let action = url::Url::parse(&response.redirect_uri)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| "'none'".into());
+            let context = serde_json::json!({
+                "action": response.redirect_uri,
+                "params": response.params,
+                "nonce": nonce,
+            });
+            match environment().get_template("form_post.html").and_then(|t| t.render(minijinja::value::Serde(&context))) {
+                Ok(html) => html_response(StatusCode::OK, html, Some((&nonce, &action))),
+                Err(error) => {
+                    tracing::error!(%error, "form_post template failed");
+                    error_page(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Something went wrong")
+                }
+            }
+        }
+    }
+}
+
+/// A 302 redirect that is never cached.
+pub fn redirect(location: &str) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_compile_and_escape() {
+        let page = render(
+            StatusCode::OK,
+            "error.html",
+            serde_json::json!({"title": "<script>", "message": "\"quoted\" & <b>"}),
+        );
+        assert_eq!(page.status(), StatusCode::OK);
+        for name in ["base.html", "login.html", "signup.html", "consent.html", "error.html", "logged_out.html", "form_post.html"] {
+            assert!(environment().get_template(name).is_ok(), "{name}");
+        }
+        let html = environment()
+            .get_template("error.html")
+            .unwrap()
+            .render(minijinja::value::Serde(serde_json::json!({"title": "<script>", "message": "x"})))
+            .unwrap();
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn cross_site_detection() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://auth.example"));
+        assert!(!is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+    }
+}
