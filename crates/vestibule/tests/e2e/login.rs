@@ -684,6 +684,16 @@ async fn a_connection_not_enabled_for_the_client_is_refused() {
         }))
         .await;
 
+    // Control: the database connection, enabled for A, shows the form (so
+    // the refusals below are about the connection, not a broken endpoint).
+    let request = authorize(&tenant, &a, &[("connection", DATABASE)]);
+    let (status, url, html) = Browser::new(&tenant).navigate(&request.url).await.page();
+    assert_eq!(status, 200, "connection={DATABASE}: {url}:\n{html}");
+    assert!(
+        has_login_form(&html),
+        "connection={DATABASE}: no login form:\n{html}"
+    );
+
     for connection in ["github", "no-such-connection"] {
         let request = authorize(&tenant, &a, &[("connection", connection)]);
         match Browser::new(&tenant).navigate(&request.url).await {
@@ -704,9 +714,9 @@ async fn a_connection_not_enabled_for_the_client_is_refused() {
                 assert_eq!(query_param(&url, "code"), None, "{url}");
             }
             Landing::Page { status, url, html } => {
-                assert!(
-                    status.is_client_error(),
-                    "connection={connection}: HTTP {status} at {url}:\n{html}"
+                assert_eq!(
+                    status, 400,
+                    "connection={connection}: expected an error page, got HTTP {status} at {url}:\n{html}"
                 );
                 assert!(
                     !has_login_form(&html),
