@@ -59,7 +59,7 @@ fn make_pki(dir: &Path) -> TestPki {
 }
 
 /// `node` and `npm` answer `--version`, or the reason they don't.
-fn node_toolchain() -> Result<String, String> {
+pub(crate) fn node_toolchain() -> Result<String, String> {
     let mut versions = Vec::new();
     for tool in ["node", "npm"] {
         let output = Command::new(tool)
@@ -86,10 +86,14 @@ impl Drop for InstallLock {
     }
 }
 
-/// `npm ci` in `tests/sdk` unless `node_modules` already holds the SDK.
+/// The packages `tests/sdk/package.json` pins; `npm ci` runs again when
+/// `node_modules` misses one (e.g. one left by an older checkout).
+const NPM_PACKAGES: [&str; 3] = ["auth0", "jose", "openid-client"];
+
+/// `npm ci` in `tests/sdk` unless `node_modules` already holds the packages.
 /// A lock file serialises concurrent test processes (a lock older than five
 /// minutes is taken to be left over from a killed run).
-fn ensure_npm_packages(sdk_dir: &Path) {
+pub(crate) fn ensure_npm_packages(sdk_dir: &Path) {
     let lock_path = sdk_dir.join(".npm-install.lock");
     let deadline = Instant::now() + Duration::from_secs(300);
     let _lock = loop {
@@ -116,7 +120,13 @@ fn ensure_npm_packages(sdk_dir: &Path) {
             Err(e) => panic!("creating {}: {e}", lock_path.display()),
         }
     };
-    if sdk_dir.join("node_modules/auth0/package.json").is_file() {
+    if NPM_PACKAGES.iter().all(|name| {
+        sdk_dir
+            .join("node_modules")
+            .join(name)
+            .join("package.json")
+            .is_file()
+    }) {
         return;
     }
     let started = Instant::now();

@@ -1,0 +1,1201 @@
+//! The hosted login flow from the outside: `/authorize`, the `/u/login`
+//! page, SSO sessions, the token endpoint's code/PKCE/replay rules, and two
+//! independent clients — panva's `openid-client` (`tests/sdk/rp.mjs`) and
+//! Auth0's `auth0-python` (`tests/python`).
+//!
+//! The "browser" here is reqwest with a cookie store that never follows
+//! redirects by itself: every hop is looked at, nothing is ever requested
+//! from a client's redirect URI or from another origin.
+
+use crate::harness::{self, Server, http, management_token};
+use crate::sdk_node::{ensure_npm_packages, node_toolchain};
+use base64::Engine as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use url::Url;
+
+const PASSWORD: &str = "Corr3ct-Horse-Battery";
+const DATABASE: &str = "Username-Password-Authentication";
+const REDIRECT_A: &str = "http://127.0.0.1:3101/cb";
+const REDIRECT_B: &str = "http://127.0.0.1:3102/cb";
+const LOGOUT_URI: &str = "http://127.0.0.1:3101/bye";
+const WRONG_CREDENTIALS: &str = "Wrong email or password.";
+
+// ------------------------------------------------------------------ setup
+
+/// A server plus a Management API token.
+struct Tenant {
+    server: Server,
+    token: String,
+}
+
+/// A registered application.
+#[derive(Clone)]
+struct App {
+    id: String,
+    secret: String,
+    redirect_uri: &'static str,
+}
+
+impl Tenant {
+    async fn start() -> Self {
+        let server = Server::start();
+        let token = management_token(&server).await;
+        Self { server, token }
+    }
+
+    async fn management(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let response = http()
+            .request(method.clone(), self.server.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("management request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert!(
+            status.is_success(),
+            "{method} {path} answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A `regular_web` client per the issue-3 contract.
+    async fn client(&self, name: &str, redirect_uri: &'static str, auth_method: &str) -> App {
+        let body = json!({
+            "name": name,
+            "app_type": "regular_web",
+            "callbacks": [redirect_uri],
+            "allowed_logout_urls": [LOGOUT_URI],
+            "grant_types": [
+                "authorization_code",
+                "refresh_token",
+                "password",
+                "http://auth0.com/oauth/grant-type/password-realm"
+            ],
+            "token_endpoint_auth_method": auth_method,
+        });
+        let created = self
+            .management(reqwest::Method::POST, "/api/v2/clients", body)
+            .await;
+        App {
+            id: created["client_id"].as_str().expect("client_id").to_owned(),
+            secret: created["client_secret"]
+                .as_str()
+                .expect("client_secret")
+                .to_owned(),
+            redirect_uri,
+        }
+    }
+
+    async fn connection(&self, body: Value) -> Value {
+        self.management(reqwest::Method::POST, "/api/v2/connections", body)
+            .await
+    }
+
+    async fn database(&self, enabled_clients: &[&App]) {
+        let ids: Vec<&str> = enabled_clients.iter().map(|c| c.id.as_str()).collect();
+        self.connection(json!({"name": DATABASE, "strategy": "auth0", "enabled_clients": ids}))
+            .await;
+    }
+
+    /// `POST /dbconnections/signup`, Auth0's shape; panics unless 200.
+    async fn signup(&self, app: &App, email: &str) -> Value {
+        let response = http()
+            .post(self.server.url("/dbconnections/signup"))
+            .json(&json!({"client_id": app.id, "email": email, "password": PASSWORD, "connection": DATABASE}))
+            .send()
+            .await
+            .expect("signup");
+        let status = response.status();
+        let body: Value = response.json().await.expect("signup json");
+        assert_eq!(status, 200, "signup failed: {body}");
+        assert_eq!(body["email"], email, "{body}");
+        assert!(body["_id"].is_string(), "{body}");
+        assert_eq!(body["email_verified"], false, "{body}");
+        body
+    }
+
+    /// The usual fixture: one client, the database connection, one user.
+    async fn with_user() -> (Self, App, String) {
+        let tenant = Self::start().await;
+        let app = tenant.client("RP", REDIRECT_A, "client_secret_basic").await;
+        tenant.database(&[&app]).await;
+        let email = "alice@example.com".to_owned();
+        tenant.signup(&app, &email).await;
+        (tenant, app, email)
+    }
+
+    fn origin(&self) -> String {
+        self.server.addr()
+    }
+}
+
+// ------------------------------------------------------ authorize requests
+
+/// One authorization request's secrets.
+struct AuthRequest {
+    url: String,
+    state: String,
+    verifier: String,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    aws_lc_rs::rand::fill(&mut bytes).expect("rng");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn authorize(tenant: &Tenant, app: &App, extra: &[(&str, &str)]) -> AuthRequest {
+    let state = random_token();
+    let verifier = format!("{}{}", random_token(), random_token());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
+    );
+    let mut url = Url::parse(&tenant.server.url("/authorize")).expect("url");
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("client_id", &app.id)
+            .append_pair("redirect_uri", app.redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", &state)
+            .append_pair("nonce", &random_token())
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (name, value) in extra {
+            query.append_pair(name, value);
+        }
+    }
+    AuthRequest {
+        url: url.into(),
+        state,
+        verifier,
+    }
+}
+
+fn query_param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+// ------------------------------------------------------------------ browser
+
+/// Where a navigation ended.
+#[derive(Debug)]
+enum Landing {
+    /// An answer that is not a redirect (HTML page, error).
+    Page {
+        status: StatusCode,
+        url: Url,
+        html: String,
+    },
+    /// A redirect to the client (or to any other origin): not followed.
+    Away(Url),
+}
+
+impl Landing {
+    fn away(self) -> Url {
+        match self {
+            Landing::Away(url) => url,
+            Landing::Page { status, url, html } => {
+                panic!("expected a redirect away, got HTTP {status} at {url}:\n{html}")
+            }
+        }
+    }
+
+    fn page(self) -> (StatusCode, Url, String) {
+        match self {
+            Landing::Page { status, url, html } => (status, url, html),
+            Landing::Away(url) => panic!("expected a page, got a redirect to {url}"),
+        }
+    }
+}
+
+/// A cookie-keeping user agent that follows redirects by hand, only within
+/// the server's origin.
+struct Browser {
+    client: reqwest::Client,
+    origin: String,
+}
+
+impl Browser {
+    fn new(tenant: &Tenant) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            origin: tenant.origin(),
+        }
+    }
+
+    async fn follow(&self, mut response: reqwest::Response) -> Landing {
+        for _ in 0..20 {
+            let url = response.url().clone();
+            if !response.status().is_redirection() {
+                let status = response.status();
+                let html = response.text().await.expect("body");
+                return Landing::Page { status, url, html };
+            }
+            let location = response
+                .headers()
+                .get("location")
+                .expect("redirect without Location")
+                .to_str()
+                .expect("Location is ASCII");
+            let next = url.join(location).expect("Location is a URL");
+            if !next.as_str().starts_with(&format!("{}/", self.origin)) {
+                return Landing::Away(next);
+            }
+            response = self.client.get(next).send().await.expect("GET");
+        }
+        panic!("more than 20 redirects");
+    }
+
+    async fn navigate(&self, url: &str) -> Landing {
+        let response = self.client.get(url).send().await.expect("GET");
+        self.follow(response).await
+    }
+
+    /// Submits the login form on `html` with these credentials; returns the
+    /// raw answer to the POST.
+    async fn post_login(
+        &self,
+        page_url: &Url,
+        html: &str,
+        username: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let form = login_form(html, page_url)
+            .unwrap_or_else(|| panic!("no login form at {page_url}:\n{html}"));
+        let mut fields = Vec::new();
+        for (name, value, kind) in &form.fields {
+            match (name.as_str(), kind.as_str()) {
+                ("username", _) => fields.push((name.clone(), username.to_owned())),
+                (_, "password") => fields.push((name.clone(), password.to_owned())),
+                (_, "submit" | "button" | "checkbox" | "radio" | "image" | "reset") => {}
+                _ => fields.push((name.clone(), value.clone())),
+            }
+        }
+        let mut request = self.client.post(form.action).form(&fields);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST login")
+    }
+
+    /// A full interactive login starting at `request`; returns the redirect
+    /// to the client.
+    async fn login(&self, request: &AuthRequest, username: &str) -> Url {
+        let (status, url, html) = self.navigate(&request.url).await.page();
+        assert_eq!(status, 200, "login page at {url}:\n{html}");
+        assert_eq!(url.path(), "/u/login", "{url}");
+        let response = self.post_login(&url, &html, username, PASSWORD, &[]).await;
+        let status = response.status();
+        assert!(
+            status == StatusCode::FOUND || status == StatusCode::SEE_OTHER,
+            "login POST answered {status} (expected 302/303, never 307/308)"
+        );
+        let callback = self.follow(response).await.away();
+        assert_eq!(
+            query_param(&callback, "state").as_deref(),
+            Some(request.state.as_str()),
+            "{callback}"
+        );
+        assert!(query_param(&callback, "code").is_some(), "{callback}");
+        callback
+    }
+}
+
+// ------------------------------------------------------------ HTML parsing
+
+struct Form {
+    action: Url,
+    /// (name, value, type) of every `<input>` and `<select>` (first/selected option).
+    fields: Vec<(String, String, String)>,
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x2F;", "/")
+        .replace("&#47;", "/")
+        .replace("&#x3D;", "=")
+        .replace("&#61;", "=")
+        .replace("&amp;", "&")
+}
+
+/// The attributes of one start tag (`<input a="b" c>`), names lower-cased.
+fn attributes(tag: &str) -> Vec<(String, String)> {
+    let inner = tag.trim_start_matches('<');
+    let inner = inner.trim_end_matches('>').trim_end_matches('/');
+    let chars: Vec<char> = inner.chars().collect();
+    let mut i = chars
+        .iter()
+        .position(|c| c.is_whitespace())
+        .unwrap_or(chars.len());
+    let mut out = Vec::new();
+    while i < chars.len() {
+        while i < chars.len() && (chars[i].is_whitespace() || chars[i] == '/') {
+            i += 1;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '=' {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let name: String = chars[start..i].iter().collect::<String>().to_lowercase();
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < chars.len() && chars[i] == '=' {
+            i += 1;
+            while i < chars.len() && chars[i].is_whitespace() {
+                i += 1;
+            }
+            if i < chars.len() && (chars[i] == '"' || chars[i] == '\'') {
+                let quote = chars[i];
+                i += 1;
+                let s = i;
+                while i < chars.len() && chars[i] != quote {
+                    i += 1;
+                }
+                value = chars[s..i].iter().collect();
+                i += 1;
+            } else {
+                let s = i;
+                while i < chars.len() && !chars[i].is_whitespace() {
+                    i += 1;
+                }
+                value = chars[s..i].iter().collect();
+            }
+        }
+        out.push((name, decode_entities(&value)));
+    }
+    out
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    attributes(tag)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// Start tags `<{name} …>` in `html` (case-insensitive), with their offsets.
+fn start_tags<'a>(html: &'a str, name: &str) -> Vec<(usize, &'a str)> {
+    let lower = html.to_ascii_lowercase();
+    let needle = format!("<{name}");
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = lower[from..].find(&needle) {
+        let start = from + pos;
+        let after = lower[start + needle.len()..].chars().next();
+        let end = lower[start..]
+            .find('>')
+            .map_or(html.len(), |e| start + e + 1);
+        if after.is_some_and(|c| c.is_whitespace() || c == '>' || c == '/') {
+            out.push((start, &html[start..end]));
+        }
+        from = end.max(start + 1);
+    }
+    out
+}
+
+/// The first `<form>` holding a password input.
+fn login_form(html: &str, base: &Url) -> Option<Form> {
+    let lower = html.to_ascii_lowercase();
+    for (start, tag) in start_tags(html, "form") {
+        let end = lower[start..]
+            .find("</form>")
+            .map_or(html.len(), |e| start + e);
+        let body = &html[start..end];
+        let mut fields = Vec::new();
+        for (_, input) in start_tags(body, "input") {
+            let Some(name) = attribute(input, "name") else {
+                continue;
+            };
+            let kind = attribute(input, "type")
+                .unwrap_or_else(|| "text".to_owned())
+                .to_lowercase();
+            fields.push((name, attribute(input, "value").unwrap_or_default(), kind));
+        }
+        let body_lower = body.to_ascii_lowercase();
+        for (offset, select) in start_tags(body, "select") {
+            let Some(name) = attribute(select, "name") else {
+                continue;
+            };
+            let close = body_lower[offset..]
+                .find("</select>")
+                .map_or(body.len(), |e| offset + e);
+            let options = start_tags(&body[offset..close], "option");
+            let chosen = options
+                .iter()
+                .find(|(_, o)| attribute(o, "selected").is_some())
+                .or(options.first())
+                .and_then(|(_, o)| attribute(o, "value"))
+                .unwrap_or_default();
+            fields.push((name, chosen, "select".to_owned()));
+        }
+        if fields.iter().any(|(_, _, kind)| kind == "password") {
+            let action = attribute(tag, "action").unwrap_or_else(|| base.to_string());
+            return Some(Form {
+                action: base.join(&action).expect("form action"),
+                fields,
+            });
+        }
+    }
+    None
+}
+
+fn has_login_form(html: &str) -> bool {
+    let base = Url::parse("http://127.0.0.1/").expect("url");
+    login_form(html, &base).is_some()
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+// ------------------------------------------------------------ token calls
+
+async fn exchange(tenant: &Tenant, app: &App, code: &str, verifier: &str) -> (StatusCode, Value) {
+    let response = http()
+        .post(tenant.server.url("/oauth/token"))
+        .basic_auth(&app.id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", app.redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    let status = response.status();
+    let body: Value = response.json().await.expect("token json");
+    (status, body)
+}
+
+async fn refresh(tenant: &Tenant, app: &App, refresh_token: &str) -> (StatusCode, Value) {
+    let response = http()
+        .post(tenant.server.url("/oauth/token"))
+        .basic_auth(&app.id, Some(&app.secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .expect("refresh request");
+    let status = response.status();
+    let body: Value = response.json().await.expect("refresh json");
+    (status, body)
+}
+
+async fn userinfo_status(tenant: &Tenant, access_token: &str) -> StatusCode {
+    http()
+        .get(tenant.server.url("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("userinfo")
+        .status()
+}
+
+/// The claims of a JWT, unverified (signatures are `rp.mjs`'s job).
+fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("JWT payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("claims JSON")
+}
+
+// =================================================================== tests
+
+/// Loudly skips (outside CI) when a tool is missing; `Some(versions)` to go on.
+fn toolchain_or_skip(test: &str, found: Result<String, String>) -> Option<String> {
+    match found {
+        Ok(versions) => Some(versions),
+        Err(reason) if harness::in_ci() => panic!("CI needs it: {reason}"),
+        Err(reason) => {
+            eprintln!(
+                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+                 SKIP {test}: {reason}\n\
+                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+            );
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn openid_client_runs_code_flow_refresh_revocation_and_logout() {
+    let Some(versions) = toolchain_or_skip(
+        "openid_client_runs_code_flow_refresh_revocation_and_logout",
+        node_toolchain(),
+    ) else {
+        return;
+    };
+    let sdk_dir = harness::repo_root().join("tests/sdk");
+    tokio::task::spawn_blocking({
+        let sdk_dir = sdk_dir.clone();
+        move || ensure_npm_packages(&sdk_dir)
+    })
+    .await
+    .expect("npm install task");
+
+    let (tenant, app, email) = Tenant::with_user().await;
+    let started = Instant::now();
+    let mut node = tokio::process::Command::new("node");
+    node.arg(sdk_dir.join("rp.mjs"))
+        .current_dir(&sdk_dir)
+        .env("VESTIBULE_ISSUER", tenant.server.issuer())
+        .env("CLIENT_ID", &app.id)
+        .env("CLIENT_SECRET", &app.secret)
+        .env("REDIRECT_URI", REDIRECT_A)
+        .env("LOGOUT_URI", LOGOUT_URI)
+        .env("USERNAME", &email)
+        .env("PASSWORD", PASSWORD)
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(120), node.output())
+        .await
+        .expect("rp.mjs timed out")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "rp.mjs failed ({}, {versions}):\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("all RP checks passed"),
+        "unexpected output:\n{stdout}"
+    );
+    eprintln!(
+        "rp.mjs ({versions}) passed in {:?}:\n{stdout}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn login_page_lists_only_the_connections_enabled_for_the_client() {
+    let tenant = Tenant::start().await;
+    let a = tenant.client("A", REDIRECT_A, "client_secret_basic").await;
+    let b = tenant.client("B", REDIRECT_B, "client_secret_basic").await;
+    let c = tenant.client("C", REDIRECT_A, "client_secret_basic").await;
+    tenant.database(&[&a, &b]).await;
+    tenant
+        .connection(json!({
+            "name": "github",
+            "strategy": "github",
+            "display_name": "Octocat Sign-In",
+            "options": {"client_id": "gh-client-id", "client_secret": "gh-client-secret"},
+            "enabled_clients": [b.id],
+        }))
+        .await;
+    tenant
+        .connection(json!({
+            "name": "gadget-work",
+            "strategy": "google-oauth2",
+            "display_name": "Gadget Workspace",
+            "options": {"client_id": "g-client-id", "client_secret": "g-client-secret"},
+            "enabled_clients": [c.id],
+        }))
+        .await;
+
+    let page_a = Browser::new(&tenant)
+        .navigate(&authorize(&tenant, &a, &[]).url)
+        .await;
+    let (status, url, html_a) = page_a.page();
+    assert_eq!(status, 200, "{url}: {html_a}");
+    assert!(has_login_form(&html_a), "A gets a login form:\n{html_a}");
+    assert!(
+        html_a.contains("/u/signup?state="),
+        "signup link:\n{html_a}"
+    );
+    assert!(
+        !html_a.contains(r#"name="connection""#) || !html_a.contains("<select"),
+        "one database connection: no connection chooser expected:\n{html_a}"
+    );
+
+    let (status, url, html_b) = Browser::new(&tenant)
+        .navigate(&authorize(&tenant, &b, &[]).url)
+        .await
+        .page();
+    assert_eq!(status, 200, "{url}: {html_b}");
+    assert!(has_login_form(&html_b), "B gets a login form:\n{html_b}");
+    assert!(
+        html_b.contains("Octocat Sign-In"),
+        "B's page names its github connection:\n{html_b}"
+    );
+    assert!(
+        html_b.contains("connection=github"),
+        "B's page links to the github connection:\n{html_b}"
+    );
+
+    for (who, html) in [("A", &html_a), ("B", &html_b)] {
+        assert!(
+            !html.contains("Gadget Workspace") && !html.contains("gadget-work"),
+            "{who}'s page shows a connection enabled only for C:\n{html}"
+        );
+    }
+    assert!(
+        !html_a.contains("Octocat") && !html_a.contains("connection=github"),
+        "A's page shows B's github connection:\n{html_a}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_not_enabled_for_the_client_is_refused() {
+    let tenant = Tenant::start().await;
+    let a = tenant.client("A", REDIRECT_A, "client_secret_basic").await;
+    let b = tenant.client("B", REDIRECT_B, "client_secret_basic").await;
+    tenant.database(&[&a, &b]).await;
+    tenant
+        .connection(json!({
+            "name": "github",
+            "strategy": "github",
+            "options": {"client_id": "gh-client-id", "client_secret": "gh-client-secret"},
+            "enabled_clients": [b.id],
+        }))
+        .await;
+
+    // Control: the database connection, enabled for A, shows the form (so
+    // the refusals below are about the connection, not a broken endpoint).
+    let request = authorize(&tenant, &a, &[("connection", DATABASE)]);
+    let (status, url, html) = Browser::new(&tenant).navigate(&request.url).await.page();
+    assert_eq!(status, 200, "connection={DATABASE}: {url}:\n{html}");
+    assert!(
+        has_login_form(&html),
+        "connection={DATABASE}: no login form:\n{html}"
+    );
+
+    for connection in ["github", "no-such-connection"] {
+        let request = authorize(&tenant, &a, &[("connection", connection)]);
+        match Browser::new(&tenant).navigate(&request.url).await {
+            Landing::Away(url) => {
+                assert!(
+                    url.as_str().starts_with(REDIRECT_A),
+                    "connection={connection}: redirected to {url}, expected an error at the client"
+                );
+                assert_eq!(
+                    query_param(&url, "error").as_deref(),
+                    Some("invalid_request"),
+                    "connection={connection}: {url}"
+                );
+                assert_eq!(
+                    query_param(&url, "state").as_deref(),
+                    Some(request.state.as_str())
+                );
+                assert_eq!(query_param(&url, "code"), None, "{url}");
+            }
+            Landing::Page { status, url, html } => {
+                assert_eq!(
+                    status, 400,
+                    "connection={connection}: expected an error page, got HTTP {status} at {url}:\n{html}"
+                );
+                assert!(
+                    !has_login_form(&html),
+                    "connection={connection}: a login form was shown at {url}:\n{html}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn sso_session_prompt_none_max_age_and_prompt_login() {
+    let tenant = Tenant::start().await;
+    let a = tenant.client("A", REDIRECT_A, "client_secret_basic").await;
+    let b = tenant.client("B", REDIRECT_B, "client_secret_basic").await;
+    tenant.database(&[&a, &b]).await;
+    let email = "sso@example.com";
+    tenant.signup(&a, email).await;
+
+    // The transaction cookie set by /authorize: HttpOnly, SameSite=Lax.
+    let browser = Browser::new(&tenant);
+    let first = authorize(&tenant, &a, &[]);
+    let raw = browser
+        .client
+        .get(&first.url)
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(raw.status(), StatusCode::FOUND, "/authorize answers 302");
+    let location = raw
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(location.contains("/u/login?state="), "{location}");
+    let cookies = set_cookies(&raw);
+    assert!(!cookies.is_empty(), "/authorize sets a transaction cookie");
+    for cookie in &cookies {
+        let lower = cookie.to_ascii_lowercase();
+        assert!(lower.contains("httponly"), "not HttpOnly: {cookie}");
+        assert!(lower.contains("samesite=lax"), "not SameSite=Lax: {cookie}");
+    }
+
+    // Log in with A.
+    let callback_a = browser.login(&first, email).await;
+    assert!(callback_a.as_str().starts_with(REDIRECT_A));
+    let (status, tokens_a) = exchange(
+        &tenant,
+        &a,
+        &query_param(&callback_a, "code").expect("code"),
+        &first.verifier,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens_a}");
+    let claims_a = jwt_claims(tokens_a["id_token"].as_str().expect("id_token"));
+
+    // Same browser, client B: straight back with a code, no login page.
+    let request_b = authorize(&tenant, &b, &[]);
+    let callback_b = browser.navigate(&request_b.url).await.away();
+    assert!(
+        callback_b.as_str().starts_with(REDIRECT_B),
+        "SSO for B went to {callback_b}"
+    );
+    assert_eq!(
+        query_param(&callback_b, "state").as_deref(),
+        Some(request_b.state.as_str())
+    );
+    let code_b = query_param(&callback_b, "code").expect("SSO code for B");
+    let (status, tokens_b) = exchange(&tenant, &b, &code_b, &request_b.verifier).await;
+    assert_eq!(status, 200, "{tokens_b}");
+    let claims_b = jwt_claims(tokens_b["id_token"].as_str().expect("id_token"));
+    assert_eq!(claims_b["sub"], claims_a["sub"], "same user through SSO");
+    assert_eq!(claims_b["aud"], json!(b.id), "B's token is for B");
+    assert_eq!(
+        claims_b["auth_time"], claims_a["auth_time"],
+        "SSO keeps the original auth_time"
+    );
+
+    // prompt=none with a session: a code, no page.
+    let quiet = authorize(&tenant, &a, &[("prompt", "none")]);
+    let url = browser.navigate(&quiet.url).await.away();
+    assert!(query_param(&url, "code").is_some(), "{url}");
+
+    // prompt=none in a fresh browser: login_required at the redirect_uri.
+    let quiet = authorize(&tenant, &a, &[("prompt", "none")]);
+    let url = Browser::new(&tenant).navigate(&quiet.url).await.away();
+    assert!(url.as_str().starts_with(REDIRECT_A), "{url}");
+    assert_eq!(
+        query_param(&url, "error").as_deref(),
+        Some("login_required"),
+        "{url}"
+    );
+    assert_eq!(
+        query_param(&url, "state").as_deref(),
+        Some(quiet.state.as_str())
+    );
+    assert_eq!(query_param(&url, "code"), None);
+
+    // max_age=0 and prompt=login: the login form again despite the session.
+    for extra in [("max_age", "0"), ("prompt", "login")] {
+        let request = authorize(&tenant, &a, &[extra]);
+        let (status, url, html) = browser.navigate(&request.url).await.page();
+        assert_eq!(status, 200, "{extra:?}: {url}");
+        assert!(
+            has_login_form(&html),
+            "{extra:?}: expected the login form:\n{html}"
+        );
+    }
+
+    // ... and logging in there gives a later auth_time (OIDCC prompt=login).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = authorize(&tenant, &a, &[("prompt", "login")]);
+    let callback = browser.login(&again, email).await;
+    let (status, tokens) = exchange(
+        &tenant,
+        &a,
+        &query_param(&callback, "code").expect("code"),
+        &again.verifier,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let claims = jwt_claims(tokens["id_token"].as_str().expect("id_token"));
+    assert!(
+        claims["auth_time"].as_i64() > claims_a["auth_time"].as_i64(),
+        "re-authentication moves auth_time: {} then {}",
+        claims_a["auth_time"],
+        claims["auth_time"]
+    );
+}
+
+#[tokio::test]
+async fn unknown_client_or_unregistered_redirect_uri_gets_an_error_page_never_a_redirect() {
+    let (tenant, app, _) = Tenant::with_user().await;
+
+    let unknown = App {
+        id: "no-such-client".to_owned(),
+        secret: String::new(),
+        redirect_uri: REDIRECT_A,
+    };
+    let mut cases = vec![("unknown client_id", authorize(&tenant, &unknown, &[]).url)];
+    for bad in [
+        "http://127.0.0.1:3101/cb/extra",
+        "http://127.0.0.1:3101/CB",
+        "http://127.0.0.1:3101/cb?x=1",
+        "http://127.0.0.1:3199/cb",
+        "http://evil.example/cb",
+    ] {
+        let mut url = Url::parse(&authorize(&tenant, &app, &[]).url).expect("url");
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k == "redirect_uri" {
+                    bad.to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        cases.push(("unregistered redirect_uri", url.into()));
+    }
+    for (what, url) in cases {
+        let response = http().get(&url).send().await.expect("authorize");
+        let status = response.status();
+        let location = response.headers().get("location").cloned();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(location, None, "{what}: {url} redirected");
+        assert_eq!(status, 400, "{what}: {url}:\n{body}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{what}: error page is {content_type}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_response_type_redirects_with_invalid_request_and_state() {
+    let (tenant, app, _) = Tenant::with_user().await;
+    let request = authorize(&tenant, &app, &[]);
+    let mut url = Url::parse(&request.url).expect("url");
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "response_type")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    let response = http().get(url.as_str()).send().await.expect("authorize");
+    assert!(
+        response.status().is_redirection(),
+        "HTTP {}",
+        response.status()
+    );
+    let location = Url::parse(
+        response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("Location"),
+    )
+    .expect("absolute Location");
+    assert!(location.as_str().starts_with(REDIRECT_A), "{location}");
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("invalid_request"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    assert_eq!(query_param(&location, "code"), None);
+}
+
+#[tokio::test]
+async fn wrong_pkce_verifier_and_replayed_code_are_invalid_grant() {
+    let (tenant, app, email) = Tenant::with_user().await;
+    let browser = Browser::new(&tenant);
+
+    // Code 1: the wrong verifier.
+    let first = authorize(&tenant, &app, &[]);
+    let callback = browser.login(&first, &email).await;
+    let code = query_param(&callback, "code").expect("code");
+    let (status, body) = exchange(&tenant, &app, &code, &format!("{}x", first.verifier)).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+
+    // Code 2 (through the session): redeemed once, then replayed.
+    let second = authorize(&tenant, &app, &[]);
+    let callback = browser.navigate(&second.url).await.away();
+    let code = query_param(&callback, "code").expect("SSO code");
+    let (status, tokens) = exchange(&tenant, &app, &code, &second.verifier).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access_token = tokens["access_token"].as_str().expect("access_token");
+    assert_eq!(userinfo_status(&tenant, access_token).await, 200);
+
+    let (status, body) = exchange(&tenant, &app, &code, &second.verifier).await;
+    assert_eq!(status, 400, "replayed code: {body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert_eq!(
+        userinfo_status(&tenant, access_token).await,
+        401,
+        "the access token of a replayed code must be revoked"
+    );
+    if let Some(refresh_token) = tokens["refresh_token"].as_str() {
+        let (status, body) = refresh(&tenant, &app, refresh_token).await;
+        assert_eq!(
+            body["error"], "invalid_grant",
+            "the refresh token of a replayed code must be revoked (HTTP {status}): {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_look_the_same() {
+    let (tenant, app, email) = Tenant::with_user().await;
+    let mut answers = Vec::new();
+    for (username, password) in [
+        (email.as_str(), "Wr0ng-Horse-Battery"),
+        ("nobody@example.com", PASSWORD),
+    ] {
+        let browser = Browser::new(&tenant);
+        let request = authorize(&tenant, &app, &[]);
+        let (_, url, html) = browser.navigate(&request.url).await.page();
+        let response = browser
+            .post_login(&url, &html, username, password, &[])
+            .await;
+        let status = response.status();
+        let cookies = set_cookies(&response);
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 400, "{username}: {body}");
+        assert!(
+            body.contains(WRONG_CREDENTIALS),
+            "{username}: no \"{WRONG_CREDENTIALS}\":\n{body}"
+        );
+        assert!(
+            has_login_form(&body),
+            "{username}: the form is shown again:\n{body}"
+        );
+        assert!(
+            !cookies.iter().any(|c| c.starts_with("vestibule_session=")),
+            "{username}: a session cookie after a failed login: {cookies:?}"
+        );
+        // Compare the pages with the per-transaction state and the echoed
+        // username (a prefilled field is fine) taken out.
+        let state = query_param(&url, "state").expect("state in the page URL");
+        answers.push((
+            status,
+            body.replace(&state, "STATE").replace(username, "USERNAME"),
+        ));
+    }
+    assert_eq!(answers[0].0, answers[1].0);
+    assert_eq!(
+        answers[0].1, answers[1].1,
+        "wrong password and unknown user must give the same page"
+    );
+}
+
+#[tokio::test]
+async fn cross_site_login_posts_are_refused() {
+    let (tenant, app, email) = Tenant::with_user().await;
+    for header in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "http://evil.example"),
+    ] {
+        let browser = Browser::new(&tenant);
+        let request = authorize(&tenant, &app, &[]);
+        let (_, url, html) = browser.navigate(&request.url).await.page();
+        let response = browser
+            .post_login(&url, &html, &email, PASSWORD, &[header])
+            .await;
+        let status = response.status();
+        let cookies = set_cookies(&response);
+        assert_eq!(status, 403, "{header:?}");
+        assert!(
+            !cookies.iter().any(|c| c.starts_with("vestibule_session=")),
+            "{header:?}: session cookie set: {cookies:?}"
+        );
+        // The same browser, same transaction, no foreign header: accepted —
+        // so the 403 was about the header, not the credentials.
+        let response = browser.post_login(&url, &html, &email, PASSWORD, &[]).await;
+        assert!(
+            response.status().is_redirection(),
+            "{header:?}: then a same-site POST answered {}",
+            response.status()
+        );
+    }
+}
+
+// ------------------------------------------------------------ auth0-python
+
+/// `python3 --version`, or why not.
+fn python_toolchain() -> Result<String, String> {
+    let output = Command::new("python3")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("`python3` not found: {e}"))?;
+    if !output.status.success() {
+        return Err("`python3 --version` failed".to_owned());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Removes the install lock when dropped.
+struct VenvLock(std::path::PathBuf);
+
+impl Drop for VenvLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `python3 -m venv .venv` + `pip install -r requirements.txt` in
+/// `tests/python`, once per requirements file: `.venv/.installed` keeps the
+/// requirements it was built from. A lock file serialises test processes.
+fn ensure_venv(dir: &Path) -> std::path::PathBuf {
+    let lock_path = dir.join(".venv-install.lock");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let _lock = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock_path)
+        {
+            Ok(_) => break VenvLock(lock_path.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stale = std::fs::metadata(&lock_path)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(300));
+                if stale {
+                    let _ = std::fs::remove_file(&lock_path);
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "waited too long for {}",
+                    lock_path.display()
+                );
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("creating {}: {e}", lock_path.display()),
+        }
+    };
+    let venv = dir.join(".venv");
+    let python = venv.join("bin/python");
+    let requirements = std::fs::read_to_string(dir.join("requirements.txt")).expect("requirements");
+    let marker = venv.join(".installed");
+    if python.is_file() && std::fs::read_to_string(&marker).is_ok_and(|m| m == requirements) {
+        return python;
+    }
+    let started = Instant::now();
+    let run = |command: &mut Command| {
+        let output = command.output().expect("run");
+        assert!(
+            output.status.success(),
+            "{command:?} failed ({}):\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(dir.join("requirements.txt")));
+    std::fs::write(&marker, requirements).expect("write marker");
+    eprintln!(
+        "python venv in {} took {:?}",
+        venv.display(),
+        started.elapsed()
+    );
+    python
+}
+
+#[tokio::test]
+async fn auth0_python_signs_up_and_logs_in_with_password_realm() {
+    let Some(version) = toolchain_or_skip(
+        "auth0_python_signs_up_and_logs_in_with_password_realm",
+        python_toolchain(),
+    ) else {
+        return;
+    };
+    let dir = harness::repo_root().join("tests/python");
+    let python = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || ensure_venv(&dir)
+    })
+    .await
+    .expect("venv task");
+
+    let tenant = Tenant::start().await;
+    // auth0-python sends the secret in the body: client_secret_post.
+    let app = tenant
+        .client("Python", REDIRECT_A, "client_secret_post")
+        .await;
+    tenant.database(&[&app]).await;
+
+    let mut script = tokio::process::Command::new(&python);
+    script
+        .arg(dir.join("test_auth0_python.py"))
+        .current_dir(&dir)
+        .env(
+            "VESTIBULE_DOMAIN",
+            format!("127.0.0.1:{}", tenant.server.port),
+        )
+        .env("VESTIBULE_ISSUER", tenant.server.issuer())
+        .env("CLIENT_ID", &app.id)
+        .env("CLIENT_SECRET", &app.secret)
+        .env("CONNECTION", DATABASE)
+        .env("EMAIL", "py-user@example.com")
+        .env("PASSWORD", PASSWORD)
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(120), script.output())
+        .await
+        .expect("python script timed out")
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "test_auth0_python.py failed ({}, {version}):\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("all auth0-python checks passed"),
+        "unexpected output:\n{stdout}"
+    );
+    eprintln!("auth0-python ({version}):\n{stdout}");
+}
