@@ -157,7 +157,7 @@ impl SqlStorage {
                 .zip(updated.fixed_fields())
                 .find(|((_, before), (_, after))| before != after);
             if let Some(((field, _), _)) = changed {
-                return Err(Refused::IdentityChanged(*field, R::KIND).into());
+                return Err(Refused::IdentityChanged(field, R::KIND).into());
             }
             if self.write_version(&updated, version, context).await? {
                 return Ok(updated);
