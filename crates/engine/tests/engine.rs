@@ -1,5 +1,9 @@
 //! Engine tests without HTTP: a fixed clock and an in-memory SQLite store.
 
+// Setup helpers live outside `#[test]` functions, where clippy's
+// allow-*-in-tests settings do not reach.
+#![allow(clippy::unwrap_used)]
+
 use engine::Engine;
 use engine::tenants::{BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant};
 use model::{FixedClock, Tenant, TenantId};

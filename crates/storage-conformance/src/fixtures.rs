@@ -6,9 +6,10 @@
 //! inequality.
 
 use model::{
-    AppType, Client, ClientGrant, Connection, JwtConfiguration, KeyState, OneTimeRecord,
-    RefreshTokenPolicy, ResourceServer, ResourceServerScope, SigningAlg, SigningKey, Tenant,
-    TenantId, TokenEndpointAuthMethod, UnixMillis,
+    AppType, Client, ClientGrant, Connection, Identity, IssuedToken, JwtConfiguration, KeyState,
+    LoginTransaction, OneTimeRecord, RefreshTokenPolicy, ResourceServer, ResourceServerScope,
+    Session, SigningAlg, SigningKey, Tenant, TenantId, TokenEndpointAuthMethod, TokenKind,
+    UnixMillis, User,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -167,5 +168,132 @@ pub fn one_time(tenant: &str, kind: &str, key_hash: &str, expires_at: UnixMillis
         payload: json!({ "client_id": "c1", "redirect_uri": "https://app.example.com/cb", "scope": ["openid"] }),
         expires_at,
         created_at: NOW,
+    }
+}
+
+/// A database user of `connection_id` with `email` (as given, any case) and
+/// the username `user_{id}` (the id without its `auth0|` prefix).
+pub fn user(tenant: &str, user_id: &str, connection_id: &str, email: &str) -> User {
+    let local_id = user_id.rsplit('|').next().unwrap_or(user_id).to_owned();
+    let mut user_metadata = serde_json::Map::new();
+    user_metadata.insert("theme".to_owned(), json!("dark"));
+    let mut app_metadata = serde_json::Map::new();
+    app_metadata.insert("roles".to_owned(), json!(["admin"]));
+    let mut profile_data = serde_json::Map::new();
+    profile_data.insert("locale".to_owned(), json!("en"));
+    User {
+        tenant_id: tenant_id(tenant),
+        user_id: user_id.to_owned(),
+        connection_id: connection_id.to_owned(),
+        email: Some(email.to_owned()),
+        email_verified: true,
+        username: Some(format!("user_{local_id}")),
+        phone_number: Some("+15555550100".to_owned()),
+        phone_verified: false,
+        name: Some("Ada Lovelace".to_owned()),
+        nickname: Some("ada".to_owned()),
+        given_name: Some("Ada".to_owned()),
+        family_name: Some("Lovelace".to_owned()),
+        picture: Some("https://cdn.example.com/ada.png".to_owned()),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned()),
+        password_history: vec!["$argon2id$v=19$m=19456,t=2,p=1$b2xk$b2xk".to_owned()],
+        blocked: false,
+        identities: vec![Identity {
+            connection: "Username-Password-Authentication".to_owned(),
+            connection_id: connection_id.to_owned(),
+            provider: "auth0".to_owned(),
+            user_id: local_id,
+            is_social: false,
+            profile_data: Some(profile_data),
+        }],
+        user_metadata,
+        app_metadata,
+        logins_count: 3,
+        last_login: Some(NOW - 60_000),
+        last_ip: Some("192.0.2.1".to_owned()),
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+/// An SSO session of `user_id`, addressed by `id_hash`, with `sid` `sid-{id_hash}`.
+pub fn session(tenant: &str, id_hash: &str, user_id: &str, expires_at: UnixMillis) -> Session {
+    Session {
+        tenant_id: tenant_id(tenant),
+        id_hash: id_hash.to_owned(),
+        sid: format!("sid-{id_hash}"),
+        user_id: user_id.to_owned(),
+        connection: "Username-Password-Authentication".to_owned(),
+        auth_time: NOW - 1_000,
+        amr: vec!["pwd".to_owned()],
+        clients: vec!["c1".to_owned()],
+        created_at: NOW - 1_000,
+        last_active_at: NOW,
+        expires_at,
+    }
+}
+
+/// A live, unused token of `kind` in `family_id`; the family ends an hour
+/// after `expires_at`.
+pub fn token(
+    tenant: &str,
+    token_hash: &str,
+    kind: TokenKind,
+    family_id: &str,
+    user_id: &str,
+    client_id: &str,
+    expires_at: UnixMillis,
+) -> IssuedToken {
+    IssuedToken {
+        tenant_id: tenant_id(tenant),
+        token_hash: token_hash.to_owned(),
+        kind,
+        family_id: family_id.to_owned(),
+        client_id: client_id.to_owned(),
+        user_id: user_id.to_owned(),
+        sid: Some("sid-s1".to_owned()),
+        scope: vec!["openid".to_owned(), "offline_access".to_owned()],
+        audience: Some("https://api/".to_owned()),
+        auth_time: NOW - 1_000,
+        created_at: NOW,
+        expires_at,
+        family_expires_at: expires_at + 3_600_000,
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+/// A refresh token of user `auth0|u1` and client `c1`.
+pub fn refresh_token(
+    tenant: &str,
+    token_hash: &str,
+    family_id: &str,
+    expires_at: UnixMillis,
+) -> IssuedToken {
+    token(
+        tenant,
+        token_hash,
+        TokenKind::Refresh,
+        family_id,
+        "auth0|u1",
+        "c1",
+        expires_at,
+    )
+}
+
+/// A login transaction for client `c1`, already authenticated.
+pub fn transaction(tenant: &str, id: &str, expires_at: UnixMillis) -> LoginTransaction {
+    LoginTransaction {
+        tenant_id: tenant_id(tenant),
+        id: id.to_owned(),
+        browser_binding: format!("binding-{id}"),
+        client_id: "c1".to_owned(),
+        request: json!({ "response_type": "code", "redirect_uri": "https://app.example.com/cb", "scope": "openid" }),
+        user_id: Some("auth0|u1".to_owned()),
+        connection: Some("Username-Password-Authentication".to_owned()),
+        auth_time: Some(NOW - 1_000),
+        consent_given: true,
+        created_at: NOW,
+        expires_at,
     }
 }

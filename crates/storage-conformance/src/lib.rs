@@ -140,7 +140,22 @@ macro_rules! suite {
             one_time_consumption_race,
             expired_one_time_is_not_consumable,
             garbage_collect_removes_expired,
+            garbage_collect_sweeps_sessions_tokens_transactions,
             ping_and_backend_name,
+            user_crud,
+            user_logins_are_unique_per_connection,
+            user_list_filters_and_pages,
+            delete_user_removes_sessions_and_tokens,
+            session_crud_and_expiry,
+            delete_user_sessions_counts,
+            transaction_crud_and_expiry,
+            transaction_consumption_race,
+            token_crud,
+            refresh_token_is_used_once,
+            unusable_refresh_tokens_are_invalid,
+            token_revocation_by_family_and_user,
+            refresh_token_use_race,
+            auth_records_tenant_isolation,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

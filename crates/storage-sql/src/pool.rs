@@ -32,6 +32,7 @@ pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
 }
 
@@ -56,6 +57,12 @@ impl From<Option<&str>> for Arg {
 impl From<i64> for Arg {
     fn from(value: i64) -> Self {
         Arg::Int(value)
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(value: Option<i64>) -> Self {
+        Arg::OptInt(value)
     }
 }
 
@@ -88,6 +95,7 @@ macro_rules! bind_all {
                 Arg::Text(value) => query.bind(value),
                 Arg::OptText(value) => query.bind(value),
                 Arg::Int(value) => query.bind(value),
+                Arg::OptInt(value) => query.bind(value),
                 Arg::Bool(value) => query.bind(value),
             };
         }

@@ -47,6 +47,11 @@ pub(crate) trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn key(&self) -> &str;
     /// The values of the indexed columns, bound from `$4` on.
     fn columns(&self) -> Vec<Arg>;
+    /// Identity fields besides the tenant and the key that an update may not
+    /// change either (a session's `sid`), as `(field name, value)`.
+    fn fixed_fields(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
     /// Side-table statements to run after every insert or update.
     fn side_statements(&self) -> Vec<SideStatement> {
         Vec::new()
@@ -135,12 +140,24 @@ impl SqlStorage {
             else {
                 return Err(StorageError::NotFound);
             };
+            let fixed: Vec<(&'static str, String)> = current
+                .fixed_fields()
+                .into_iter()
+                .map(|(field, value)| (field, value.to_owned()))
+                .collect();
             let updated = updater(current)?;
             if updated.tenant() != tenant {
                 return Err(Refused::IdentityChanged("tenant_id", R::KIND).into());
             }
             if updated.key() != key {
                 return Err(Refused::IdentityChanged(R::KEY_FIELD, R::KIND).into());
+            }
+            let changed = fixed
+                .iter()
+                .zip(updated.fixed_fields())
+                .find(|((_, before), (_, after))| before != after);
+            if let Some(((field, _), _)) = changed {
+                return Err(Refused::IdentityChanged(field, R::KIND).into());
             }
             if self.write_version(&updated, version, context).await? {
                 return Ok(updated);

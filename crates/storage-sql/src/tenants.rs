@@ -92,7 +92,7 @@ impl TenantStore for SqlStorage {
 
     /// One transaction, so no half-deleted tenant is ever visible.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        const STATEMENTS: [&str; 8] = [
+        const STATEMENTS: [&str; 12] = [
             "DELETE FROM connection_clients WHERE tenant_id = $1",
             "DELETE FROM client_grants WHERE tenant_id = $1",
             "DELETE FROM clients WHERE tenant_id = $1",
@@ -101,6 +101,10 @@ impl TenantStore for SqlStorage {
             "DELETE FROM signing_keys WHERE tenant_id = $1",
             "DELETE FROM one_time WHERE tenant_id = $1",
             "DELETE FROM tenant_hosts WHERE tenant_id = $1",
+            "DELETE FROM users WHERE tenant_id = $1",
+            "DELETE FROM sessions WHERE tenant_id = $1",
+            "DELETE FROM tokens WHERE tenant_id = $1",
+            "DELETE FROM transactions WHERE tenant_id = $1",
         ];
         const CONTEXT: &str = "delete tenant";
         retrying(|| async {

@@ -364,7 +364,12 @@ pub trait TokenStore: Send + Sync {
         now: UnixMillis,
     ) -> Result<RefreshUse>;
     /// Revokes every token of a family; returns how many were live.
-    async fn revoke_family(&self, tenant: &TenantId, family_id: &str, now: UnixMillis) -> Result<u64>;
+    async fn revoke_family(
+        &self,
+        tenant: &TenantId,
+        family_id: &str,
+        now: UnixMillis,
+    ) -> Result<u64>;
     /// Revokes every token of a user (optionally only those of one client).
     async fn revoke_user_tokens(
         &self,

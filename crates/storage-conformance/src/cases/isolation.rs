@@ -21,6 +21,28 @@ pub async fn missing_records_are_not_found(s: Arc<dyn Storage>) {
     assert_not_found(s.delete_client_grant(&acme, "cgr_1").await);
     assert_not_found(s.revoke_signing_key(&acme, "k1", fixtures::NOW).await);
     assert_not_found(s.set_connection_enabled(&acme, "con_1", "c1", true).await);
+    assert_not_found(s.update_user(&acme, "auth0|u1", &Ok).await);
+    assert_not_found(s.delete_user(&acme, "auth0|u1").await);
+    assert_not_found(s.update_session(&acme, "s1", &Ok).await);
+    assert_not_found(s.delete_session(&acme, "s1").await);
+    assert_not_found(s.update_transaction(&acme, "tx1", &Ok).await);
+    assert_eq!(s.delete_user_sessions(&acme, "auth0|u1").await.unwrap(), 0);
+    assert_eq!(
+        s.revoke_family(&acme, "f1", fixtures::NOW).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.use_refresh_token(&acme, "rt1", fixtures::NOW)
+            .await
+            .unwrap(),
+        model::RefreshUse::Invalid
+    );
+    assert_eq!(
+        s.consume_transaction(&acme, "tx1", fixtures::NOW)
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         s.consume_one_time(&acme, "code", "h1", fixtures::NOW)
             .await
@@ -168,4 +190,85 @@ pub async fn tenant_isolation(s: Arc<dyn Storage>) {
             .is_some()
     );
     assert!(s.get_tenant(&a).await.unwrap().is_some());
+}
+
+/// Users, sessions, tokens and login transactions of one tenant can be
+/// neither seen, changed, used, consumed nor deleted through another.
+pub async fn auth_records_tenant_isolation(s: Arc<dyn Storage>) {
+    use model::RefreshUse;
+    use storage::UserFilter;
+    let (a, b) = (t("acme"), t("beta"));
+    let now = fixtures::NOW;
+    let user = fixtures::user("acme", "auth0|u1", "con_1", "ada@example.com");
+    let session = fixtures::session("acme", "s1", "auth0|u1", now + 60_000);
+    let token = fixtures::refresh_token("acme", "rt1", "f1", now + 60_000);
+    let transaction = fixtures::transaction("acme", "tx1", now + 60_000);
+    s.create_user(&user).await.unwrap();
+    s.create_session(&session).await.unwrap();
+    s.create_token(&token).await.unwrap();
+    s.create_transaction(&transaction).await.unwrap();
+
+    // Invisible through the other tenant.
+    assert_eq!(s.get_user(&b, "auth0|u1").await.unwrap(), None);
+    assert_eq!(
+        s.get_user_by_email(&b, "con_1", "ada@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.get_user_by_username(&b, "con_1", "user_u1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.list_users(&b, &UserFilter::default(), &Paging::default())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(s.get_session(&b, "s1", now).await.unwrap(), None);
+    assert_eq!(s.get_token(&b, "rt1").await.unwrap(), None);
+    assert_eq!(s.get_transaction(&b, "tx1", now).await.unwrap(), None);
+
+    // Unchangeable, unusable and undeletable through the other tenant.
+    assert_not_found(s.update_user(&b, "auth0|u1", &Ok).await);
+    assert_not_found(s.delete_user(&b, "auth0|u1").await);
+    assert_not_found(s.update_session(&b, "s1", &Ok).await);
+    assert_not_found(s.delete_session(&b, "s1").await);
+    assert_eq!(s.delete_user_sessions(&b, "auth0|u1").await.unwrap(), 0);
+    assert_eq!(
+        s.use_refresh_token(&b, "rt1", now).await.unwrap(),
+        RefreshUse::Invalid
+    );
+    assert_eq!(s.revoke_family(&b, "f1", now).await.unwrap(), 0);
+    assert_eq!(
+        s.revoke_user_tokens(&b, "auth0|u1", None, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_not_found(s.update_transaction(&b, "tx1", &Ok).await);
+    assert_eq!(s.consume_transaction(&b, "tx1", now).await.unwrap(), None);
+    s.create_tenant(&fixtures::tenant("beta")).await.unwrap();
+    s.delete_tenant(&b).await.unwrap();
+
+    // Everything of the first tenant is still there, unchanged.
+    assert_eq!(s.get_user(&a, "auth0|u1").await.unwrap(), Some(user));
+    assert_eq!(s.get_session(&a, "s1", now).await.unwrap(), Some(session));
+    assert_eq!(s.get_token(&a, "rt1").await.unwrap(), Some(token));
+    assert_eq!(
+        s.get_transaction(&a, "tx1", now).await.unwrap(),
+        Some(transaction.clone())
+    );
+    assert!(matches!(
+        s.use_refresh_token(&a, "rt1", now).await.unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+    assert_eq!(
+        s.consume_transaction(&a, "tx1", now).await.unwrap(),
+        Some(transaction)
+    );
 }

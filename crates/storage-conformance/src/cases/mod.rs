@@ -8,7 +8,10 @@ mod connections;
 mod isolation;
 mod keys;
 mod one_time;
+mod sessions;
 mod tenants;
+mod tokens;
+mod users;
 
 pub use apis::*;
 pub use clients::*;
@@ -17,7 +20,10 @@ pub use connections::*;
 pub use isolation::*;
 pub use keys::*;
 pub use one_time::*;
+pub use sessions::*;
 pub use tenants::*;
+pub use tokens::*;
+pub use users::*;
 
 use model::TenantId;
 use std::fmt::Debug;

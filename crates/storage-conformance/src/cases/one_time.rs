@@ -146,3 +146,91 @@ pub async fn ping_and_backend_name(s: Arc<dyn Storage>) {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     );
 }
+
+/// Garbage collection sweeps expired transactions and sessions, and tokens
+/// once both they and their family have expired, in every tenant; live
+/// records stay.
+pub async fn garbage_collect_sweeps_sessions_tokens_transactions(s: Arc<dyn Storage>) {
+    use model::TokenKind;
+    let acme = t("acme");
+    // One-time: 1 expired.
+    s.create_one_time(&fixtures::one_time("acme", "code", "old", NOW))
+        .await
+        .unwrap();
+    s.create_one_time(&fixtures::one_time("acme", "code", "live", NOW + 1))
+        .await
+        .unwrap();
+    // Transactions: 2 expired.
+    for (tenant, id, expires_at) in [
+        ("acme", "tx-old", NOW - 1),
+        ("beta", "tx-old", NOW),
+        ("acme", "tx-live", NOW + 1),
+    ] {
+        s.create_transaction(&fixtures::transaction(tenant, id, expires_at))
+            .await
+            .unwrap();
+    }
+    // Sessions: 2 expired.
+    for (tenant, hash, expires_at) in [
+        ("acme", "s-old", NOW),
+        ("beta", "s-old", NOW - 5),
+        ("acme", "s-live", NOW + 1),
+    ] {
+        s.create_session(&fixtures::session(tenant, hash, "auth0|u1", expires_at))
+            .await
+            .unwrap();
+    }
+    // Tokens: 2 collectable (token and family both over); a token whose
+    // family lives on, and a live token, stay.
+    let mut gone = fixtures::refresh_token("acme", "rt-gone", "f1", NOW - 10);
+    gone.family_expires_at = NOW;
+    s.create_token(&gone).await.unwrap();
+    let mut access = fixtures::token(
+        "beta",
+        "at-gone",
+        TokenKind::Access,
+        "f2",
+        "auth0|u1",
+        "c1",
+        NOW,
+    );
+    access.family_expires_at = NOW;
+    s.create_token(&access).await.unwrap();
+    let mut family_lives = fixtures::refresh_token("acme", "rt-used", "f1", NOW - 10);
+    family_lives.family_expires_at = NOW + 1;
+    s.create_token(&family_lives).await.unwrap();
+    s.create_token(&fixtures::refresh_token("acme", "rt-live", "f3", NOW + 1))
+        .await
+        .unwrap();
+
+    assert_eq!(s.garbage_collect(NOW).await.unwrap(), 1 + 2 + 2 + 2);
+    assert_eq!(s.garbage_collect(NOW).await.unwrap(), 0);
+
+    assert_eq!(s.get_token(&acme, "rt-gone").await.unwrap(), None);
+    assert_eq!(s.get_token(&t("beta"), "at-gone").await.unwrap(), None);
+    assert!(s.get_token(&acme, "rt-used").await.unwrap().is_some());
+    assert!(s.get_token(&acme, "rt-live").await.unwrap().is_some());
+    assert!(s.get_session(&acme, "s-live", NOW).await.unwrap().is_some());
+    assert!(
+        s.get_transaction(&acme, "tx-live", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Collected records can be created again.
+    s.create_session(&fixtures::session("acme", "s-old", "auth0|u1", NOW + 10))
+        .await
+        .unwrap();
+    s.create_transaction(&fixtures::transaction("acme", "tx-old", NOW + 10))
+        .await
+        .unwrap();
+    s.create_token(&fixtures::refresh_token("acme", "rt-gone", "f1", NOW + 10))
+        .await
+        .unwrap();
+
+    // Later, the rest goes too.
+    assert_eq!(
+        s.garbage_collect(NOW + 3_600_000 + 20).await.unwrap(),
+        1 + 2 + 2 + 3
+    );
+}

@@ -4,7 +4,7 @@ use super::{assert_already_exists, assert_not_found, t};
 use crate::fixtures;
 use model::{KeyState, SigningAlg};
 use std::sync::Arc;
-use storage::{ClientFilter, ClientGrantFilter, ConnectionFilter, Paging, Storage};
+use storage::{ClientFilter, ClientGrantFilter, ConnectionFilter, Paging, Storage, UserFilter};
 
 pub async fn tenant_crud(s: Arc<dyn Storage>) {
     let acme = fixtures::tenant("acme");
@@ -137,6 +137,33 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
         ))
         .await
         .unwrap();
+        s.create_user(&fixtures::user(
+            name,
+            "auth0|u1",
+            "con_1",
+            "ada@example.com",
+        ))
+        .await
+        .unwrap();
+        s.create_session(&fixtures::session(
+            name,
+            "s1",
+            "auth0|u1",
+            fixtures::NOW + 60_000,
+        ))
+        .await
+        .unwrap();
+        s.create_token(&fixtures::refresh_token(
+            name,
+            "rt1",
+            "f1",
+            fixtures::NOW + 60_000,
+        ))
+        .await
+        .unwrap();
+        s.create_transaction(&fixtures::transaction(name, "tx1", fixtures::NOW + 60_000))
+            .await
+            .unwrap();
     }
 
     s.delete_tenant(&t("acme")).await.unwrap();
@@ -186,6 +213,25 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
             .unwrap(),
         None
     );
+    assert_eq!(s.get_user(&acme, "auth0|u1").await.unwrap(), None);
+    assert_eq!(
+        s.list_users(&acme, &UserFilter::default(), &all)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        s.get_session(&acme, "s1", fixtures::NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(s.get_token(&acme, "rt1").await.unwrap(), None);
+    assert_eq!(
+        s.get_transaction(&acme, "tx1", fixtures::NOW)
+            .await
+            .unwrap(),
+        None
+    );
 
     // The other tenant is untouched.
     let beta = t("beta");
@@ -203,10 +249,32 @@ pub async fn delete_tenant_removes_everything(s: Arc<dyn Storage>) {
             .unwrap()
             .is_some()
     );
+    assert!(s.get_user(&beta, "auth0|u1").await.unwrap().is_some());
+    assert!(
+        s.get_session(&beta, "s1", fixtures::NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(s.get_token(&beta, "rt1").await.unwrap().is_some());
+    assert!(
+        s.get_transaction(&beta, "tx1", fixtures::NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // The tenant's name and hosts can be used again.
     s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
     s.create_client(&fixtures::client("acme", "c1"))
         .await
         .unwrap();
+    s.create_user(&fixtures::user(
+        "acme",
+        "auth0|u1",
+        "con_1",
+        "ada@example.com",
+    ))
+    .await
+    .unwrap();
 }

@@ -1,0 +1,276 @@
+//! Issued tokens: refresh tokens used once (even under concurrency), revoked
+//! by family or by user, and read back with their marks current.
+
+use super::{assert_already_exists, t};
+use crate::fixtures::{self, NOW};
+use model::{RefreshUse, TokenKind};
+use std::sync::Arc;
+use storage::Storage;
+
+pub async fn token_crud(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let refresh = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
+    let access = fixtures::token(
+        "acme",
+        "at1",
+        TokenKind::Access,
+        "f1",
+        "auth0|u1",
+        "c1",
+        NOW + 60_000,
+    );
+    s.create_token(&refresh).await.unwrap();
+    s.create_token(&access).await.unwrap();
+    assert_already_exists(s.create_token(&refresh).await, "token");
+
+    assert_eq!(
+        s.get_token(&acme, "rt1").await.unwrap(),
+        Some(refresh.clone())
+    );
+    assert_eq!(s.get_token(&acme, "at1").await.unwrap(), Some(access));
+    assert_eq!(s.get_token(&acme, "nope").await.unwrap(), None);
+
+    // A token stored already marked keeps its marks.
+    let mut marked = fixtures::refresh_token("acme", "rt2", "f2", NOW + 60_000);
+    marked.used_at = Some(NOW - 5);
+    marked.revoked_at = Some(NOW - 1);
+    s.create_token(&marked).await.unwrap();
+    assert_eq!(s.get_token(&acme, "rt2").await.unwrap(), Some(marked));
+
+    // Expired and revoked tokens are still returned: callers check.
+    assert_eq!(s.revoke_family(&acme, "f1", NOW).await.unwrap(), 2);
+    let revoked = s.get_token(&acme, "rt1").await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW));
+    assert_eq!(revoked.used_at, None);
+}
+
+pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let token = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
+    s.create_token(&token).await.unwrap();
+
+    let used = match s.use_refresh_token(&acme, "rt1", NOW).await.unwrap() {
+        RefreshUse::Fresh(used) => used,
+        other => panic!("expected Fresh, got {other:?}"),
+    };
+    assert_eq!(used.used_at, Some(NOW));
+    assert_eq!(
+        used,
+        model::IssuedToken {
+            used_at: Some(NOW),
+            ..token
+        }
+    );
+    assert_eq!(s.get_token(&acme, "rt1").await.unwrap(), Some(used.clone()));
+
+    // Later uses see the first use's time, not their own.
+    match s.use_refresh_token(&acme, "rt1", NOW + 10).await.unwrap() {
+        RefreshUse::AlreadyUsed(again) => assert_eq!(again, used),
+        other => panic!("expected AlreadyUsed, got {other:?}"),
+    }
+    assert_eq!(s.get_token(&acme, "rt1").await.unwrap(), Some(used));
+
+    // Once revoked, a used token is simply invalid.
+    s.revoke_family(&acme, "f1", NOW + 20).await.unwrap();
+    assert_eq!(
+        s.use_refresh_token(&acme, "rt1", NOW + 30).await.unwrap(),
+        RefreshUse::Invalid
+    );
+}
+
+pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let invalid = |hash: &'static str, now| {
+        let s = s.clone();
+        async move {
+            assert_eq!(
+                s.use_refresh_token(&t("acme"), hash, now).await.unwrap(),
+                RefreshUse::Invalid,
+                "{hash} at {now}"
+            );
+        }
+    };
+
+    invalid("unknown", NOW).await;
+
+    // An access token is never a refresh token.
+    s.create_token(&fixtures::token(
+        "acme",
+        "at1",
+        TokenKind::Access,
+        "f1",
+        "auth0|u1",
+        "c1",
+        NOW + 60_000,
+    ))
+    .await
+    .unwrap();
+    invalid("at1", NOW).await;
+    assert_eq!(
+        s.get_token(&acme, "at1").await.unwrap().unwrap().used_at,
+        None
+    );
+
+    // Expired: at the expiry instant already.
+    s.create_token(&fixtures::refresh_token(
+        "acme",
+        "rt-exp",
+        "f2",
+        NOW + 1_000,
+    ))
+    .await
+    .unwrap();
+    invalid("rt-exp", NOW + 1_000).await;
+    // Family expired while the token itself has not.
+    let mut family_over = fixtures::refresh_token("acme", "rt-fam", "f3", NOW + 60_000);
+    family_over.family_expires_at = NOW + 500;
+    s.create_token(&family_over).await.unwrap();
+    invalid("rt-fam", NOW + 500).await;
+    // Revoked.
+    let mut revoked = fixtures::refresh_token("acme", "rt-rev", "f4", NOW + 60_000);
+    revoked.revoked_at = Some(NOW - 1);
+    s.create_token(&revoked).await.unwrap();
+    invalid("rt-rev", NOW).await;
+    // Used, then expired: invalid, not AlreadyUsed.
+    s.create_token(&fixtures::refresh_token(
+        "acme",
+        "rt-old",
+        "f5",
+        NOW + 1_000,
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.use_refresh_token(&acme, "rt-old", NOW).await.unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+    invalid("rt-old", NOW + 1_000).await;
+
+    // None of the failures marked anything; the expired one is still usable earlier.
+    for hash in ["rt-exp", "rt-fam", "rt-rev"] {
+        assert_eq!(
+            s.get_token(&acme, hash).await.unwrap().unwrap().used_at,
+            None
+        );
+    }
+    assert!(matches!(
+        s.use_refresh_token(&acme, "rt-exp", NOW + 999)
+            .await
+            .unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+}
+
+pub async fn token_revocation_by_family_and_user(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    for (hash, family, user, client) in [
+        ("a1", "fa", "auth0|u1", "c1"),
+        ("a2", "fa", "auth0|u1", "c1"),
+        ("b1", "fb", "auth0|u1", "c1"),
+        ("c1", "fc", "auth0|u1", "c2"),
+        ("d1", "fd", "auth0|u2", "c1"),
+    ] {
+        s.create_token(&fixtures::token(
+            "acme",
+            hash,
+            TokenKind::Refresh,
+            family,
+            user,
+            client,
+            NOW + 60_000,
+        ))
+        .await
+        .unwrap();
+    }
+    s.create_token(&fixtures::refresh_token("beta", "a1", "fa", NOW + 60_000))
+        .await
+        .unwrap();
+
+    // A family revoke touches that family only, and counts only live tokens.
+    assert_eq!(s.revoke_family(&acme, "fa", NOW).await.unwrap(), 2);
+    assert_eq!(s.revoke_family(&acme, "fa", NOW + 1).await.unwrap(), 0);
+    assert_eq!(
+        s.get_token(&acme, "a2").await.unwrap().unwrap().revoked_at,
+        Some(NOW)
+    );
+    assert_eq!(
+        s.get_token(&acme, "b1").await.unwrap().unwrap().revoked_at,
+        None
+    );
+    assert_eq!(
+        s.get_token(&t("beta"), "a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+    assert!(matches!(
+        s.use_refresh_token(&acme, "b1", NOW).await.unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+
+    // By user and client, then by user.
+    assert_eq!(
+        s.revoke_user_tokens(&acme, "auth0|u1", Some("c2"), NOW)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.get_token(&acme, "b1").await.unwrap().unwrap().revoked_at,
+        None
+    );
+    assert_eq!(
+        s.revoke_user_tokens(&acme, "auth0|u1", None, NOW + 5)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.get_token(&acme, "b1").await.unwrap().unwrap().revoked_at,
+        Some(NOW + 5)
+    );
+    // An earlier revocation keeps its time.
+    assert_eq!(
+        s.get_token(&acme, "c1").await.unwrap().unwrap().revoked_at,
+        Some(NOW)
+    );
+    assert_eq!(
+        s.get_token(&acme, "d1").await.unwrap().unwrap().revoked_at,
+        None
+    );
+}
+
+/// 16 callers present one refresh token at once: exactly one gets `Fresh`,
+/// every other `AlreadyUsed`.
+pub async fn refresh_token_use_race(s: Arc<dyn Storage>) {
+    const RACERS: usize = 16;
+    for round in 0..3 {
+        let hash = format!("rt{round}");
+        s.create_token(&fixtures::refresh_token("acme", &hash, "f1", NOW + 60_000))
+            .await
+            .unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let mut tasks = Vec::new();
+        for _ in 0..RACERS {
+            let (s, start, hash) = (s.clone(), start.clone(), hash.clone());
+            tasks.push(tokio::spawn(async move {
+                start.wait().await;
+                s.use_refresh_token(&t("acme"), &hash, NOW).await.unwrap()
+            }));
+        }
+        let (mut fresh, mut already_used) = (0, 0);
+        for task in futures::future::join_all(tasks).await {
+            match task.unwrap() {
+                RefreshUse::Fresh(_) => fresh += 1,
+                RefreshUse::AlreadyUsed(token) => {
+                    assert_eq!(token.used_at, Some(NOW));
+                    already_used += 1;
+                }
+                RefreshUse::Invalid => panic!("round {round}: a live token came back Invalid"),
+            }
+        }
+        assert_eq!((fresh, already_used), (1, RACERS - 1), "round {round}");
+    }
+}

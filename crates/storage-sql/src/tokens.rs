@@ -1,0 +1,162 @@
+//! Issued tokens (refresh tokens and opaque access tokens), addressed by the
+//! hash of the token value.
+//!
+//! Tokens are never rewritten whole, only marked used or revoked, so the two
+//! marks live **only** in the `used_at` and `revoked_at` columns: the JSON in
+//! `data` is written once, with both cleared, and every read lays the columns
+//! over the decoded record. That keeps each mark a single-column `UPDATE`
+//! with no JSON to keep in step, and lets `use_refresh_token` be one
+//! statement: `UPDATE … WHERE used_at IS NULL AND … RETURNING`, which the
+//! database applies for exactly one of any number of concurrent callers.
+
+use crate::SqlStorage;
+use crate::errors::{SqlResultExt, decode, encode};
+use crate::pool::{Arg, args, retrying};
+use async_trait::async_trait;
+use model::{IssuedToken, RefreshUse, TenantId, TokenKind, UnixMillis};
+use storage::{Result, TokenStore};
+
+/// The columns every token read selects, in this order.
+type TokenRow = (String, Option<UnixMillis>, Option<UnixMillis>);
+
+/// The record as it currently stands: the stored JSON with the marks laid over.
+fn token_from_row((data, used_at, revoked_at): TokenRow) -> Result<IssuedToken> {
+    let mut token: IssuedToken = decode(&data)?;
+    token.used_at = used_at;
+    token.revoked_at = revoked_at;
+    Ok(token)
+}
+
+#[async_trait]
+impl TokenStore for SqlStorage {
+    async fn create_token(&self, token: &IssuedToken) -> Result<()> {
+        let data = encode(&IssuedToken {
+            used_at: None,
+            revoked_at: None,
+            ..token.clone()
+        })?;
+        self.pool
+            .execute(
+                "INSERT INTO tokens \
+                 (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
+                  expires_at, family_expires_at, used_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                vec![
+                    Arg::from(&token.tenant_id),
+                    Arg::from(token.token_hash.as_str()),
+                    Arg::from(data),
+                    Arg::from(token.kind.as_str()),
+                    Arg::from(token.family_id.as_str()),
+                    Arg::from(token.user_id.as_str()),
+                    Arg::from(token.client_id.as_str()),
+                    Arg::from(token.expires_at),
+                    Arg::from(token.family_expires_at),
+                    Arg::from(token.used_at),
+                    Arg::from(token.revoked_at),
+                ],
+            )
+            .await
+            .unique("create token", "token")?;
+        Ok(())
+    }
+
+    async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>> {
+        let row: Option<TokenRow> = self
+            .pool
+            .fetch_optional(
+                "SELECT data, used_at, revoked_at FROM tokens \
+                 WHERE tenant_id = $1 AND token_hash = $2",
+                args![tenant, token_hash],
+            )
+            .await
+            .ctx("get token")?;
+        row.map(token_from_row).transpose()
+    }
+
+    async fn use_refresh_token(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+        now: UnixMillis,
+    ) -> Result<RefreshUse> {
+        const CONTEXT: &str = "use refresh token";
+        let used: Option<TokenRow> = retrying(|| async {
+            self.pool
+                .fetch_optional(
+                    "UPDATE tokens SET used_at = $3 \
+                 WHERE tenant_id = $1 AND token_hash = $2 AND kind = 'refresh' \
+                   AND used_at IS NULL AND revoked_at IS NULL \
+                   AND expires_at > $3 AND family_expires_at > $3 \
+                 RETURNING data, used_at, revoked_at",
+                    args![tenant, token_hash, now],
+                )
+                .await
+                .ctx(CONTEXT)
+        })
+        .await?;
+        if let Some(row) = used {
+            return Ok(RefreshUse::Fresh(token_from_row(row)?));
+        }
+        // Not marked by us: tell a token used before from one that is not
+        // usable at all. Once used, a token's mark never goes away, so this
+        // read cannot mistake a fresh token for a used one.
+        let Some(token) = self.get_token(tenant, token_hash).await? else {
+            return Ok(RefreshUse::Invalid);
+        };
+        let live = token.kind == TokenKind::Refresh
+            && token.revoked_at.is_none()
+            && token.expires_at > now
+            && token.family_expires_at > now;
+        Ok(match token.used_at {
+            Some(_) if live => RefreshUse::AlreadyUsed(token),
+            _ => RefreshUse::Invalid,
+        })
+    }
+
+    async fn revoke_family(
+        &self,
+        tenant: &TenantId,
+        family_id: &str,
+        now: UnixMillis,
+    ) -> Result<u64> {
+        self.pool
+            .execute(
+                "UPDATE tokens SET revoked_at = $3 \
+                 WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
+                args![tenant, family_id, now],
+            )
+            .await
+            .ctx("revoke token family")
+    }
+
+    async fn revoke_user_tokens(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        client_id: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<u64> {
+        const CONTEXT: &str = "revoke user tokens";
+        match client_id {
+            Some(client_id) => self
+                .pool
+                .execute(
+                    "UPDATE tokens SET revoked_at = $3 \
+                     WHERE tenant_id = $1 AND user_id = $2 AND client_id = $4 \
+                       AND revoked_at IS NULL",
+                    args![tenant, user_id, now, client_id],
+                )
+                .await
+                .ctx(CONTEXT),
+            None => self
+                .pool
+                .execute(
+                    "UPDATE tokens SET revoked_at = $3 \
+                     WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+                    args![tenant, user_id, now],
+                )
+                .await
+                .ctx(CONTEXT),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Users.
+//!
+//! `email_lower` and `username_lower` hold `User::normalize_login` of the
+//! email and username (computed here, never in SQL, so both backends agree on
+//! what "case-insensitive" means) and carry the per-tenant, per-connection
+//! unique constraints; a user without an email or username stores NULL, which
+//! never collides. `created_at`, `last_login` and `logins_count` are columns
+//! for later search and sorting. Deleting a user also deletes their sessions
+//! and tokens, in one transaction.
+
+use crate::SqlStorage;
+use crate::errors::{SqlResultExt, decode};
+use crate::list::ListQuery;
+use crate::pool::{Arg, args, retrying};
+use crate::record::Record;
+use async_trait::async_trait;
+use model::{TenantId, User};
+use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserStore};
+
+impl Record for User {
+    const KIND: &'static str = "user";
+    const KEY_FIELD: &'static str = "user_id";
+    const SELECT: &'static str =
+        "SELECT data, version FROM users WHERE tenant_id = $1 AND user_id = $2";
+    const INSERT: &'static str = "INSERT INTO users \
+         (tenant_id, data, version, user_id, connection_id, email_lower, username_lower, \
+          created_at, last_login, logins_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    const UPDATE: &'static str = "UPDATE users \
+         SET data = $2, version = version + 1, connection_id = $5, email_lower = $6, \
+             username_lower = $7, created_at = $8, last_login = $9, logins_count = $10 \
+         WHERE tenant_id = $1 AND user_id = $4 AND version = $3";
+
+    fn tenant(&self) -> &str {
+        self.tenant_id.as_str()
+    }
+    fn key(&self) -> &str {
+        &self.user_id
+    }
+    fn columns(&self) -> Vec<Arg> {
+        vec![
+            Arg::from(self.user_id.as_str()),
+            Arg::from(self.connection_id.as_str()),
+            Arg::OptText(self.email.as_deref().map(User::normalize_login)),
+            Arg::OptText(self.username.as_deref().map(User::normalize_login)),
+            Arg::Int(self.created_at),
+            Arg::OptInt(self.last_login),
+            Arg::Int(self.logins_count),
+        ]
+    }
+}
+
+impl SqlStorage {
+    /// The user of `connection_id` whose `column` (a lowercased login) is `value`.
+    async fn get_user_by_login(
+        &self,
+        sql: &'static str,
+        tenant: &TenantId,
+        connection_id: &str,
+        value: &str,
+        context: &'static str,
+    ) -> Result<Option<User>> {
+        let row: Option<(String,)> = self
+            .pool
+            .fetch_optional(
+                sql,
+                args![tenant, connection_id, User::normalize_login(value)],
+            )
+            .await
+            .ctx(context)?;
+        row.map(|(data,)| decode(&data)).transpose()
+    }
+}
+
+#[async_trait]
+impl UserStore for SqlStorage {
+    async fn create_user(&self, user: &User) -> Result<()> {
+        self.insert_record(user, "create user").await
+    }
+
+    async fn get_user(&self, tenant: &TenantId, user_id: &str) -> Result<Option<User>> {
+        self.get_record(tenant.as_str(), user_id, "get user").await
+    }
+
+    async fn get_user_by_email(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+        email: &str,
+    ) -> Result<Option<User>> {
+        self.get_user_by_login(
+            "SELECT data FROM users \
+             WHERE tenant_id = $1 AND connection_id = $2 AND email_lower = $3",
+            tenant,
+            connection_id,
+            email,
+            "get user by email",
+        )
+        .await
+    }
+
+    async fn get_user_by_username(
+        &self,
+        tenant: &TenantId,
+        connection_id: &str,
+        username: &str,
+    ) -> Result<Option<User>> {
+        self.get_user_by_login(
+            "SELECT data FROM users \
+             WHERE tenant_id = $1 AND connection_id = $2 AND username_lower = $3",
+            tenant,
+            connection_id,
+            username,
+            "get user by username",
+        )
+        .await
+    }
+
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        filter: &UserFilter,
+        paging: &Paging,
+    ) -> Result<Page<User>> {
+        let mut query = ListQuery::new("users", "user_id", tenant.as_str());
+        if let Some(connection_id) = &filter.connection_id {
+            query = query.equals("connection_id", connection_id.as_str());
+        }
+        if let Some(email) = &filter.email {
+            query = query.equals("email_lower", User::normalize_login(email));
+        }
+        query.fetch(self, paging, "list users").await
+    }
+
+    async fn update_user(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        updater: Updater<'_, User>,
+    ) -> Result<User> {
+        self.update_record(tenant.as_str(), user_id, updater, "update user")
+            .await
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, user_id: &str) -> Result<()> {
+        const CONTEXT: &str = "delete user";
+        retrying(|| async {
+            let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
+            let deleted = tx
+                .conn()
+                .execute(
+                    "DELETE FROM users WHERE tenant_id = $1 AND user_id = $2",
+                    args![tenant, user_id],
+                )
+                .await
+                .ctx(CONTEXT)?;
+            if deleted == 0 {
+                return Err(StorageError::NotFound);
+            }
+            for sql in [
+                "DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2",
+                "DELETE FROM tokens WHERE tenant_id = $1 AND user_id = $2",
+            ] {
+                tx.conn()
+                    .execute(sql, args![tenant, user_id])
+                    .await
+                    .ctx(CONTEXT)?;
+            }
+            tx.commit().await.ctx(CONTEXT)
+        })
+        .await
+    }
+}
