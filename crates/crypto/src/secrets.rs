@@ -101,7 +101,10 @@ mod half_hash_tests {
     fn at_hash_matches_the_oidc_example() {
         // OIDC Core A.3: access token "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y" → at_hash "77QmUPtjPfzWtF2AnpK9RQ".
         assert_eq!(
-            super::oidc_half_hash(model::SigningAlg::Rs256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            super::oidc_half_hash(
+                model::SigningAlg::Rs256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"
+            ),
             "77QmUPtjPfzWtF2AnpK9RQ"
         );
     }

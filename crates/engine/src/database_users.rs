@@ -5,9 +5,9 @@
 //! blocked, or gave a wrong password (a dummy hash is verified for unknown
 //! users), so no response reveals whether an account exists.
 
+use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::password_policy::PasswordPolicy;
-use crate::Engine;
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 
@@ -29,7 +29,10 @@ pub struct SignupInput {
 #[derive(Debug, thiserror::Error)]
 pub enum SignupError {
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The password does not satisfy the connection's policy (the description).
     #[error("{0}")]
     PasswordTooWeak(String),
@@ -46,7 +49,11 @@ pub fn is_database(connection: &Connection) -> bool {
 }
 
 fn option_bool(connection: &Connection, name: &str) -> bool {
-    connection.options.get(name).and_then(Value::as_bool).unwrap_or(false)
+    connection
+        .options
+        .get(name)
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 pub fn signup_disabled(connection: &Connection) -> bool {
@@ -83,7 +90,10 @@ fn username_bounds(connection: &Connection) -> (usize, usize) {
         .pointer("/validation/username/max")
         .and_then(Value::as_u64)
         .unwrap_or(15);
-    (usize::try_from(min).unwrap_or(1), usize::try_from(max).unwrap_or(15))
+    (
+        usize::try_from(min).unwrap_or(1),
+        usize::try_from(max).unwrap_or(15),
+    )
 }
 
 fn is_valid_username(username: &str, (min, max): (usize, usize)) -> bool {
@@ -104,12 +114,18 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn optional_text(field: &'static str, value: &Option<String>, max: usize) -> std::result::Result<(), SignupError> {
+fn optional_text(
+    field: &'static str,
+    value: &Option<String>,
+    max: usize,
+) -> std::result::Result<(), SignupError> {
     match value {
-        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => Err(SignupError::Invalid {
-            field,
-            message: format!("{field} must be at most {max} printable characters"),
-        }),
+        Some(text) if text.chars().count() > max || text.chars().any(char::is_control) => {
+            Err(SignupError::Invalid {
+                field,
+                message: format!("{field} must be at most {max} printable characters"),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -130,23 +146,44 @@ pub async fn signup(
     if signup_disabled(connection) {
         return Err(SignupError::SignupDisabled);
     }
-    let email = input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned);
+    let email = input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned);
     let Some(email) = email else {
-        return Err(SignupError::Invalid { field: "email", message: "email is required".into() });
+        return Err(SignupError::Invalid {
+            field: "email",
+            message: "email is required".into(),
+        });
     };
     if !is_valid_email(&email) {
-        return Err(SignupError::Invalid { field: "email", message: "email is not a valid email address".into() });
+        return Err(SignupError::Invalid {
+            field: "email",
+            message: "email is not a valid email address".into(),
+        });
     }
-    let username = input.username.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
+    let username = input
+        .username
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
     match (&username, requires_username(connection)) {
         (None, true) => {
-            return Err(SignupError::Invalid { field: "username", message: "username is required".into() });
+            return Err(SignupError::Invalid {
+                field: "username",
+                message: "username is required".into(),
+            });
         }
         (Some(name), _) if !is_valid_username(name, username_bounds(connection)) => {
             let (min, max) = username_bounds(connection);
             return Err(SignupError::Invalid {
                 field: "username",
-                message: format!("username must be {min} to {max} letters, digits or _+-.!#$^`~' characters"),
+                message: format!(
+                    "username must be {min} to {max} letters, digits or _+-.!#$^`~' characters"
+                ),
             });
         }
         (Some(_), false) => {
@@ -163,15 +200,31 @@ pub async fn signup(
     optional_text("family_name", &input.family_name, 150)?;
     if let Some(picture) = &input.picture {
         crate::validation::check_url("picture", picture, crate::validation::UrlKind::Http)
-            .map_err(|_| SignupError::Invalid { field: "picture", message: "picture must be an http(s) URL".into() })?;
+            .map_err(|_| SignupError::Invalid {
+                field: "picture",
+                message: "picture must be an http(s) URL".into(),
+            })?;
     }
-    if serde_json::to_vec(&input.user_metadata).map(|v| v.len()).unwrap_or(0) > 16 * 1024 {
-        return Err(SignupError::Invalid { field: "user_metadata", message: "user_metadata is larger than 16 KiB".into() });
+    if serde_json::to_vec(&input.user_metadata)
+        .map(|v| v.len())
+        .unwrap_or(0)
+        > 16 * 1024
+    {
+        return Err(SignupError::Invalid {
+            field: "user_metadata",
+            message: "user_metadata is larger than 16 KiB".into(),
+        });
     }
     PasswordPolicy::from_options(&connection.options)
         .check(&input.password)
         .map_err(SignupError::PasswordTooWeak)?;
-    if engine.storage.get_user_by_email(tenant, &connection.id, &email).await.map_err(EngineError::from)?.is_some() {
+    if engine
+        .storage
+        .get_user_by_email(tenant, &connection.id, &email)
+        .await
+        .map_err(EngineError::from)?
+        .is_some()
+    {
         return Err(SignupError::UserExists);
     }
     let password_hash = engine.passwords.hash(&input.password).await?;
@@ -228,21 +281,35 @@ pub async fn login(
     ip: Option<&str>,
 ) -> Result<Option<User>> {
     let login = login.trim();
-    let found = if login.is_empty() || login.len() > 320 || password.is_empty() || password.len() > 1_024 {
-        None
-    } else {
-        match engine.storage.get_user_by_email(tenant, &connection.id, login).await? {
-            Some(user) => Some(user),
-            None => engine.storage.get_user_by_username(tenant, &connection.id, login).await?,
-        }
-    };
-    let stored_hash = found.as_ref().and_then(|user| user.password_hash.as_deref());
+    let found =
+        if login.is_empty() || login.len() > 320 || password.is_empty() || password.len() > 1_024 {
+            None
+        } else {
+            match engine
+                .storage
+                .get_user_by_email(tenant, &connection.id, login)
+                .await?
+            {
+                Some(user) => Some(user),
+                None => {
+                    engine
+                        .storage
+                        .get_user_by_username(tenant, &connection.id, login)
+                        .await?
+                }
+            }
+        };
+    let stored_hash = found
+        .as_ref()
+        .and_then(|user| user.password_hash.as_deref());
     let matches = engine.passwords.verify(password, stored_hash).await?;
     let Some(user) = found.filter(|user| matches && !user.blocked) else {
         return Ok(None);
     };
     let rehash = match &user.password_hash {
-        Some(stored) if engine.passwords.needs_rehash(stored) => Some(engine.passwords.hash(password).await?),
+        Some(stored) if engine.passwords.needs_rehash(stored) => {
+            Some(engine.passwords.hash(password).await?)
+        }
         _ => None,
     };
     let now = engine.now();
@@ -264,7 +331,12 @@ pub async fn login(
 
 /// Records a login that did not check a password here (SSO reuse is not a
 /// login; this is for flows that authenticate elsewhere).
-pub async fn record_login(engine: &Engine, tenant: &TenantId, user_id: &str, ip: Option<&str>) -> Result<User> {
+pub async fn record_login(
+    engine: &Engine,
+    tenant: &TenantId,
+    user_id: &str,
+    ip: Option<&str>,
+) -> Result<User> {
     let now = engine.now();
     let ip = ip.map(str::to_owned);
     Ok(engine

@@ -41,7 +41,9 @@ fn pkce_matches(grant: &CodeGrant, verifier: Option<&str>) -> bool {
         (None, Some(_)) | (Some(_), None) => false,
         (Some(challenge), Some(verifier)) => {
             let well_formed = (43..=128).contains(&verifier.len())
-                && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+                && verifier
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
             if !well_formed {
                 return false;
             }
@@ -64,7 +66,9 @@ pub async fn authorization_code(
     code_verifier: Option<&str>,
 ) -> Result<TokenSet, OAuthError> {
     require_grant(client, "authorization_code")?;
-    let code = code.filter(|c| !c.is_empty() && c.len() <= 256).ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let code = code
+        .filter(|c| !c.is_empty() && c.len() <= 256)
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let now = engine.now();
     let code_hash = hash(code);
     let record = engine
@@ -82,11 +86,16 @@ pub async fn authorization_code(
             && let Some(family) = used.payload.get("family_id").and_then(|v| v.as_str())
         {
             tracing::warn!(tenant = %tenant.id, "authorization code replayed; revoking its tokens");
-            engine.storage.revoke_family(&tenant.id, family, now).await.map_err(engine_error)?;
+            engine
+                .storage
+                .revoke_family(&tenant.id, family, now)
+                .await
+                .map_err(engine_error)?;
         }
         return Err(invalid_grant("Invalid authorization code"));
     };
-    let grant: CodeGrant = serde_json::from_value(record.payload).map_err(|_| invalid_grant("Invalid authorization code"))?;
+    let grant: CodeGrant = serde_json::from_value(record.payload)
+        .map_err(|_| invalid_grant("Invalid authorization code"))?;
     // Remember the redemption until well after the code would have expired.
     let tombstone = model::OneTimeRecord {
         tenant_id: tenant.id.clone(),
@@ -103,8 +112,12 @@ pub async fn authorization_code(
     if grant.client_id != client.client_id {
         return Err(invalid_grant("The code was issued to another client"));
     }
-    if redirect_uri != Some(grant.redirect_uri.as_str()) && !(redirect_uri.is_none() && client.callbacks.len() == 1) {
-        return Err(invalid_grant("redirect_uri does not match the authorization request"));
+    if redirect_uri != Some(grant.redirect_uri.as_str())
+        && !(redirect_uri.is_none() && client.callbacks.len() == 1)
+    {
+        return Err(invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     if !pkce_matches(&grant, code_verifier) {
         return Err(invalid_grant("PKCE verification failed"));
@@ -126,7 +139,9 @@ pub async fn authorization_code(
         family_id: grant.family_id,
     };
     let family_expires_at = tokens::family_expiry(engine, client);
-    tokens::token_set(engine, tenant, client, &context, family_expires_at).await.map_err(engine_error)
+    tokens::token_set(engine, tenant, client, &context, family_expires_at)
+        .await
+        .map_err(engine_error)
 }
 
 /// `grant_type=refresh_token`: rotates the token; presenting a rotated token
@@ -145,11 +160,21 @@ pub async fn refresh_token(
     let now = engine.now();
     let token_hash = hash(value);
     // A token of another client is treated as unknown, and not marked used.
-    match engine.storage.get_token(&tenant.id, &token_hash).await.map_err(engine_error)? {
+    match engine
+        .storage
+        .get_token(&tenant.id, &token_hash)
+        .await
+        .map_err(engine_error)?
+    {
         Some(token) if token.client_id == client.client_id => {}
         _ => return Err(invalid_grant("Unknown or invalid refresh token.")),
     }
-    let token = match engine.storage.use_refresh_token(&tenant.id, &token_hash, now).await.map_err(engine_error)? {
+    let token = match engine
+        .storage
+        .use_refresh_token(&tenant.id, &token_hash, now)
+        .await
+        .map_err(engine_error)?
+    {
         RefreshUse::Fresh(token) => token,
         RefreshUse::AlreadyUsed(token) => {
             let within_interval = token
@@ -157,7 +182,11 @@ pub async fn refresh_token(
                 .is_some_and(|used| now - used <= engine.settings.refresh_reuse_interval * 1000);
             if !within_interval {
                 tracing::warn!(tenant = %tenant.id, client = %client.client_id, "refresh token reused; revoking its family");
-                engine.storage.revoke_family(&tenant.id, &token.family_id, now).await.map_err(engine_error)?;
+                engine
+                    .storage
+                    .revoke_family(&tenant.id, &token.family_id, now)
+                    .await
+                    .map_err(engine_error)?;
                 return Err(invalid_grant("Unknown or invalid refresh token."));
             }
             token
@@ -169,7 +198,10 @@ pub async fn refresh_token(
         Some(requested) => {
             let requested = crate::scopes::split(requested);
             if requested.iter().any(|s| !token.scope.contains(s)) {
-                return Err(OAuthError::new(ErrorCode::InvalidScope, "The requested scope exceeds the granted scope"));
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "The requested scope exceeds the granted scope",
+                ));
             }
             requested
         }
@@ -192,7 +224,9 @@ pub async fn refresh_token(
     };
     // The new refresh token keeps the original scope so a narrower refresh
     // does not shrink the family's grant.
-    let mut set = tokens::token_set(engine, tenant, client, &context, token.family_expires_at).await.map_err(engine_error)?;
+    let mut set = tokens::token_set(engine, tenant, client, &context, token.family_expires_at)
+        .await
+        .map_err(engine_error)?;
     if set.refresh_token.is_none() {
         context.scope = token.scope.clone();
         set.refresh_token = Some(
@@ -221,11 +255,21 @@ pub async fn password(
     ip: Option<&str>,
 ) -> Result<TokenSet, OAuthError> {
     require_grant(client, grant_type)?;
-    let username = username.filter(|u| !u.is_empty()).ok_or_else(|| OAuthError::invalid_request("username is required"))?;
-    let password = password.filter(|p| !p.is_empty()).ok_or_else(|| OAuthError::invalid_request("password is required"))?;
-    let enabled = engine.storage.list_client_connections(&tenant.id, &client.client_id).await.map_err(engine_error)?;
+    let username = username
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("username is required"))?;
+    let password = password
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("password is required"))?;
+    let enabled = engine
+        .storage
+        .list_client_connections(&tenant.id, &client.client_id)
+        .await
+        .map_err(engine_error)?;
     let connection = match realm.filter(|r| !r.is_empty()) {
-        Some(realm) => enabled.into_iter().find(|c| c.name == realm && database_users::is_database(c)),
+        Some(realm) => enabled
+            .into_iter()
+            .find(|c| c.name == realm && database_users::is_database(c)),
         None => enabled.into_iter().find(database_users::is_database),
     }
     .ok_or_else(|| OAuthError::invalid_request("The connection is not enabled for this client"))?;
@@ -237,14 +281,22 @@ pub async fn password(
             .map_err(engine_error)?
             .is_none()
     {
-        return Err(OAuthError::new(ErrorCode::AccessDenied, format!("Service not found: {audience}")));
+        return Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            format!("Service not found: {audience}"),
+        ));
     }
-    let Some(user) = database_users::login(engine, &tenant.id, &connection, username, password, ip).await.map_err(engine_error)? else {
+    let Some(user) = database_users::login(engine, &tenant.id, &connection, username, password, ip)
+        .await
+        .map_err(engine_error)?
+    else {
         return Err(invalid_grant("Wrong email or password."));
     };
     let requested = crate::scopes::split(scope.unwrap_or("openid"));
     let audience = audience.filter(|a| !a.is_empty()).map(str::to_owned);
-    let scope = tokens::granted_scope(engine, tenant, &requested, audience.as_deref()).await.map_err(engine_error)?;
+    let scope = tokens::granted_scope(engine, tenant, &requested, audience.as_deref())
+        .await
+        .map_err(engine_error)?;
     let context = GrantContext {
         user,
         scope,
@@ -252,8 +304,11 @@ pub async fn password(
         nonce: None,
         auth_time: engine.now(),
         sid: None,
-        family_id: crypto::secrets::random_token(16).map_err(|e| engine_error(EngineError::from(e)))?,
+        family_id: crypto::secrets::random_token(16)
+            .map_err(|e| engine_error(EngineError::from(e)))?,
     };
     let family_expires_at = tokens::family_expiry(engine, client);
-    tokens::token_set(engine, tenant, client, &context, family_expires_at).await.map_err(engine_error)
+    tokens::token_set(engine, tenant, client, &context, family_expires_at)
+        .await
+        .map_err(engine_error)
 }

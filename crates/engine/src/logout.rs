@@ -20,8 +20,17 @@ pub enum LogoutError {
     Engine(#[from] EngineError),
 }
 
-async fn allowed(engine: &Engine, tenant: &Tenant, client_id: &str, url: &str) -> Result<bool, LogoutError> {
-    let client = engine.storage.get_client(&tenant.id, client_id).await.map_err(EngineError::from)?;
+async fn allowed(
+    engine: &Engine,
+    tenant: &Tenant,
+    client_id: &str,
+    url: &str,
+) -> Result<bool, LogoutError> {
+    let client = engine
+        .storage
+        .get_client(&tenant.id, client_id)
+        .await
+        .map_err(EngineError::from)?;
     Ok(client.is_some_and(|c| c.allowed_logout_urls.iter().any(|allowed| allowed == url)))
 }
 
@@ -35,13 +44,19 @@ pub async fn v2_logout(
 ) -> Result<LoggedOut, LogoutError> {
     if let Some(url) = return_to.filter(|u| !u.is_empty()) {
         let Some(client_id) = client_id.filter(|c| !c.is_empty()) else {
-            return Err(LogoutError::Invalid("returnTo needs a client_id whose Allowed Logout URLs list it".into()));
+            return Err(LogoutError::Invalid(
+                "returnTo needs a client_id whose Allowed Logout URLs list it".into(),
+            ));
         };
         if !allowed(engine, tenant, client_id, url).await? {
-            return Err(LogoutError::Invalid("returnTo is not in the client's Allowed Logout URLs".into()));
+            return Err(LogoutError::Invalid(
+                "returnTo is not in the client's Allowed Logout URLs".into(),
+            ));
         }
         sessions::end(engine, &tenant.id, session_cookie).await?;
-        return Ok(LoggedOut { redirect: Some(url.to_owned()) });
+        return Ok(LoggedOut {
+            redirect: Some(url.to_owned()),
+        });
     }
     sessions::end(engine, &tenant.id, session_cookie).await?;
     Ok(LoggedOut { redirect: None })
@@ -61,17 +76,24 @@ pub async fn rp_initiated_logout(
         Some(hint) => Some(verify_hint(engine, tenant, hint, client_id).await?),
         None => None,
     };
-    let client_id = hinted_client.or_else(|| client_id.filter(|c| !c.is_empty()).map(str::to_owned));
+    let client_id =
+        hinted_client.or_else(|| client_id.filter(|c| !c.is_empty()).map(str::to_owned));
     let redirect = match post_logout_redirect_uri.filter(|u| !u.is_empty()) {
         None => None,
         Some(url) => {
             let Some(client_id) = &client_id else {
-                return Err(LogoutError::Invalid("post_logout_redirect_uri needs id_token_hint or client_id".into()));
+                return Err(LogoutError::Invalid(
+                    "post_logout_redirect_uri needs id_token_hint or client_id".into(),
+                ));
             };
             if !allowed(engine, tenant, client_id, url).await? {
-                return Err(LogoutError::Invalid("post_logout_redirect_uri is not registered for the client".into()));
+                return Err(LogoutError::Invalid(
+                    "post_logout_redirect_uri is not registered for the client".into(),
+                ));
             }
-            let mut target = url::Url::parse(url).map_err(|_| LogoutError::Invalid("post_logout_redirect_uri is not a URL".into()))?;
+            let mut target = url::Url::parse(url).map_err(|_| {
+                LogoutError::Invalid("post_logout_redirect_uri is not a URL".into())
+            })?;
             if let Some(state) = state.filter(|s| !s.is_empty()) {
                 target.query_pairs_mut().append_pair("state", state);
             }
@@ -84,18 +106,36 @@ pub async fn rp_initiated_logout(
 
 /// Checks an `id_token_hint` this tenant issued (expired ones are accepted,
 /// OIDC RP-Initiated Logout §2); returns the client it was issued to.
-async fn verify_hint(engine: &Engine, tenant: &Tenant, hint: &str, client_id: Option<&str>) -> Result<String, LogoutError> {
-    let invalid = || LogoutError::Invalid("id_token_hint is not a valid ID token of this issuer".into());
+async fn verify_hint(
+    engine: &Engine,
+    tenant: &Tenant,
+    hint: &str,
+    client_id: Option<&str>,
+) -> Result<String, LogoutError> {
+    let invalid =
+        || LogoutError::Invalid("id_token_hint is not a valid ID token of this issuer".into());
     let audience = match client_id.filter(|c| !c.is_empty()) {
         Some(client_id) => client_id.to_owned(),
         None => match unverified_claims(hint).and_then(|c| c.get("aud").cloned()) {
             Some(serde_json::Value::String(aud)) => aud,
-            Some(serde_json::Value::Array(list)) => list.first().and_then(|v| v.as_str()).ok_or_else(invalid)?.to_owned(),
+            Some(serde_json::Value::Array(list)) => list
+                .first()
+                .and_then(|v| v.as_str())
+                .ok_or_else(invalid)?
+                .to_owned(),
             _ => return Err(invalid()),
         },
     };
     let keys = engine.keys.verification_keys(&tenant.id, false).await?;
-    let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.clone()).with_leeway(365 * 86_400);
-    crypto::verify_jwt(hint, &keys, &SigningAlg::ALL, &expectations, engine.clock.now_seconds()).map_err(|_| invalid())?;
+    let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.clone())
+        .with_leeway(365 * 86_400);
+    crypto::verify_jwt(
+        hint,
+        &keys,
+        &SigningAlg::ALL,
+        &expectations,
+        engine.clock.now_seconds(),
+    )
+    .map_err(|_| invalid())?;
     Ok(audience)
 }

@@ -78,7 +78,10 @@ impl PasswordPolicy {
         let upper = password.chars().any(char::is_uppercase);
         let digit = password.chars().any(|c| c.is_ascii_digit());
         let special = password.chars().any(|c| !c.is_alphanumeric());
-        let classes = [lower, upper, digit, special].iter().filter(|present| **present).count();
+        let classes = [lower, upper, digit, special]
+            .iter()
+            .filter(|present| **present)
+            .count();
         let ok = match self.level {
             Level::None | Level::Low => true,
             Level::Fair => lower && upper && digit,
@@ -113,7 +116,9 @@ mod tests {
         assert!(excellent.check("Corr3ct-Hooorse").is_err());
         let none = PasswordPolicy::from_options(&json!({}));
         assert!(none.check("x").is_ok());
-        let longer = PasswordPolicy::from_options(&json!({"passwordPolicy": "low", "password_complexity_options": {"min_length": 12}}));
+        let longer = PasswordPolicy::from_options(
+            &json!({"passwordPolicy": "low", "password_complexity_options": {"min_length": 12}}),
+        );
         assert!(longer.check("abcdefghijk").is_err());
         assert!(longer.check("abcdefghijkl").is_ok());
     }

@@ -4,8 +4,8 @@
 //! The cookie holds 256 random bits; storage keeps only their SHA-256, so a
 //! leaked database does not yield usable cookies.
 
-use crate::error::Result;
 use crate::Engine;
+use crate::error::Result;
 use model::{Session, TenantId, User};
 
 /// The session cookie's name.
@@ -16,7 +16,13 @@ fn hash(value: &str) -> String {
 }
 
 /// Starts a session for a user who just authenticated; returns the cookie value.
-pub async fn start(engine: &Engine, tenant: &TenantId, user: &User, connection: &str, amr: &[&str]) -> Result<(String, Session)> {
+pub async fn start(
+    engine: &Engine,
+    tenant: &TenantId,
+    user: &User,
+    connection: &str,
+    amr: &[&str],
+) -> Result<(String, Session)> {
     let value = crypto::secrets::random_token(32)?;
     let now = engine.now();
     let session = Session {
@@ -38,7 +44,11 @@ pub async fn start(engine: &Engine, tenant: &TenantId, user: &User, connection: 
 
 /// The live session behind a cookie value, if any. Expired sessions (idle or
 /// absolute) are removed when found.
-pub async fn current(engine: &Engine, tenant: &TenantId, cookie: Option<&str>) -> Result<Option<Session>> {
+pub async fn current(
+    engine: &Engine,
+    tenant: &TenantId,
+    cookie: Option<&str>,
+) -> Result<Option<Session>> {
     let Some(value) = cookie.filter(|v| !v.is_empty() && v.len() <= 128) else {
         return Ok(None);
     };
@@ -51,7 +61,12 @@ pub async fn current(engine: &Engine, tenant: &TenantId, cookie: Option<&str>) -
         let _ = engine.storage.delete_session(tenant, &id_hash).await;
         return Ok(None);
     }
-    if engine.storage.get_user(tenant, &session.user_id).await?.is_none_or(|user| user.blocked) {
+    if engine
+        .storage
+        .get_user(tenant, &session.user_id)
+        .await?
+        .is_none_or(|user| user.blocked)
+    {
         let _ = engine.storage.delete_session(tenant, &id_hash).await;
         return Ok(None);
     }
@@ -64,23 +79,34 @@ pub async fn touch(engine: &Engine, session: &Session, client_id: &str) -> Resul
     let client_id = client_id.to_owned();
     Ok(engine
         .storage
-        .update_session(&session.tenant_id, &session.id_hash, &|mut session: Session| {
-            session.last_active_at = now;
-            if !session.clients.contains(&client_id) {
-                session.clients.push(client_id.clone());
-            }
-            Ok(session)
-        })
+        .update_session(
+            &session.tenant_id,
+            &session.id_hash,
+            &|mut session: Session| {
+                session.last_active_at = now;
+                if !session.clients.contains(&client_id) {
+                    session.clients.push(client_id.clone());
+                }
+                Ok(session)
+            },
+        )
         .await?)
 }
 
 /// Ends the session behind a cookie value; returns it if there was one.
-pub async fn end(engine: &Engine, tenant: &TenantId, cookie: Option<&str>) -> Result<Option<Session>> {
+pub async fn end(
+    engine: &Engine,
+    tenant: &TenantId,
+    cookie: Option<&str>,
+) -> Result<Option<Session>> {
     let Some(value) = cookie.filter(|v| !v.is_empty() && v.len() <= 128) else {
         return Ok(None);
     };
     let id_hash = hash(value);
-    let session = engine.storage.get_session(tenant, &id_hash, engine.now()).await?;
+    let session = engine
+        .storage
+        .get_session(tenant, &id_hash, engine.now())
+        .await?;
     if session.is_some() {
         match engine.storage.delete_session(tenant, &id_hash).await {
             Ok(()) | Err(storage::StorageError::NotFound) => {}

@@ -2,13 +2,20 @@
 //! access tokens (RFC 9068 JWTs for an API, opaque ones for `/userinfo`)
 //! and rotating refresh tokens.
 
-use crate::error::Result;
 use crate::Engine;
+use crate::error::Result;
 use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
 /// Scopes that belong to OIDC itself rather than to an API.
-pub const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "address", "phone", "offline_access"];
+pub const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// Everything one grant knows about the user's authorization.
 #[derive(Debug, Clone)]
@@ -56,7 +63,10 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
         insert_opt(&mut claims, "family_name", &user.family_name);
         insert_opt(&mut claims, "picture", &user.picture);
         insert_opt(&mut claims, "preferred_username", &user.username);
-        claims.insert("updated_at".into(), Value::String(model::clock::to_rfc3339(user.updated_at)));
+        claims.insert(
+            "updated_at".into(),
+            Value::String(model::clock::to_rfc3339(user.updated_at)),
+        );
     }
     if has(scope, "email") && user.email.is_some() {
         insert_opt(&mut claims, "email", &user.email);
@@ -64,7 +74,10 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
     }
     if has(scope, "phone") && user.phone_number.is_some() {
         insert_opt(&mut claims, "phone_number", &user.phone_number);
-        claims.insert("phone_number_verified".into(), Value::Bool(user.phone_verified));
+        claims.insert(
+            "phone_number_verified".into(),
+            Value::Bool(user.phone_verified),
+        );
     }
     claims
 }
@@ -72,17 +85,31 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
 /// Which of the requested scopes are granted: OIDC scopes, and the API's own
 /// scopes when an audience is named. Unknown scopes are dropped (RFC 6749 §3.3
 /// lets the server grant less; the response then says what was granted).
-pub async fn granted_scope(engine: &Engine, tenant: &Tenant, requested: &[String], audience: Option<&str>) -> Result<Vec<String>> {
+pub async fn granted_scope(
+    engine: &Engine,
+    tenant: &Tenant,
+    requested: &[String],
+    audience: Option<&str>,
+) -> Result<Vec<String>> {
     let server = match audience {
-        Some(audience) => engine.storage.get_resource_server_by_identifier(&tenant.id, audience).await?,
+        Some(audience) => {
+            engine
+                .storage
+                .get_resource_server_by_identifier(&tenant.id, audience)
+                .await?
+        }
         None => None,
     };
     Ok(requested
         .iter()
         .filter(|scope| {
-            OIDC_SCOPES.contains(&scope.as_str()) || server.as_ref().is_some_and(|s| s.has_scope(scope))
+            OIDC_SCOPES.contains(&scope.as_str())
+                || server.as_ref().is_some_and(|s| s.has_scope(scope))
         })
-        .filter(|scope| scope.as_str() != "offline_access" || server.as_ref().is_none_or(|s| s.allow_offline_access))
+        .filter(|scope| {
+            scope.as_str() != "offline_access"
+                || server.as_ref().is_none_or(|s| s.allow_offline_access)
+        })
         .cloned()
         .collect())
 }
@@ -104,7 +131,10 @@ pub async fn id_token(
     claims.insert("sub".into(), json!(grant.user.user_id));
     claims.insert("aud".into(), json!(client.client_id));
     claims.insert("iat".into(), json!(now));
-    claims.insert("exp".into(), json!(now + client.jwt_configuration.lifetime_in_seconds));
+    claims.insert(
+        "exp".into(),
+        json!(now + client.jwt_configuration.lifetime_in_seconds),
+    );
     claims.insert("auth_time".into(), json!(grant.auth_time.div_euclid(1000)));
     if let Some(nonce) = &grant.nonce {
         claims.insert("nonce".into(), json!(nonce));
@@ -113,22 +143,40 @@ pub async fn id_token(
         claims.insert("sid".into(), json!(sid));
     }
     if let Some(token) = access_token {
-        claims.insert("at_hash".into(), json!(crypto::secrets::oidc_half_hash(alg, token)));
+        claims.insert(
+            "at_hash".into(),
+            json!(crypto::secrets::oidc_half_hash(alg, token)),
+        );
     }
     if let Some(code) = code {
-        claims.insert("c_hash".into(), json!(crypto::secrets::oidc_half_hash(alg, code)));
+        claims.insert(
+            "c_hash".into(),
+            json!(crypto::secrets::oidc_half_hash(alg, code)),
+        );
     }
     for (name, value) in user_claims(&grant.user, &grant.scope) {
         claims.insert(name, value);
     }
-    Ok(signer.key.sign_jwt(&signer.kid, Some("JWT"), &Value::Object(claims))?)
+    Ok(signer
+        .key
+        .sign_jwt(&signer.kid, Some("JWT"), &Value::Object(claims))?)
 }
 
 /// Issues an access token: a JWT when the grant names an API, else an opaque
 /// token that `/userinfo` accepts. Returns the token and its lifetime.
-pub async fn access_token(engine: &Engine, tenant: &Tenant, client: &Client, grant: &GrantContext) -> Result<(String, i64)> {
+pub async fn access_token(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    grant: &GrantContext,
+) -> Result<(String, i64)> {
     let server = match &grant.audience {
-        Some(audience) => engine.storage.get_resource_server_by_identifier(&tenant.id, audience).await?,
+        Some(audience) => {
+            engine
+                .storage
+                .get_resource_server_by_identifier(&tenant.id, audience)
+                .await?
+        }
         None => None,
     };
     let now_ms = engine.now();
@@ -236,7 +284,13 @@ pub fn wants_refresh_token(client: &Client, grant: &GrantContext) -> bool {
 
 /// The token endpoint's response for a grant: access token, ID token when
 /// `openid` was granted, refresh token when allowed.
-pub async fn token_set(engine: &Engine, tenant: &Tenant, client: &Client, grant: &GrantContext, family_expires_at: i64) -> Result<TokenSet> {
+pub async fn token_set(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    grant: &GrantContext,
+    family_expires_at: i64,
+) -> Result<TokenSet> {
     let (access, expires_in) = access_token(engine, tenant, client, grant).await?;
     let id = if has(&grant.scope, "openid") {
         Some(id_token(engine, tenant, client, grant, Some(&access), None).await?)

@@ -8,7 +8,10 @@ use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
 fn invalid_token() -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidToken, "The access token is invalid or has expired")
+    OAuthError::new(
+        ErrorCode::InvalidToken,
+        "The access token is invalid or has expired",
+    )
 }
 
 fn engine_error(error: impl Into<EngineError>) -> OAuthError {
@@ -20,11 +23,27 @@ fn looks_like_jwt(token: &str) -> bool {
 }
 
 /// Verifies a JWT access token this tenant issued; returns its claims.
-async fn verify_access_jwt(engine: &Engine, tenant: &Tenant, token: &str, audience: Option<&str>) -> Option<Value> {
-    let keys = engine.keys.verification_keys(&tenant.id, false).await.ok()?;
+async fn verify_access_jwt(
+    engine: &Engine,
+    tenant: &Tenant,
+    token: &str,
+    audience: Option<&str>,
+) -> Option<Value> {
+    let keys = engine
+        .keys
+        .verification_keys(&tenant.id, false)
+        .await
+        .ok()?;
     let claims_of = |keys: &[crypto::PublicKey], audience: &str| {
-        let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.to_owned()).with_typ("at+jwt");
-        crypto::verify_jwt(token, keys, &SigningAlg::ALL, &expectations, engine.clock.now_seconds())
+        let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.to_owned())
+            .with_typ("at+jwt");
+        crypto::verify_jwt(
+            token,
+            keys,
+            &SigningAlg::ALL,
+            &expectations,
+            engine.clock.now_seconds(),
+        )
     };
     match audience {
         Some(audience) => claims_of(&keys, audience).ok(),
@@ -45,13 +64,19 @@ async fn verify_access_jwt(engine: &Engine, tenant: &Tenant, token: &str, audien
 pub(crate) fn unverified_claims(token: &str) -> Option<Value> {
     use base64::Engine as _;
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
     let value: Value = serde_json::from_slice(&bytes).ok()?;
     value.is_object().then_some(value)
 }
 
 /// A live opaque access token or refresh token.
-async fn live_token(engine: &Engine, tenant: &Tenant, token: &str) -> Result<Option<IssuedToken>, OAuthError> {
+async fn live_token(
+    engine: &Engine,
+    tenant: &Tenant,
+    token: &str,
+) -> Result<Option<IssuedToken>, OAuthError> {
     if token.is_empty() || token.len() > 256 {
         return Ok(None);
     }
@@ -62,23 +87,44 @@ async fn live_token(engine: &Engine, tenant: &Tenant, token: &str) -> Result<Opt
         .get_token(&tenant.id, &hash)
         .await
         .map_err(engine_error)?
-        .filter(|t| t.revoked_at.is_none() && t.expires_at > now && t.family_expires_at > now && t.used_at.is_none()))
+        .filter(|t| {
+            t.revoked_at.is_none()
+                && t.expires_at > now
+                && t.family_expires_at > now
+                && t.used_at.is_none()
+        }))
 }
 
 /// The claims `/userinfo` returns for a bearer access token.
-pub async fn userinfo(engine: &Engine, tenant: &Tenant, token: &str) -> Result<Map<String, Value>, OAuthError> {
+pub async fn userinfo(
+    engine: &Engine,
+    tenant: &Tenant,
+    token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
     let (user_id, scope) = if looks_like_jwt(token) {
         let userinfo_audience = format!("{}userinfo", tenant.issuer);
-        let claims = verify_access_jwt(engine, tenant, token, Some(&userinfo_audience)).await.ok_or_else(invalid_token)?;
-        let sub = claims.get("sub").and_then(Value::as_str).ok_or_else(invalid_token)?.to_owned();
+        let claims = verify_access_jwt(engine, tenant, token, Some(&userinfo_audience))
+            .await
+            .ok_or_else(invalid_token)?;
+        let sub = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid_token)?
+            .to_owned();
         let scope = crate::scopes::split(claims.get("scope").and_then(Value::as_str).unwrap_or(""));
         (sub, scope)
     } else {
-        let record = live_token(engine, tenant, token).await?.filter(|t| t.kind == TokenKind::Access).ok_or_else(invalid_token)?;
+        let record = live_token(engine, tenant, token)
+            .await?
+            .filter(|t| t.kind == TokenKind::Access)
+            .ok_or_else(invalid_token)?;
         (record.user_id, record.scope)
     };
     if !scope.iter().any(|s| s == "openid") {
-        return Err(OAuthError::new(ErrorCode::InsufficientScope, "The access token was not issued for OpenID Connect"));
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "The access token was not issued for OpenID Connect",
+        ));
     }
     let user: User = engine
         .storage
@@ -96,7 +142,12 @@ pub async fn userinfo(engine: &Engine, tenant: &Tenant, token: &str) -> Result<M
 /// RFC 7662 introspection. Stored tokens are described only to the client
 /// they were issued to; JWT access tokens to any authenticated client (the
 /// token itself already carries what is returned).
-pub async fn introspect(engine: &Engine, tenant: &Tenant, client: &Client, token: &str) -> Result<Value, OAuthError> {
+pub async fn introspect(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    token: &str,
+) -> Result<Value, OAuthError> {
     let inactive = json!({ "active": false });
     if looks_like_jwt(token) {
         let Some(claims) = verify_access_jwt(engine, tenant, token, None).await else {
@@ -104,7 +155,16 @@ pub async fn introspect(engine: &Engine, tenant: &Tenant, client: &Client, token
         };
         let mut out = json!({ "active": true, "token_type": "Bearer" });
         if let (Value::Object(out), Value::Object(claims)) = (&mut out, claims) {
-            for name in ["scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti"] {
+            for name in [
+                "scope",
+                "client_id",
+                "sub",
+                "aud",
+                "iss",
+                "exp",
+                "iat",
+                "jti",
+            ] {
                 if let Some(value) = claims.get(name) {
                     out.insert(name.into(), value.clone());
                 }
@@ -112,7 +172,10 @@ pub async fn introspect(engine: &Engine, tenant: &Tenant, client: &Client, token
         }
         return Ok(out);
     }
-    let Some(record) = live_token(engine, tenant, token).await?.filter(|t| t.client_id == client.client_id) else {
+    let Some(record) = live_token(engine, tenant, token)
+        .await?
+        .filter(|t| t.client_id == client.client_id)
+    else {
         return Ok(inactive);
     };
     Ok(json!({
@@ -130,15 +193,28 @@ pub async fn introspect(engine: &Engine, tenant: &Tenant, client: &Client, token
 /// RFC 7009 revocation: a client revokes one of its own refresh or opaque
 /// access tokens, and with it the tokens of the same grant. Unknown tokens
 /// and other clients' tokens are ignored (the answer is the same).
-pub async fn revoke(engine: &Engine, tenant: &Tenant, client: &Client, token: &str) -> Result<(), OAuthError> {
+pub async fn revoke(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    token: &str,
+) -> Result<(), OAuthError> {
     if token.is_empty() || token.len() > 8_192 || looks_like_jwt(token) {
         return Ok(());
     }
     let hash = crypto::secrets::sha256_base64url(token.as_bytes());
-    if let Some(record) = engine.storage.get_token(&tenant.id, &hash).await.map_err(engine_error)?
+    if let Some(record) = engine
+        .storage
+        .get_token(&tenant.id, &hash)
+        .await
+        .map_err(engine_error)?
         && record.client_id == client.client_id
     {
-        engine.storage.revoke_family(&tenant.id, &record.family_id, engine.now()).await.map_err(engine_error)?;
+        engine
+            .storage
+            .revoke_family(&tenant.id, &record.family_id, engine.now())
+            .await
+            .map_err(engine_error)?;
     }
     Ok(())
 }

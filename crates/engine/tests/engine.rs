@@ -19,7 +19,11 @@ async fn engine_with_tenant() -> (Engine, FixedClock, Tenant) {
         Arc::new(clock.clone()),
         crypto::MasterKey::generate().unwrap(),
         engine::Settings {
-            password_params: crypto::PasswordParams { m_cost_kib: 64, t_cost: 1, p_cost: 1 },
+            password_params: crypto::PasswordParams {
+                m_cost_kib: 64,
+                t_cost: 1,
+                p_cost: 1,
+            },
             ..engine::Settings::default()
         },
     )

@@ -3,7 +3,9 @@
 
 use crate::AppState;
 use crate::extract::CurrentTenant;
-use crate::pages::{self, authorization_response, cookie, error_page, read_cookie, redirect, secure_cookies};
+use crate::pages::{
+    self, authorization_response, cookie, error_page, read_cookie, redirect, secure_cookies,
+};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -20,18 +22,33 @@ pub const RESUME_PATH: &str = "/authorize/resume";
 /// Turns an authorization failure into an error page or a redirect to the client.
 pub fn authorize_error(tenant: &Tenant, error: AuthorizeError) -> Response {
     match error {
-        AuthorizeError::Untrusted(message) => error_page(StatusCode::BAD_REQUEST, "Invalid request", &message),
-        AuthorizeError::Redirect { redirect_uri, response_mode, state, error } => authorization_response(
-            AuthorizationResponse::error(&tenant.issuer, redirect_uri, response_mode, state, &error),
-        ),
+        AuthorizeError::Untrusted(message) => {
+            error_page(StatusCode::BAD_REQUEST, "Invalid request", &message)
+        }
+        AuthorizeError::Redirect {
+            redirect_uri,
+            response_mode,
+            state,
+            error,
+        } => authorization_response(AuthorizationResponse::error(
+            &tenant.issuer,
+            redirect_uri,
+            response_mode,
+            state,
+            &error,
+        )),
     }
 }
 
 fn step_response(tenant: &Tenant, step: Step) -> Response {
     let encode = |id: &str| url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
     match step {
-        Step::Login { transaction_id } => redirect(&format!("/u/login?state={}", encode(&transaction_id))),
-        Step::Consent { transaction_id } => redirect(&format!("/u/consent?state={}", encode(&transaction_id))),
+        Step::Login { transaction_id } => {
+            redirect(&format!("/u/login?state={}", encode(&transaction_id)))
+        }
+        Step::Consent { transaction_id } => {
+            redirect(&format!("/u/consent?state={}", encode(&transaction_id)))
+        }
         Step::Respond(response) => {
             let _ = tenant;
             authorization_response(response)
@@ -40,7 +57,12 @@ fn step_response(tenant: &Tenant, step: Step) -> Response {
 }
 
 /// Parses the request's parameters; a repeated parameter is refused (RFC 6749 §3.1).
-fn parameters(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<BTreeMap<String, String>, String> {
+fn parameters(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<BTreeMap<String, String>, String> {
     let raw: Vec<u8> = if method == Method::POST {
         let is_form = headers
             .get(header::CONTENT_TYPE)
@@ -58,7 +80,10 @@ fn parameters(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> R
     }
     let mut params = BTreeMap::new();
     for (key, value) in url::form_urlencoded::parse(&raw) {
-        if params.insert(key.clone().into_owned(), value.into_owned()).is_some() {
+        if params
+            .insert(key.clone().into_owned(), value.into_owned())
+            .is_some()
+        {
             return Err(format!("The parameter {key} is repeated"));
         }
     }
@@ -80,13 +105,28 @@ pub async fn handle(
     };
     let browser = read_cookie(&headers, TRANSACTION_COOKIE);
     let session = read_cookie(&headers, sessions::COOKIE);
-    match authorize::start(&state.engine, &tenant, &params, browser.as_deref(), session.as_deref()).await {
+    match authorize::start(
+        &state.engine,
+        &tenant,
+        &params,
+        browser.as_deref(),
+        session.as_deref(),
+    )
+    .await
+    {
         Ok(started) => {
             let mut response = step_response(&tenant, started.step);
             if let Some(value) = started.new_browser_cookie
-                && let Some(header_value) = cookie(TRANSACTION_COOKIE, &value, secure_cookies(&tenant.issuer), None)
+                && let Some(header_value) = cookie(
+                    TRANSACTION_COOKIE,
+                    &value,
+                    secure_cookies(&tenant.issuer),
+                    None,
+                )
             {
-                response.headers_mut().append(header::SET_COOKIE, header_value);
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, header_value);
             }
             response
         }
@@ -101,10 +141,23 @@ pub struct ResumeQuery {
 }
 
 /// `GET /authorize/resume?state=…`: pages return here when their step is done.
-pub async fn resume(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<ResumeQuery>) -> Response {
+pub async fn resume(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<ResumeQuery>,
+) -> Response {
     let browser = read_cookie(&headers, TRANSACTION_COOKIE);
     let session = read_cookie(&headers, sessions::COOKIE);
-    match authorize::resume(&state.engine, &tenant, &query.state, browser.as_deref(), session.as_deref()).await {
+    match authorize::resume(
+        &state.engine,
+        &tenant,
+        &query.state,
+        browser.as_deref(),
+        session.as_deref(),
+    )
+    .await
+    {
         Ok(step) => step_response(&tenant, step),
         Err(ResumeError::Authorize(error)) => authorize_error(&tenant, error),
         Err(ResumeError::Page(error)) => {

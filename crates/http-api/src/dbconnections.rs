@@ -39,7 +39,13 @@ struct SignupBody {
 
 /// Auth0's Authentication API error body (`code`/`description`), with the
 /// OAuth-style `error`/`error_description` that SDKs also read.
-fn auth_error(status: StatusCode, name: &str, code: &str, description: &str, extra: Option<(&str, Value)>) -> Response {
+fn auth_error(
+    status: StatusCode,
+    name: &str,
+    code: &str,
+    description: &str,
+    extra: Option<(&str, Value)>,
+) -> Response {
     let mut body = json!({
         "name": name,
         "code": code,
@@ -55,10 +61,21 @@ fn auth_error(status: StatusCode, name: &str, code: &str, description: &str, ext
 }
 
 fn bad_request(code: &str, description: &str) -> Response {
-    auth_error(StatusCode::BAD_REQUEST, "BadRequestError", code, description, None)
+    auth_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequestError",
+        code,
+        description,
+        None,
+    )
 }
 
-async fn signup(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, body: Bytes) -> Response {
+async fn signup(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if body.len() > 64 * 1024 {
         return bad_request("invalid_body", "The request body is too large");
     }
@@ -78,21 +95,41 @@ async fn signup(State(state): State<AppState>, CurrentTenant(tenant): CurrentTen
         Ok(body) => body,
         Err(_) => return bad_request("invalid_body", "The request body is not valid"),
     };
-    let (Some(client_id), Some(connection_name)) = (body.client_id.as_deref(), body.connection.as_deref()) else {
+    let (Some(client_id), Some(connection_name)) =
+        (body.client_id.as_deref(), body.connection.as_deref())
+    else {
         return bad_request("invalid_body", "client_id and connection are required");
     };
     let engine = &state.engine;
     let client = match engine.storage.get_client(&tenant.id, client_id).await {
         Ok(Some(client)) => client,
-        Ok(None) => return auth_error(StatusCode::UNAUTHORIZED, "UnauthorizedError", "unauthorized_client", "Unknown client", None),
+        Ok(None) => {
+            return auth_error(
+                StatusCode::UNAUTHORIZED,
+                "UnauthorizedError",
+                "unauthorized_client",
+                "Unknown client",
+                None,
+            );
+        }
         Err(error) => return server_error(&error),
     };
-    let connections = match engine.storage.list_client_connections(&tenant.id, &client.client_id).await {
+    let connections = match engine
+        .storage
+        .list_client_connections(&tenant.id, &client.client_id)
+        .await
+    {
         Ok(list) => list,
         Err(error) => return server_error(&error),
     };
-    let Some(connection) = connections.into_iter().find(|c| c.name == connection_name && database_users::is_database(c)) else {
-        return bad_request("connection_not_enabled", "The connection is not enabled for this client");
+    let Some(connection) = connections
+        .into_iter()
+        .find(|c| c.name == connection_name && database_users::is_database(c))
+    else {
+        return bad_request(
+            "connection_not_enabled",
+            "The connection is not enabled for this client",
+        );
     };
     let input = SignupInput {
         email: body.email,
@@ -119,7 +156,10 @@ async fn signup(State(state): State<AppState>, CurrentTenant(tenant): CurrentTen
         }
         // Auth0 answers an existing user with the generic invalid_signup.
         Err(SignupError::UserExists) => bad_request("invalid_signup", "Invalid sign up"),
-        Err(SignupError::SignupDisabled) => bad_request("operation_not_allowed", "Signups are disabled for this connection"),
+        Err(SignupError::SignupDisabled) => bad_request(
+            "operation_not_allowed",
+            "Signups are disabled for this connection",
+        ),
         Err(SignupError::PasswordTooWeak(_)) => {
             let policy = PasswordPolicy::from_options(&connection.options).describe();
             auth_error(
@@ -130,14 +170,24 @@ async fn signup(State(state): State<AppState>, CurrentTenant(tenant): CurrentTen
                 Some(("policy", json!(policy))),
             )
         }
-        Err(SignupError::Invalid { field, message }) => {
-            auth_error(StatusCode::BAD_REQUEST, "BadRequestError", "invalid_signup", &message, Some(("field", json!(field))))
-        }
+        Err(SignupError::Invalid { field, message }) => auth_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            "invalid_signup",
+            &message,
+            Some(("field", json!(field))),
+        ),
         Err(SignupError::Engine(error)) => server_error(&error),
     }
 }
 
 fn server_error(error: &dyn std::error::Error) -> Response {
     tracing::error!(error = %crate::error::error_chain(error), "signup failed");
-    auth_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "server_error", "The server could not complete the request", None)
+    auth_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalError",
+        "server_error",
+        "The server could not complete the request",
+        None,
+    )
 }

@@ -26,7 +26,8 @@ pub fn routes() -> Router<AppState> {
 pub fn document(issuer: &str) -> serde_json::Value {
     let base = issuer.trim_end_matches('/');
     let algs: Vec<&str> = SigningAlg::ALL.iter().map(|alg| alg.as_str()).collect();
-    let mut response_types: Vec<&str> = engine::authorize::request::ResponseType::SUPPORTED.to_vec();
+    let mut response_types: Vec<&str> =
+        engine::authorize::request::ResponseType::SUPPORTED.to_vec();
     response_types.sort_unstable();
     serde_json::json!({
         "issuer": issuer,

@@ -32,12 +32,27 @@ pub struct AppState {
 fn authorize_routes() -> Router<AppState> {
     use axum::routing::get;
     Router::new()
-        .route(authorize::PATH, get(authorize::handle).post(authorize::handle))
+        .route(
+            authorize::PATH,
+            get(authorize::handle).post(authorize::handle),
+        )
         .route(authorize::RESUME_PATH, get(authorize::resume))
-        .route("/u/login", get(pages::login::login_form).post(pages::login::login_submit))
-        .route("/u/signup", get(pages::login::signup_form).post(pages::login::signup_submit))
-        .route("/u/consent", get(pages::login::consent_form).post(pages::login::consent_submit))
-        .route("/u/login/connection", get(pages::login::connection_redirect))
+        .route(
+            "/u/login",
+            get(pages::login::login_form).post(pages::login::login_submit),
+        )
+        .route(
+            "/u/signup",
+            get(pages::login::signup_form).post(pages::login::signup_submit),
+        )
+        .route(
+            "/u/consent",
+            get(pages::login::consent_form).post(pages::login::consent_submit),
+        )
+        .route(
+            "/u/login/connection",
+            get(pages::login::connection_redirect),
+        )
         .route("/u/assets/style.css", get(pages::stylesheet))
 }
 

@@ -26,28 +26,49 @@ pub fn routes() -> Router<AppState> {
 fn params(raw: &[u8]) -> HashMap<String, String> {
     let mut map = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(raw) {
-        map.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+        map.entry(key.into_owned())
+            .or_insert_with(|| value.into_owned());
     }
     map
 }
 
 fn finish(tenant: &Tenant, result: Result<LoggedOut, LogoutError>) -> Response {
     let mut response = match result {
-        Ok(LoggedOut { redirect: Some(location) }) => redirect(&location),
-        Ok(LoggedOut { redirect: None }) => render(StatusCode::OK, "logged_out.html", serde_json::json!({})),
-        Err(LogoutError::Invalid(message)) => return error_page(StatusCode::BAD_REQUEST, "Logout failed", &message),
+        Ok(LoggedOut {
+            redirect: Some(location),
+        }) => redirect(&location),
+        Ok(LoggedOut { redirect: None }) => {
+            render(StatusCode::OK, "logged_out.html", serde_json::json!({}))
+        }
+        Err(LogoutError::Invalid(message)) => {
+            return error_page(StatusCode::BAD_REQUEST, "Logout failed", &message);
+        }
         Err(LogoutError::Engine(error)) => {
             tracing::error!(error = %crate::error::error_chain(&error), "logout failed");
-            return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Logout failed", "Please try again.");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Logout failed",
+                "Please try again.",
+            );
         }
     };
-    if let Some(value) = cookie(sessions::COOKIE, "", secure_cookies(&tenant.issuer), Some(0)) {
+    if let Some(value) = cookie(
+        sessions::COOKIE,
+        "",
+        secure_cookies(&tenant.issuer),
+        Some(0),
+    ) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
 
-async fn v2_logout(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, uri: Uri) -> Response {
+async fn v2_logout(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let query = params(uri.query().unwrap_or("").as_bytes());
     let session = read_cookie(&headers, sessions::COOKIE);
     let result = logout::v2_logout(
@@ -61,8 +82,19 @@ async fn v2_logout(State(state): State<AppState>, CurrentTenant(tenant): Current
     finish(&tenant, result)
 }
 
-async fn oidc_logout(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, method: Method, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
-    let query = if method == Method::POST { params(&body) } else { params(uri.query().unwrap_or("").as_bytes()) };
+async fn oidc_logout(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let query = if method == Method::POST {
+        params(&body)
+    } else {
+        params(uri.query().unwrap_or("").as_bytes())
+    };
     let session = read_cookie(&headers, sessions::COOKIE);
     let get = |name: &str| query.get(name).map(String::as_str);
     let result = logout::rp_initiated_logout(

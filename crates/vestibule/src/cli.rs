@@ -66,7 +66,11 @@ pub struct StoreArgs {
     #[arg(long, env = "VESTIBULE_DEFAULT_TENANT", default_value = "default")]
     pub default_tenant: String,
     /// argon2id memory cost in KiB for new password hashes (OWASP: 19456).
-    #[arg(long, env = "VESTIBULE_PASSWORD_HASH_MEMORY_KIB", default_value_t = 19_456)]
+    #[arg(
+        long,
+        env = "VESTIBULE_PASSWORD_HASH_MEMORY_KIB",
+        default_value_t = 19_456
+    )]
     pub password_hash_memory_kib: u32,
     /// argon2id passes (OWASP: 2).
     #[arg(long, env = "VESTIBULE_PASSWORD_HASH_ITERATIONS", default_value_t = 2)]

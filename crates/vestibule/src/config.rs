@@ -29,16 +29,26 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         }
     };
     let master_key = load_master_key(store)?;
+    let cores = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2);
     let settings = Settings {
         default_tenant,
+        password_params: crypto::PasswordParams {
+            m_cost_kib: store.password_hash_memory_kib,
+            t_cost: store.password_hash_iterations,
+            p_cost: store.password_hash_parallelism,
+        },
+        max_concurrent_hashes: cores * 2,
         ..Settings::default()
     };
-    Ok(Engine::new(
+    Engine::new(
         Arc::new(storage),
         Arc::new(SystemClock),
         master_key,
         settings,
-    ))
+    )
+    .map_err(|error| anyhow::anyhow!("invalid password hashing parameters: {error}"))
 }
 
 /// The master key from the flag/environment, else from (or generated into)

@@ -40,16 +40,29 @@ pub struct AuthorizationResponse {
 }
 
 impl AuthorizationResponse {
-    pub fn error(issuer: &str, redirect_uri: String, mode: ResponseMode, state: Option<String>, error: &OAuthError) -> Self {
+    pub fn error(
+        issuer: &str,
+        redirect_uri: String,
+        mode: ResponseMode,
+        state: Option<String>,
+        error: &OAuthError,
+    ) -> Self {
         let mut params = vec![
             ("error".to_owned(), error.code.as_str().to_owned()),
-            ("error_description".to_owned(), error.description.to_string()),
+            (
+                "error_description".to_owned(),
+                error.description.to_string(),
+            ),
         ];
         if let Some(state) = state {
             params.push(("state".into(), state));
         }
         params.push(("iss".into(), issuer.to_owned()));
-        Self { redirect_uri, response_mode: mode, params }
+        Self {
+            redirect_uri,
+            response_mode: mode,
+            params,
+        }
     }
 }
 
@@ -93,8 +106,15 @@ pub async fn start(
     browser_cookie: Option<&str>,
     session_cookie: Option<&str>,
 ) -> std::result::Result<Started, AuthorizeError> {
-    let client = match params.get("client_id").filter(|id| !id.is_empty() && id.len() <= 128) {
-        Some(id) => engine.storage.get_client(&tenant.id, id).await.map_err(server_error_page)?,
+    let client = match params
+        .get("client_id")
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+    {
+        Some(id) => engine
+            .storage
+            .get_client(&tenant.id, id)
+            .await
+            .map_err(server_error_page)?,
         None => None,
     };
     let request = request::validate(params, client.as_ref())?;
@@ -109,34 +129,52 @@ pub async fn start(
             .map_err(server_error_page)?
             .is_none()
     {
-        return Err(AuthorizeError::redirect(&request, OAuthError::new(ErrorCode::AccessDenied, format!("Service not found: {audience}"))));
+        return Err(AuthorizeError::redirect(
+            &request,
+            OAuthError::new(
+                ErrorCode::AccessDenied,
+                format!("Service not found: {audience}"),
+            ),
+        ));
     }
-    let enabled = enabled_connections(engine, tenant, &client).await.map_err(server_error_page)?;
+    let enabled = enabled_connections(engine, tenant, &client)
+        .await
+        .map_err(server_error_page)?;
     if let Some(name) = &request.connection {
         let Some(connection) = enabled.iter().find(|c| &c.name == name) else {
-            return Err(AuthorizeError::redirect(&request, OAuthError::invalid_request("the connection is not enabled for this client")));
+            return Err(AuthorizeError::redirect(
+                &request,
+                OAuthError::invalid_request("the connection is not enabled for this client"),
+            ));
         };
         if !database_users::is_database(connection) {
             return Err(AuthorizeError::redirect(
                 &request,
-                OAuthError::invalid_request(format!("login through {} connections is not available", connection.strategy)),
+                OAuthError::invalid_request(format!(
+                    "login through {} connections is not available",
+                    connection.strategy
+                )),
             ));
         }
     }
-    let (browser_value, new_browser_cookie) = match browser_cookie.filter(|v| (20..=128).contains(&v.len())) {
-        Some(value) => (value.to_owned(), None),
-        None => {
-            let value = crypto::secrets::random_token(32).map_err(|e| server_error_page(EngineError::from(e)))?;
-            (value.clone(), Some(value))
-        }
-    };
+    let (browser_value, new_browser_cookie) =
+        match browser_cookie.filter(|v| (20..=128).contains(&v.len())) {
+            Some(value) => (value.to_owned(), None),
+            None => {
+                let value = crypto::secrets::random_token(32)
+                    .map_err(|e| server_error_page(EngineError::from(e)))?;
+                (value.clone(), Some(value))
+            }
+        };
     let now = engine.now();
     let transaction = LoginTransaction {
         tenant_id: tenant.id.clone(),
-        id: crypto::secrets::random_token(24).map_err(|e| server_error_page(EngineError::from(e)))?,
+        id: crypto::secrets::random_token(24)
+            .map_err(|e| server_error_page(EngineError::from(e)))?,
         browser_binding: hash(&browser_value),
         client_id: client.client_id.clone(),
-        request: serde_json::to_value(&request).map_err(|_| AuthorizeError::Untrusted("internal error".into()))?,
+        request: serde_json::to_value(&request)
+            .map_err(|_| AuthorizeError::Untrusted("internal error".into()))?,
         user_id: None,
         connection: None,
         auth_time: None,
@@ -144,9 +182,24 @@ pub async fn start(
         created_at: now,
         expires_at: now + engine.settings.transaction_lifetime * 1000,
     };
-    engine.storage.create_transaction(&transaction).await.map_err(server_error_page)?;
-    let session = sessions::current(engine, &tenant.id, session_cookie).await.map_err(server_error_page)?;
-    let step = dispatch(engine, tenant, &client, transaction.clone(), &request, session, &enabled).await?;
+    engine
+        .storage
+        .create_transaction(&transaction)
+        .await
+        .map_err(server_error_page)?;
+    let session = sessions::current(engine, &tenant.id, session_cookie)
+        .await
+        .map_err(server_error_page)?;
+    let step = dispatch(
+        engine,
+        tenant,
+        &client,
+        transaction.clone(),
+        &request,
+        session,
+        &enabled,
+    )
+    .await?;
     Ok(Started {
         transaction_id: Some(transaction.id),
         new_browser_cookie,
@@ -161,8 +214,15 @@ fn server_error_page(error: impl Into<EngineError>) -> AuthorizeError {
 }
 
 /// Connections enabled for a client, by name.
-pub async fn enabled_connections(engine: &Engine, tenant: &Tenant, client: &Client) -> Result<Vec<Connection>> {
-    Ok(engine.storage.list_client_connections(&tenant.id, &client.client_id).await?)
+pub async fn enabled_connections(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+) -> Result<Vec<Connection>> {
+    Ok(engine
+        .storage
+        .list_client_connections(&tenant.id, &client.client_id)
+        .await?)
 }
 
 /// A transaction the current browser may act on.
@@ -175,14 +235,21 @@ pub struct OpenTransaction {
 /// Why a page cannot continue a transaction.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    #[error("This login link has expired or was opened in another browser. Return to the application and sign in again.")]
+    #[error(
+        "This login link has expired or was opened in another browser. Return to the application and sign in again."
+    )]
     TransactionUnavailable,
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
 /// Loads a transaction for a page, checking it belongs to this browser.
-pub async fn open_transaction(engine: &Engine, tenant: &Tenant, id: &str, browser_cookie: Option<&str>) -> std::result::Result<OpenTransaction, PageError> {
+pub async fn open_transaction(
+    engine: &Engine,
+    tenant: &Tenant,
+    id: &str,
+    browser_cookie: Option<&str>,
+) -> std::result::Result<OpenTransaction, PageError> {
     if id.is_empty() || id.len() > 128 {
         return Err(PageError::TransactionUnavailable);
     }
@@ -192,21 +259,25 @@ pub async fn open_transaction(engine: &Engine, tenant: &Tenant, id: &str, browse
         .await
         .map_err(EngineError::from)?
         .ok_or(PageError::TransactionUnavailable)?;
-    let bound = browser_cookie
-        .map(hash)
-        .is_some_and(|h| crypto::secrets::constant_time_eq(h.as_bytes(), transaction.browser_binding.as_bytes()));
+    let bound = browser_cookie.map(hash).is_some_and(|h| {
+        crypto::secrets::constant_time_eq(h.as_bytes(), transaction.browser_binding.as_bytes())
+    });
     if !bound {
         return Err(PageError::TransactionUnavailable);
     }
-    let request: AuthorizationRequest =
-        serde_json::from_value(transaction.request.clone()).map_err(|_| PageError::TransactionUnavailable)?;
+    let request: AuthorizationRequest = serde_json::from_value(transaction.request.clone())
+        .map_err(|_| PageError::TransactionUnavailable)?;
     let client = engine
         .storage
         .get_client(&tenant.id, &transaction.client_id)
         .await
         .map_err(EngineError::from)?
         .ok_or(PageError::TransactionUnavailable)?;
-    Ok(OpenTransaction { transaction, request, client })
+    Ok(OpenTransaction {
+        transaction,
+        request,
+        client,
+    })
 }
 
 /// Continues a transaction after a page finished its step.
@@ -218,11 +289,23 @@ pub async fn resume(
     session_cookie: Option<&str>,
 ) -> std::result::Result<Step, ResumeError> {
     let open = open_transaction(engine, tenant, id, browser_cookie).await?;
-    let session = sessions::current(engine, &tenant.id, session_cookie).await.map_err(PageError::from)?;
-    let enabled = enabled_connections(engine, tenant, &open.client).await.map_err(PageError::from)?;
-    dispatch(engine, tenant, &open.client, open.transaction, &open.request, session, &enabled)
+    let session = sessions::current(engine, &tenant.id, session_cookie)
         .await
-        .map_err(ResumeError::Authorize)
+        .map_err(PageError::from)?;
+    let enabled = enabled_connections(engine, tenant, &open.client)
+        .await
+        .map_err(PageError::from)?;
+    dispatch(
+        engine,
+        tenant,
+        &open.client,
+        open.transaction,
+        &open.request,
+        session,
+        &enabled,
+    )
+    .await
+    .map_err(ResumeError::Authorize)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +317,12 @@ pub enum ResumeError {
 }
 
 /// True when the session may stand in for a login for this request.
-fn session_satisfies(engine: &Engine, request: &AuthorizationRequest, session: &Session, enabled: &[Connection]) -> bool {
+fn session_satisfies(
+    engine: &Engine,
+    request: &AuthorizationRequest,
+    session: &Session,
+    enabled: &[Connection],
+) -> bool {
     if request.has_prompt("login") || request.has_prompt("select_account") {
         return false;
     }
@@ -263,9 +351,16 @@ async fn dispatch(
 ) -> std::result::Result<Step, AuthorizeError> {
     let fail = |error: OAuthError| AuthorizeError::redirect(request, error);
     if transaction.user_id.is_none() {
-        match session.as_ref().filter(|s| session_satisfies(engine, request, s, enabled)) {
+        match session
+            .as_ref()
+            .filter(|s| session_satisfies(engine, request, s, enabled))
+        {
             Some(session) => {
-                let (user_id, connection, auth_time) = (session.user_id.clone(), session.connection.clone(), session.auth_time);
+                let (user_id, connection, auth_time) = (
+                    session.user_id.clone(),
+                    session.connection.clone(),
+                    session.auth_time,
+                );
                 transaction = engine
                     .storage
                     .update_transaction(&tenant.id, &transaction.id, &|mut t: LoginTransaction| {
@@ -278,19 +373,34 @@ async fn dispatch(
                     .map_err(server_error_page)?;
             }
             None if request.has_prompt("none") => {
-                return Err(fail(OAuthError::new(ErrorCode::LoginRequired, "Login required")));
+                return Err(fail(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "Login required",
+                )));
             }
-            None => return Ok(Step::Login { transaction_id: transaction.id }),
+            None => {
+                return Ok(Step::Login {
+                    transaction_id: transaction.id,
+                });
+            }
         }
     }
-    let needs_consent = (!client.is_first_party || request.has_prompt("consent")) && !transaction.consent_given;
+    let needs_consent =
+        (!client.is_first_party || request.has_prompt("consent")) && !transaction.consent_given;
     if needs_consent {
         if request.has_prompt("none") {
-            return Err(fail(OAuthError::new(ErrorCode::ConsentRequired, "Consent required")));
+            return Err(fail(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "Consent required",
+            )));
         }
-        return Ok(Step::Consent { transaction_id: transaction.id });
+        return Ok(Step::Consent {
+            transaction_id: transaction.id,
+        });
     }
-    issue(engine, tenant, client, &transaction, request, session).await.map(Step::Respond)
+    issue(engine, tenant, client, &transaction, request, session)
+        .await
+        .map(Step::Respond)
 }
 
 /// Ends the transaction and builds the authorization response.
@@ -309,18 +419,33 @@ async fn issue(
         .await
         .map_err(server_error_page)?
     else {
-        return Err(AuthorizeError::Untrusted("This login was already completed".into()));
+        return Err(AuthorizeError::Untrusted(
+            "This login was already completed".into(),
+        ));
     };
     let user_id = transaction.user_id.clone().unwrap_or_default();
-    let Some(user) = engine.storage.get_user(&tenant.id, &user_id).await.map_err(server_error_page)? else {
-        return Err(fail(OAuthError::new(ErrorCode::AccessDenied, "The user no longer exists")));
+    let Some(user) = engine
+        .storage
+        .get_user(&tenant.id, &user_id)
+        .await
+        .map_err(server_error_page)?
+    else {
+        return Err(fail(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "The user no longer exists",
+        )));
     };
     if user.blocked {
-        return Err(fail(OAuthError::new(ErrorCode::AccessDenied, "user is blocked")));
+        return Err(fail(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "user is blocked",
+        )));
     }
     let sid = match &session {
         Some(session) if session.user_id == user.user_id => {
-            sessions::touch(engine, session, &client.client_id).await.map_err(server_error_page)?;
+            sessions::touch(engine, session, &client.client_id)
+                .await
+                .map_err(server_error_page)?;
             Some(session.sid.clone())
         }
         _ => None,
@@ -335,12 +460,14 @@ async fn issue(
         nonce: request.nonce.clone(),
         auth_time: transaction.auth_time.unwrap_or_else(|| engine.now()),
         sid,
-        family_id: crypto::secrets::random_token(16).map_err(|e| server_error_page(EngineError::from(e)))?,
+        family_id: crypto::secrets::random_token(16)
+            .map_err(|e| server_error_page(EngineError::from(e)))?,
     };
     let mut params: Vec<(String, String)> = Vec::new();
     let mut code_value = None;
     if request.response_type.code {
-        let code = crypto::secrets::random_token(32).map_err(|e| server_error_page(EngineError::from(e)))?;
+        let code = crypto::secrets::random_token(32)
+            .map_err(|e| server_error_page(EngineError::from(e)))?;
         let payload = CodeGrant {
             client_id: client.client_id.clone(),
             redirect_uri: request.redirect_uri.clone(),
@@ -359,17 +486,24 @@ async fn issue(
             tenant_id: tenant.id.clone(),
             kind: CODE_KIND.into(),
             key_hash: hash(&code),
-            payload: serde_json::to_value(&payload).map_err(|_| AuthorizeError::Untrusted("internal error".into()))?,
+            payload: serde_json::to_value(&payload)
+                .map_err(|_| AuthorizeError::Untrusted("internal error".into()))?,
             expires_at: now + engine.settings.authorization_code_lifetime * 1000,
             created_at: now,
         };
-        engine.storage.create_one_time(&record).await.map_err(server_error_page)?;
+        engine
+            .storage
+            .create_one_time(&record)
+            .await
+            .map_err(server_error_page)?;
         params.push(("code".into(), code.clone()));
         code_value = Some(code);
     }
     let mut access_value = None;
     if request.response_type.token {
-        let (token, expires_in) = tokens::access_token(engine, tenant, client, &grant).await.map_err(server_error_page)?;
+        let (token, expires_in) = tokens::access_token(engine, tenant, client, &grant)
+            .await
+            .map_err(server_error_page)?;
         params.push(("access_token".into(), token.clone()));
         params.push(("token_type".into(), "Bearer".into()));
         params.push(("expires_in".into(), expires_in.to_string()));
@@ -377,9 +511,16 @@ async fn issue(
         access_value = Some(token);
     }
     if request.response_type.id_token {
-        let token = tokens::id_token(engine, tenant, client, &grant, access_value.as_deref(), code_value.as_deref())
-            .await
-            .map_err(server_error_page)?;
+        let token = tokens::id_token(
+            engine,
+            tenant,
+            client,
+            &grant,
+            access_value.as_deref(),
+            code_value.as_deref(),
+        )
+        .await
+        .map_err(server_error_page)?;
         params.push(("id_token".into(), token));
     }
     if let Some(state) = &request.state {
@@ -414,75 +555,128 @@ pub struct ConnectionChoice {
 
 /// The login page for an open transaction: exactly the client's connections
 /// (or the one named by `connection=`).
-pub async fn login_page(engine: &Engine, tenant: &Tenant, open: &OpenTransaction) -> Result<LoginPage> {
+pub async fn login_page(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+) -> Result<LoginPage> {
     let enabled = enabled_connections(engine, tenant, &open.client).await?;
     let chosen: Vec<&Connection> = enabled
         .iter()
-        .filter(|c| open.request.connection.as_ref().is_none_or(|name| &c.name == name))
+        .filter(|c| {
+            open.request
+                .connection
+                .as_ref()
+                .is_none_or(|name| &c.name == name)
+        })
         .collect();
     let choice = |c: &Connection| ConnectionChoice {
         name: c.name.clone(),
         display_name: c.display_name.clone().unwrap_or_else(|| c.name.clone()),
         strategy: c.strategy.clone(),
     };
-    let database: Vec<&Connection> = chosen.iter().copied().filter(|c| database_users::is_database(c)).collect();
+    let database: Vec<&Connection> = chosen
+        .iter()
+        .copied()
+        .filter(|c| database_users::is_database(c))
+        .collect();
     Ok(LoginPage {
         client_name: open.client.name.clone(),
         signup_allowed: database.iter().any(|c| !database_users::signup_disabled(c)),
-        requires_username: database.iter().any(|c| database_users::requires_username(c)),
+        requires_username: database
+            .iter()
+            .any(|c| database_users::requires_username(c)),
         database_connections: database.iter().map(|c| choice(c)).collect(),
-        other_connections: chosen.iter().filter(|c| !database_users::is_database(c)).map(|c| choice(c)).collect(),
+        other_connections: chosen
+            .iter()
+            .filter(|c| !database_users::is_database(c))
+            .map(|c| choice(c))
+            .collect(),
         login_hint: open.request.login_hint.clone(),
     })
 }
 
 /// Picks the database connection a form names (or the only one).
-pub async fn database_connection(engine: &Engine, tenant: &Tenant, open: &OpenTransaction, name: Option<&str>) -> Result<Option<Connection>> {
+pub async fn database_connection(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    name: Option<&str>,
+) -> Result<Option<Connection>> {
     let page = login_page(engine, tenant, open).await?;
     let wanted = match name.filter(|n| !n.is_empty()) {
         Some(name) => page.database_connections.iter().find(|c| c.name == name),
         None => page.database_connections.first(),
     };
     match wanted {
-        Some(choice) => Ok(engine.storage.get_connection_by_name(&tenant.id, &choice.name).await?),
+        Some(choice) => Ok(engine
+            .storage
+            .get_connection_by_name(&tenant.id, &choice.name)
+            .await?),
         None => Ok(None),
     }
 }
 
 /// Records a successful interactive login in the transaction and starts an
 /// SSO session; returns the new session cookie value.
-pub async fn complete_login(engine: &Engine, tenant: &Tenant, open: &OpenTransaction, user: &model::User, connection: &Connection) -> Result<String> {
-    let (cookie, session) = sessions::start(engine, &tenant.id, user, &connection.name, &["pwd"]).await?;
+pub async fn complete_login(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    user: &model::User,
+    connection: &Connection,
+) -> Result<String> {
+    let (cookie, session) =
+        sessions::start(engine, &tenant.id, user, &connection.name, &["pwd"]).await?;
     let user_id = user.user_id.clone();
     let connection_name = connection.name.clone();
     engine
         .storage
-        .update_transaction(&tenant.id, &open.transaction.id, &|mut t: LoginTransaction| {
-            t.user_id = Some(user_id.clone());
-            t.connection = Some(connection_name.clone());
-            t.auth_time = Some(session.auth_time);
-            Ok(t)
-        })
+        .update_transaction(
+            &tenant.id,
+            &open.transaction.id,
+            &|mut t: LoginTransaction| {
+                t.user_id = Some(user_id.clone());
+                t.connection = Some(connection_name.clone());
+                t.auth_time = Some(session.auth_time);
+                Ok(t)
+            },
+        )
         .await?;
     Ok(cookie)
 }
 
 /// Records the user's consent decision. A refusal ends the transaction with
 /// `access_denied` to the client.
-pub async fn decide_consent(engine: &Engine, tenant: &Tenant, open: &OpenTransaction, accepted: bool) -> std::result::Result<(), AuthorizeError> {
+pub async fn decide_consent(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    accepted: bool,
+) -> std::result::Result<(), AuthorizeError> {
     if !accepted {
-        let _ = engine.storage.consume_transaction(&tenant.id, &open.transaction.id, engine.now()).await;
-        return Err(AuthorizeError::redirect(&open.request, OAuthError::new(ErrorCode::AccessDenied, "The user refused consent")));
+        let _ = engine
+            .storage
+            .consume_transaction(&tenant.id, &open.transaction.id, engine.now())
+            .await;
+        return Err(AuthorizeError::redirect(
+            &open.request,
+            OAuthError::new(ErrorCode::AccessDenied, "The user refused consent"),
+        ));
     }
     if open.transaction.user_id.is_none() {
         return Err(AuthorizeError::Untrusted("Sign in first".into()));
     }
     engine
         .storage
-        .update_transaction(&tenant.id, &open.transaction.id, &|mut t: LoginTransaction| {
-            t.consent_given = true;
-            Ok(t)
-        })
+        .update_transaction(
+            &tenant.id,
+            &open.transaction.id,
+            &|mut t: LoginTransaction| {
+                t.consent_given = true;
+                Ok(t)
+            },
+        )
         .await
         .map_err(server_error_page)?;
     Ok(())

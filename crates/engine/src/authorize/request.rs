@@ -73,7 +73,8 @@ impl ResponseType {
             id_token: parts.contains(&"id_token"),
             token: parts.contains(&"token"),
         };
-        let known = usize::from(parsed.code) + usize::from(parsed.id_token) + usize::from(parsed.token);
+        let known =
+            usize::from(parsed.code) + usize::from(parsed.id_token) + usize::from(parsed.token);
         if known != count || (parsed.token && !parsed.code && !parsed.id_token) || count == 0 {
             return None;
         }
@@ -117,28 +118,66 @@ const MAX_HINT: usize = 8_192;
 /// Parameters that may appear in an authorization request. Others are
 /// ignored, as RFC 6749 §3.1 requires.
 const KNOWN: &[&str] = &[
-    "client_id", "redirect_uri", "response_type", "response_mode", "scope", "state", "nonce",
-    "prompt", "max_age", "login_hint", "id_token_hint", "ui_locales", "audience", "connection",
-    "code_challenge", "code_challenge_method", "request", "request_uri", "display", "acr_values",
-    "claims", "registration", "organization", "invitation", "screen_hint", "resource",
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "response_mode",
+    "scope",
+    "state",
+    "nonce",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "ui_locales",
+    "audience",
+    "connection",
+    "code_challenge",
+    "code_challenge_method",
+    "request",
+    "request_uri",
+    "display",
+    "acr_values",
+    "claims",
+    "registration",
+    "organization",
+    "invitation",
+    "screen_hint",
+    "resource",
 ];
 
 /// Parses and validates the request against the client it names.
 ///
 /// `params` holds each parameter once (the HTTP layer refuses repeats of
 /// known parameters, RFC 6749 §3.1).
-pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> Result<AuthorizationRequest, AuthorizeError> {
-    let get = |name: &str| params.get(name).map(String::as_str).filter(|v| !v.is_empty());
+pub fn validate(
+    params: &BTreeMap<String, String>,
+    client: Option<&Client>,
+) -> Result<AuthorizationRequest, AuthorizeError> {
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     for name in KNOWN {
         if let Some(value) = params.get(*name) {
-            let limit = if *name == "id_token_hint" { MAX_HINT } else { MAX_PARAM };
+            let limit = if *name == "id_token_hint" {
+                MAX_HINT
+            } else {
+                MAX_PARAM
+            };
             if value.len() > limit {
-                return Err(AuthorizeError::Untrusted(format!("The parameter {name} is too long")));
+                return Err(AuthorizeError::Untrusted(format!(
+                    "The parameter {name} is too long"
+                )));
             }
         }
     }
     let Some(client_id) = get("client_id") else {
-        return Err(AuthorizeError::Untrusted("The request has no client_id".into()));
+        return Err(AuthorizeError::Untrusted(
+            "The request has no client_id".into(),
+        ));
     };
     let Some(client) = client.filter(|c| c.client_id == client_id) else {
         return Err(AuthorizeError::Untrusted("Unknown client".into()));
@@ -152,7 +191,11 @@ pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> R
             ));
         }
         None if client.callbacks.len() == 1 => client.callbacks[0].clone(),
-        None => return Err(AuthorizeError::Untrusted("The request has no redirect_uri".into())),
+        None => {
+            return Err(AuthorizeError::Untrusted(
+                "The request has no redirect_uri".into(),
+            ));
+        }
     };
     let state = get("state").map(str::to_owned);
     let fail = |mode: ResponseMode, error: OAuthError| AuthorizeError::Redirect {
@@ -161,7 +204,9 @@ pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> R
         state: state.clone(),
         error,
     };
-    let invalid = |mode: ResponseMode, description: &'static str| fail(mode, OAuthError::invalid_request(description));
+    let invalid = |mode: ResponseMode, description: &'static str| {
+        fail(mode, OAuthError::invalid_request(description))
+    };
 
     let Some(response_type) = get("response_type") else {
         return Err(invalid(ResponseMode::Query, "response_type is required"));
@@ -169,14 +214,24 @@ pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> R
     let Some(response_type) = ResponseType::parse(response_type) else {
         return Err(fail(
             ResponseMode::Query,
-            OAuthError::new(ErrorCode::UnsupportedResponseType, "response_type is not supported"),
+            OAuthError::new(
+                ErrorCode::UnsupportedResponseType,
+                "response_type is not supported",
+            ),
         ));
     };
-    let default_mode = if response_type.returns_tokens() { ResponseMode::Fragment } else { ResponseMode::Query };
+    let default_mode = if response_type.returns_tokens() {
+        ResponseMode::Fragment
+    } else {
+        ResponseMode::Query
+    };
     let response_mode = match get("response_mode") {
         None => default_mode,
         Some("query") if response_type.returns_tokens() => {
-            return Err(invalid(default_mode, "tokens are never returned in the query"));
+            return Err(invalid(
+                default_mode,
+                "tokens are never returned in the query",
+            ));
         }
         Some("query") => ResponseMode::Query,
         Some("fragment") => ResponseMode::Fragment,
@@ -184,49 +239,98 @@ pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> R
         Some(_) => return Err(invalid(default_mode, "response_mode is not supported")),
     };
     if params.contains_key("request") {
-        return Err(fail(response_mode, OAuthError::new(ErrorCode::RequestNotSupported, "request objects are not supported")));
+        return Err(fail(
+            response_mode,
+            OAuthError::new(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported",
+            ),
+        ));
     }
     if params.contains_key("request_uri") {
-        return Err(fail(response_mode, OAuthError::new(ErrorCode::RequestUriNotSupported, "request_uri is not supported")));
+        return Err(fail(
+            response_mode,
+            OAuthError::new(
+                ErrorCode::RequestUriNotSupported,
+                "request_uri is not supported",
+            ),
+        ));
     }
     if response_type.code && !client.allows_grant("authorization_code") {
-        return Err(fail(response_mode, OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use the authorization code flow")));
+        return Err(fail(
+            response_mode,
+            OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use the authorization code flow",
+            ),
+        ));
     }
     // Tokens from the front channel only for clients that opt in (BRIEF §6.1).
     if response_type.returns_tokens() && !client.allows_grant("implicit") {
-        return Err(fail(response_mode, OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not receive tokens from /authorize")));
+        return Err(fail(
+            response_mode,
+            OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not receive tokens from /authorize",
+            ),
+        ));
     }
     let scope = crate::scopes::split(get("scope").unwrap_or(""));
     if scope.iter().any(|s| !crate::scopes::is_valid_token(s)) {
-        return Err(fail(response_mode, OAuthError::new(ErrorCode::InvalidScope, "scope is malformed")));
+        return Err(fail(
+            response_mode,
+            OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"),
+        ));
     }
     let is_oidc = scope.iter().any(|s| s == "openid");
     if response_type.id_token && !is_oidc {
-        return Err(invalid(response_mode, "response_type id_token needs the openid scope"));
+        return Err(invalid(
+            response_mode,
+            "response_type id_token needs the openid scope",
+        ));
     }
     let nonce = get("nonce").map(str::to_owned);
     if response_type.id_token && nonce.is_none() {
-        return Err(invalid(response_mode, "nonce is required when an ID token is returned from /authorize"));
+        return Err(invalid(
+            response_mode,
+            "nonce is required when an ID token is returned from /authorize",
+        ));
     }
     let prompt = crate::scopes::split(get("prompt").unwrap_or(""));
     for value in &prompt {
-        if !matches!(value.as_str(), "none" | "login" | "consent" | "select_account") {
+        if !matches!(
+            value.as_str(),
+            "none" | "login" | "consent" | "select_account"
+        ) {
             return Err(invalid(response_mode, "prompt has an unsupported value"));
         }
     }
     if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
-        return Err(invalid(response_mode, "prompt=none cannot be combined with other values"));
+        return Err(invalid(
+            response_mode,
+            "prompt=none cannot be combined with other values",
+        ));
     }
     let max_age = match get("max_age") {
         None => None,
         Some(value) => match value.parse::<i64>() {
             Ok(seconds) if seconds >= 0 => Some(seconds),
-            _ => return Err(invalid(response_mode, "max_age must be a non-negative integer")),
+            _ => {
+                return Err(invalid(
+                    response_mode,
+                    "max_age must be a non-negative integer",
+                ));
+            }
         },
     };
     let code_challenge = get("code_challenge").map(str::to_owned);
     let code_challenge_method = match (&code_challenge, get("code_challenge_method")) {
-        (None, Some(_)) => return Err(invalid(response_mode, "code_challenge_method without code_challenge")),
+        (None, Some(_)) => {
+            return Err(invalid(
+                response_mode,
+                "code_challenge_method without code_challenge",
+            ));
+        }
         (None, None) => None,
         (Some(_), None) | (Some(_), Some("plain")) => {
             if !client.allow_pkce_plain {
@@ -235,19 +339,26 @@ pub fn validate(params: &BTreeMap<String, String>, client: Option<&Client>) -> R
             Some("plain".to_owned())
         }
         (Some(_), Some("S256")) => Some("S256".to_owned()),
-        (Some(_), Some(_)) => return Err(invalid(response_mode, "code_challenge_method must be S256")),
+        (Some(_), Some(_)) => {
+            return Err(invalid(response_mode, "code_challenge_method must be S256"));
+        }
     };
     if let Some(challenge) = &code_challenge {
         // RFC 7636 §4.2: 43–128 unreserved characters.
         let valid = (43..=128).contains(&challenge.len())
-            && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            && challenge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
         if !valid {
             return Err(invalid(response_mode, "code_challenge is malformed"));
         }
     }
     // PKCE is required for public clients (BRIEF §6.2).
     if response_type.code && client.is_public() && code_challenge.is_none() {
-        return Err(invalid(response_mode, "public clients must send a PKCE code_challenge"));
+        return Err(invalid(
+            response_mode,
+            "public clients must send a PKCE code_challenge",
+        ));
     }
     Ok(AuthorizationRequest {
         client_id: client.client_id.clone(),

@@ -16,15 +16,24 @@ pub const REVOKE_PATH: &str = "/oauth/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth/introspect";
 
 fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-pub async fn revoke(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result: Result<(), OAuthResponse> = async {
         let params = parse_params(&headers, &body)?;
         let client = authenticate_client(&state, &tenant, &headers, &params).await?;
-        let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let token = params
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         engine::userinfo::revoke(&state.engine, &tenant, &client, token).await?;
         Ok(())
     }
@@ -35,14 +44,25 @@ pub async fn revoke(State(state): State<AppState>, CurrentTenant(tenant): Curren
     }
 }
 
-pub async fn introspect(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn introspect(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result: Result<serde_json::Value, OAuthResponse> = async {
         let params = parse_params(&headers, &body)?;
         let client = authenticate_client(&state, &tenant, &headers, &params).await?;
         if client.is_public() {
-            return Err(OAuthError::new(ErrorCode::InvalidClient, "public clients cannot introspect tokens").into());
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "public clients cannot introspect tokens",
+            )
+            .into());
         }
-        let token = params.get("token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let token = params
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         Ok(engine::userinfo::introspect(&state.engine, &tenant, &client, token).await?)
     }
     .await;

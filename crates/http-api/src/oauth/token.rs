@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use engine::client_auth::{self, PresentedCredentials};
-use engine::{client_credentials, grants};
 use engine::oauth_error::{ErrorCode, OAuthError};
+use engine::{client_credentials, grants};
 use std::collections::BTreeMap;
 
 pub const PATH: &str = "/oauth/token";
@@ -227,12 +227,17 @@ pub async fn authenticate_client(
     let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
     client_auth::authenticate(&state.engine, &tenant.id, &presented)
         .await
-        .map_err(|error| OAuthResponse { error, basic_challenge: used_basic })
+        .map_err(|error| OAuthResponse {
+            error,
+            basic_challenge: used_basic,
+        })
 }
 
 /// Parses the body of an OAuth endpoint.
 pub fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<TokenParams, OAuthResponse> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     Ok(TokenParams::parse(content_type, body)?)
 }
 
@@ -258,7 +263,14 @@ async fn token(
     let engine = &state.engine;
     let body = match grant_type {
         "client_credentials" => serde_json::to_value(
-            client_credentials::issue(engine, tenant, &client, params.get("audience"), params.get("scope")).await?,
+            client_credentials::issue(
+                engine,
+                tenant,
+                &client,
+                params.get("audience"),
+                params.get("scope"),
+            )
+            .await?,
         ),
         "authorization_code" => serde_json::to_value(
             grants::authorization_code(
@@ -272,7 +284,14 @@ async fn token(
             .await?,
         ),
         "refresh_token" => serde_json::to_value(
-            grants::refresh_token(engine, tenant, &client, params.get("refresh_token"), params.get("scope")).await?,
+            grants::refresh_token(
+                engine,
+                tenant,
+                &client,
+                params.get("refresh_token"),
+                params.get("scope"),
+            )
+            .await?,
         ),
         "password" | PASSWORD_REALM => serde_json::to_value(
             grants::password(
@@ -290,13 +309,21 @@ async fn token(
             .await?,
         ),
         other => {
-            return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, format!("Unsupported grant type: {other}")).into());
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("Unsupported grant type: {other}"),
+            )
+            .into());
         }
     }
     .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the response could not be written"))?;
     let mut response = Json(body).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
 

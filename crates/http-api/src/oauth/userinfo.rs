@@ -25,7 +25,9 @@ fn bearer_error(status: StatusCode, error: &OAuthError) -> Response {
     )
         .into_response();
     if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }
@@ -47,20 +49,33 @@ fn token_from(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<Strin
     match (header_token, form_token) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request("send the token once")),
         (Some(token), None) | (None, Some(token)) if !token.is_empty() => Ok(token),
-        _ => Err(OAuthError::new(ErrorCode::InvalidToken, "an access token is required")),
+        _ => Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "an access token is required",
+        )),
     }
 }
 
-pub async fn handle(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let token = match token_from(&method, &headers, &body) {
         Ok(token) => token,
-        Err(error) if error.code == ErrorCode::InvalidRequest => return bearer_error(StatusCode::BAD_REQUEST, &error),
+        Err(error) if error.code == ErrorCode::InvalidRequest => {
+            return bearer_error(StatusCode::BAD_REQUEST, &error);
+        }
         Err(error) => return bearer_error(StatusCode::UNAUTHORIZED, &error),
     };
     match engine::userinfo::userinfo(&state.engine, &tenant, &token).await {
         Ok(claims) => {
             let mut response = Json(claims).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
         Err(error) => match error.code {

@@ -30,33 +30,61 @@ const WRONG_CREDENTIALS: &str = "Wrong email or password.";
 fn form(body: &[u8]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(body) {
-        fields.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+        fields
+            .entry(key.into_owned())
+            .or_insert_with(|| value.into_owned());
     }
     fields
 }
 
 fn page_error(error: PageError) -> Response {
     match error {
-        PageError::TransactionUnavailable => error_page(StatusCode::BAD_REQUEST, "Login expired", &error.to_string()),
+        PageError::TransactionUnavailable => {
+            error_page(StatusCode::BAD_REQUEST, "Login expired", &error.to_string())
+        }
         PageError::Engine(engine_error) => {
             tracing::error!(error = %crate::error::error_chain(&engine_error), "login page failed");
-            error_page(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.")
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again.",
+            )
         }
     }
 }
 
-async fn open(state: &AppState, tenant: &Tenant, id: &str, headers: &HeaderMap) -> Result<OpenTransaction, Response> {
+async fn open(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<OpenTransaction, Response> {
     let browser = read_cookie(headers, TRANSACTION_COOKIE);
-    authorize::open_transaction(&state.engine, tenant, id, browser.as_deref()).await.map_err(page_error)
+    authorize::open_transaction(&state.engine, tenant, id, browser.as_deref())
+        .await
+        .map_err(page_error)
 }
 
 fn refuse_cross_site(headers: &HeaderMap, tenant: &Tenant) -> Option<Response> {
     let host = request_host_of(headers);
-    is_cross_site(headers, &tenant.issuer, host.as_deref())
-        .then(|| error_page(StatusCode::FORBIDDEN, "Request refused", "This form can only be submitted from this site."))
+    is_cross_site(headers, &tenant.issuer, host.as_deref()).then(|| {
+        error_page(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "This form can only be submitted from this site.",
+        )
+    })
 }
 
-async fn show_login(state: &AppState, tenant: &Tenant, open: &OpenTransaction, status: StatusCode, error: Option<&str>, username: &str, connection: Option<&str>) -> Response {
+async fn show_login(
+    state: &AppState,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    status: StatusCode,
+    error: Option<&str>,
+    username: &str,
+    connection: Option<&str>,
+) -> Response {
     match authorize::login_page(&state.engine, tenant, open).await {
         Ok(page) => render(
             status,
@@ -74,7 +102,12 @@ async fn show_login(state: &AppState, tenant: &Tenant, open: &OpenTransaction, s
 }
 
 /// `GET /u/login`
-pub async fn login_form(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<StateQuery>) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+) -> Response {
     match open(&state, &tenant, &query.state, &headers).await {
         Ok(open) => show_login(&state, &tenant, &open, StatusCode::OK, None, "", None).await,
         Err(response) => response,
@@ -82,10 +115,23 @@ pub async fn login_form(State(state): State<AppState>, CurrentTenant(tenant): Cu
 }
 
 /// Sets the session cookie and returns to the state machine.
-fn logged_in(tenant: &Tenant, transaction_id: &str, session_cookie: &str, lifetime: i64) -> Response {
-    let location = format!("/authorize/resume?state={}", url::form_urlencoded::byte_serialize(transaction_id.as_bytes()).collect::<String>());
+fn logged_in(
+    tenant: &Tenant,
+    transaction_id: &str,
+    session_cookie: &str,
+    lifetime: i64,
+) -> Response {
+    let location = format!(
+        "/authorize/resume?state={}",
+        url::form_urlencoded::byte_serialize(transaction_id.as_bytes()).collect::<String>()
+    );
     let mut response = redirect(&location);
-    if let Some(value) = cookie(sessions::COOKIE, session_cookie, secure_cookies(&tenant.issuer), Some(lifetime)) {
+    if let Some(value) = cookie(
+        sessions::COOKIE,
+        session_cookie,
+        secure_cookies(&tenant.issuer),
+        Some(lifetime),
+    ) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
@@ -112,33 +158,86 @@ pub async fn login_submit(
     let username = fields.get("username").map(String::as_str).unwrap_or("");
     let password = fields.get("password").map(String::as_str).unwrap_or("");
     let chosen = fields.get("connection").map(String::as_str);
-    let connection = match authorize::database_connection(&state.engine, &tenant, &open, chosen).await {
-        Ok(Some(connection)) => connection,
-        Ok(None) => return show_login(&state, &tenant, &open, StatusCode::BAD_REQUEST, Some("Choose a valid account type."), username, None).await,
-        Err(error) => return page_error(PageError::Engine(error)),
-    };
-    let user = match database_users::login(&state.engine, &tenant.id, &connection, username, password, ip.as_deref()).await {
+    let connection =
+        match authorize::database_connection(&state.engine, &tenant, &open, chosen).await {
+            Ok(Some(connection)) => connection,
+            Ok(None) => {
+                return show_login(
+                    &state,
+                    &tenant,
+                    &open,
+                    StatusCode::BAD_REQUEST,
+                    Some("Choose a valid account type."),
+                    username,
+                    None,
+                )
+                .await;
+            }
+            Err(error) => return page_error(PageError::Engine(error)),
+        };
+    let user = match database_users::login(
+        &state.engine,
+        &tenant.id,
+        &connection,
+        username,
+        password,
+        ip.as_deref(),
+    )
+    .await
+    {
         Ok(user) => user,
         Err(error) => return page_error(PageError::Engine(error)),
     };
     let Some(user) = user else {
-        return show_login(&state, &tenant, &open, StatusCode::BAD_REQUEST, Some(WRONG_CREDENTIALS), username, Some(&connection.name)).await;
+        return show_login(
+            &state,
+            &tenant,
+            &open,
+            StatusCode::BAD_REQUEST,
+            Some(WRONG_CREDENTIALS),
+            username,
+            Some(&connection.name),
+        )
+        .await;
     };
     match authorize::complete_login(&state.engine, &tenant, &open, &user, &connection).await {
-        Ok(session_cookie) => logged_in(&tenant, &open.transaction.id, &session_cookie, state.engine.settings.session_absolute_lifetime),
+        Ok(session_cookie) => logged_in(
+            &tenant,
+            &open.transaction.id,
+            &session_cookie,
+            state.engine.settings.session_absolute_lifetime,
+        ),
         Err(error) => page_error(PageError::Engine(error)),
     }
 }
 
-async fn show_signup(state: &AppState, tenant: &Tenant, open: &OpenTransaction, status: StatusCode, error: Option<&str>, fields: &HashMap<String, String>) -> Response {
+async fn show_signup(
+    state: &AppState,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    status: StatusCode,
+    error: Option<&str>,
+    fields: &HashMap<String, String>,
+) -> Response {
     let page = match authorize::login_page(&state.engine, tenant, open).await {
         Ok(page) => page,
         Err(error) => return page_error(PageError::Engine(error)),
     };
     if !page.signup_allowed {
-        return error_page(StatusCode::FORBIDDEN, "Sign up is not available", "Sign up is disabled for this application.");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sign up is not available",
+            "Sign up is disabled for this application.",
+        );
     }
-    let policy = match authorize::database_connection(&state.engine, tenant, open, fields.get("connection").map(String::as_str)).await {
+    let policy = match authorize::database_connection(
+        &state.engine,
+        tenant,
+        open,
+        fields.get("connection").map(String::as_str),
+    )
+    .await
+    {
         Ok(Some(connection)) => Some(PasswordPolicy::from_options(&connection.options).describe()),
         _ => None,
     };
@@ -158,9 +257,24 @@ async fn show_signup(state: &AppState, tenant: &Tenant, open: &OpenTransaction, 
 }
 
 /// `GET /u/signup`
-pub async fn signup_form(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<StateQuery>) -> Response {
+pub async fn signup_form(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+) -> Response {
     match open(&state, &tenant, &query.state, &headers).await {
-        Ok(open) => show_signup(&state, &tenant, &open, StatusCode::OK, None, &HashMap::new()).await,
+        Ok(open) => {
+            show_signup(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::OK,
+                None,
+                &HashMap::new(),
+            )
+            .await
+        }
         Err(response) => response,
     }
 }
@@ -183,9 +297,26 @@ pub async fn signup_submit(
         Ok(open) => open,
         Err(response) => return response,
     };
-    let connection = match authorize::database_connection(&state.engine, &tenant, &open, fields.get("connection").map(String::as_str)).await {
+    let connection = match authorize::database_connection(
+        &state.engine,
+        &tenant,
+        &open,
+        fields.get("connection").map(String::as_str),
+    )
+    .await
+    {
         Ok(Some(connection)) if !database_users::signup_disabled(&connection) => connection,
-        Ok(_) => return show_signup(&state, &tenant, &open, StatusCode::BAD_REQUEST, Some("Choose a valid account type."), &fields).await,
+        Ok(_) => {
+            return show_signup(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::BAD_REQUEST,
+                Some("Choose a valid account type."),
+                &fields,
+            )
+            .await;
+        }
         Err(error) => return page_error(PageError::Engine(error)),
     };
     let input = SignupInput {
@@ -199,28 +330,63 @@ pub async fn signup_submit(
         Err(SignupError::Engine(error)) => return page_error(PageError::Engine(error)),
         // The page does not confirm which emails exist: the same words as any refusal.
         Err(SignupError::UserExists) => {
-            return show_signup(&state, &tenant, &open, StatusCode::BAD_REQUEST, Some("We could not create the account. If you already have one, log in instead."), &fields).await;
+            return show_signup(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::BAD_REQUEST,
+                Some("We could not create the account. If you already have one, log in instead."),
+                &fields,
+            )
+            .await;
         }
-        Err(error) => return show_signup(&state, &tenant, &open, StatusCode::BAD_REQUEST, Some(&error.to_string()), &fields).await,
+        Err(error) => {
+            return show_signup(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::BAD_REQUEST,
+                Some(&error.to_string()),
+                &fields,
+            )
+            .await;
+        }
     };
-    let user = match database_users::record_login(&state.engine, &tenant.id, &user.user_id, ip.as_deref()).await {
-        Ok(user) => user,
-        Err(error) => return page_error(PageError::Engine(error)),
-    };
+    let user =
+        match database_users::record_login(&state.engine, &tenant.id, &user.user_id, ip.as_deref())
+            .await
+        {
+            Ok(user) => user,
+            Err(error) => return page_error(PageError::Engine(error)),
+        };
     match authorize::complete_login(&state.engine, &tenant, &open, &user, &connection).await {
-        Ok(session_cookie) => logged_in(&tenant, &open.transaction.id, &session_cookie, state.engine.settings.session_absolute_lifetime),
+        Ok(session_cookie) => logged_in(
+            &tenant,
+            &open.transaction.id,
+            &session_cookie,
+            state.engine.settings.session_absolute_lifetime,
+        ),
         Err(error) => page_error(PageError::Engine(error)),
     }
 }
 
 /// `GET /u/consent`
-pub async fn consent_form(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<StateQuery>) -> Response {
+pub async fn consent_form(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+) -> Response {
     let open = match open(&state, &tenant, &query.state, &headers).await {
         Ok(open) => open,
         Err(response) => return response,
     };
     if open.transaction.user_id.is_none() {
-        return redirect(&format!("/u/login?state={}", url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes()).collect::<String>()));
+        return redirect(&format!(
+            "/u/login?state={}",
+            url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes())
+                .collect::<String>()
+        ));
     }
     render(
         StatusCode::OK,
@@ -234,7 +400,13 @@ pub async fn consent_form(State(state): State<AppState>, CurrentTenant(tenant): 
 }
 
 /// `POST /u/consent`
-pub async fn consent_submit(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<StateQuery>, body: Bytes) -> Response {
+pub async fn consent_submit(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+    body: Bytes,
+) -> Response {
     if let Some(refused) = refuse_cross_site(&headers, &tenant) {
         return refused;
     }
@@ -246,13 +418,22 @@ pub async fn consent_submit(State(state): State<AppState>, CurrentTenant(tenant)
     };
     let accepted = fields.get("action").map(String::as_str) == Some("accept");
     match authorize::decide_consent(&state.engine, &tenant, &open, accepted).await {
-        Ok(()) => redirect(&format!("/authorize/resume?state={}", url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes()).collect::<String>())),
+        Ok(()) => redirect(&format!(
+            "/authorize/resume?state={}",
+            url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes())
+                .collect::<String>()
+        )),
         Err(error) => crate::authorize::authorize_error(&tenant, error),
     }
 }
 
 /// `GET /u/login/connection`: the button of a social or enterprise connection.
-pub async fn connection_redirect(State(state): State<AppState>, CurrentTenant(tenant): CurrentTenant, headers: HeaderMap, Query(query): Query<StateQuery>) -> Response {
+pub async fn connection_redirect(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+) -> Response {
     let open = match open(&state, &tenant, &query.state, &headers).await {
         Ok(open) => open,
         Err(response) => return response,
@@ -266,9 +447,16 @@ pub async fn connection_redirect(State(state): State<AppState>, CurrentTenant(te
         Some(connection) => error_page(
             StatusCode::NOT_IMPLEMENTED,
             "Not available",
-            &format!("Logging in through {} connections is not available in this version of Vestibule.", connection.strategy),
+            &format!(
+                "Logging in through {} connections is not available in this version of Vestibule.",
+                connection.strategy
+            ),
         ),
-        None => error_page(StatusCode::BAD_REQUEST, "Unknown connection", "That connection is not enabled for this application."),
+        None => error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown connection",
+            "That connection is not enabled for this application.",
+        ),
     }
     .into_response()
 }

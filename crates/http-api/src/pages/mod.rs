@@ -25,8 +25,14 @@ fn environment() -> &'static Environment<'static> {
             ("signup.html", include_str!("../../templates/signup.html")),
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
-            ("logged_out.html", include_str!("../../templates/logged_out.html")),
-            ("form_post.html", include_str!("../../templates/form_post.html")),
+            (
+                "logged_out.html",
+                include_str!("../../templates/logged_out.html"),
+            ),
+            (
+                "form_post.html",
+                include_str!("../../templates/form_post.html"),
+            ),
         ];
         for (name, source) in templates {
             if let Err(error) = env.add_template(name, source) {
@@ -43,19 +49,31 @@ const STYLESHEET: &str = include_str!("../../templates/style.css");
 pub async fn stylesheet() -> Response {
     let mut response = STYLESHEET.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     response
 }
 
 /// Renders a template; a template failure is logged and becomes a plain 500.
 pub fn render(status: StatusCode, name: &str, context: serde_json::Value) -> Response {
-    let rendered = environment().get_template(name).and_then(|t| t.render(minijinja::value::Serde(&context)));
+    let rendered = environment()
+        .get_template(name)
+        .and_then(|t| t.render(minijinja::value::Serde(&context)));
     match rendered {
         Ok(html) => html_response(status, html, None),
         Err(error) => {
             tracing::error!(%error, name, "template failed");
-            html_response(StatusCode::INTERNAL_SERVER_ERROR, "<!doctype html><title>Error</title><p>Something went wrong.</p>".into(), None)
+            html_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!doctype html><title>Error</title><p>Something went wrong.</p>".into(),
+                None,
+            )
         }
     }
 }
@@ -65,12 +83,21 @@ pub fn render(status: StatusCode, name: &str, context: serde_json::Value) -> Res
 fn html_response(status: StatusCode, html: String, script: Option<(&str, &str)>) -> Response {
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     let csp = match script {
         Some((nonce, action)) => format!(
             "default-src 'none'; script-src 'nonce-{nonce}'; form-action {action}; frame-ancestors 'none'; base-uri 'none'"
@@ -85,7 +112,11 @@ fn html_response(status: StatusCode, html: String, script: Option<(&str, &str)>)
 
 /// An error page (never a redirect).
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    render(status, "error.html", serde_json::json!({ "title": title, "message": message }))
+    render(
+        status,
+        "error.html",
+        serde_json::json!({ "title": title, "message": message }),
+    )
 }
 
 /// Reads one cookie.
@@ -133,10 +164,15 @@ pub fn is_cross_site(headers: &HeaderMap, issuer: &str, host: Option<&str>) -> b
     if origin == "null" {
         return true;
     }
-    let issuer_origin = url::Url::parse(issuer).ok().map(|u| u.origin().ascii_serialization());
+    let issuer_origin = url::Url::parse(issuer)
+        .ok()
+        .map(|u| u.origin().ascii_serialization());
     let matches_issuer = issuer_origin.as_deref() == Some(origin);
     let matches_host = host.is_some_and(|host| {
-        origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) == Some(host)
+        origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            == Some(host)
     });
     !(matches_issuer || matches_host)
 }
@@ -146,10 +182,16 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
     match response.response_mode {
         ResponseMode::Query | ResponseMode::Fragment => {
             let Ok(mut target) = url::Url::parse(&response.redirect_uri) else {
-                return error_page(StatusCode::BAD_REQUEST, "Error", "The redirect URI is not valid");
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "Error",
+                    "The redirect URI is not valid",
+                );
             };
             if response.response_mode == ResponseMode::Query {
-                target.query_pairs_mut().extend_pairs(response.params.iter());
+                target
+                    .query_pairs_mut()
+                    .extend_pairs(response.params.iter());
             } else {
                 let fragment = url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(response.params.iter())
@@ -168,11 +210,18 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
                 "params": response.params,
                 "nonce": nonce,
             });
-            match environment().get_template("form_post.html").and_then(|t| t.render(minijinja::value::Serde(&context))) {
+            match environment()
+                .get_template("form_post.html")
+                .and_then(|t| t.render(minijinja::value::Serde(&context)))
+            {
                 Ok(html) => html_response(StatusCode::OK, html, Some((&nonce, &action))),
                 Err(error) => {
                     tracing::error!(%error, "form_post template failed");
-                    error_page(StatusCode::INTERNAL_SERVER_ERROR, "Error", "Something went wrong")
+                    error_page(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Error",
+                        "Something went wrong",
+                    )
                 }
             }
         }
@@ -202,13 +251,23 @@ mod tests {
             serde_json::json!({"title": "<script>", "message": "\"quoted\" & <b>"}),
         );
         assert_eq!(page.status(), StatusCode::OK);
-        for name in ["base.html", "login.html", "signup.html", "consent.html", "error.html", "logged_out.html", "form_post.html"] {
+        for name in [
+            "base.html",
+            "login.html",
+            "signup.html",
+            "consent.html",
+            "error.html",
+            "logged_out.html",
+            "form_post.html",
+        ] {
             assert!(environment().get_template(name).is_ok(), "{name}");
         }
         let html = environment()
             .get_template("error.html")
             .unwrap()
-            .render(minijinja::value::Serde(serde_json::json!({"title": "<script>", "message": "x"})))
+            .render(minijinja::value::Serde(
+                serde_json::json!({"title": "<script>", "message": "x"}),
+            ))
             .unwrap();
         assert!(html.contains("&lt;script&gt;"));
         assert!(!html.contains("<script>"));
@@ -217,14 +276,36 @@ mod tests {
     #[test]
     fn cross_site_detection() {
         let mut headers = HeaderMap::new();
-        assert!(!is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        assert!(!is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
         headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        assert!(is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
         let mut headers = HeaderMap::new();
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
         let mut headers = HeaderMap::new();
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://auth.example"));
-        assert!(!is_cross_site(&headers, "https://auth.example/", Some("auth.example")));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://auth.example"),
+        );
+        assert!(!is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
     }
 }

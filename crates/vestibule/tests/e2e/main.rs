@@ -5,8 +5,6 @@
 // functions, where clippy's allow-*-in-tests settings do not reach.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-// Some helpers (restart, CI detection, repo paths) serve only tests on other branches.
-#[allow(dead_code)]
 mod harness;
 mod lifecycle;
 mod login;
