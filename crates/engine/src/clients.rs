@@ -422,6 +422,10 @@ pub async fn create_client(
         secret = Some(generated);
     }
     engine.storage.create_client(&client).await?;
+    engine
+        .keys
+        .publish(tenant, client.jwt_configuration.alg)
+        .await?;
     Ok((client, secret))
 }
 
@@ -465,6 +469,10 @@ pub async fn update_client(
         .await
         .map_err(not_found_as("client"))?;
     let secret = explicit_or_new.lock().ok().and_then(|mut slot| slot.take());
+    engine
+        .keys
+        .publish(tenant, client.jwt_configuration.alg)
+        .await?;
     Ok((client, secret))
 }
 

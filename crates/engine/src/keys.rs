@@ -149,6 +149,29 @@ impl KeyRing {
         Ok(revoked)
     }
 
+    /// Makes the JWKS publish `alg` from now on (a client or API started
+    /// signing with it). RS256 is always published; others only once used.
+    pub async fn publish(&self, tenant: &TenantId, alg: SigningAlg) -> Result<()> {
+        let Some(owner) = self.storage.get_tenant(tenant).await? else {
+            return Ok(());
+        };
+        if owner.publishes(alg) {
+            return Ok(());
+        }
+        let now = self.clock.now_millis();
+        self.storage
+            .update_tenant(tenant, &|mut owner: model::Tenant| {
+                if !owner.publishes(alg) {
+                    owner.published_algs.push(alg);
+                    owner.updated_at = now;
+                }
+                Ok(owner)
+            })
+            .await?;
+        self.invalidate(tenant);
+        Ok(())
+    }
+
     pub fn invalidate(&self, tenant: &TenantId) {
         if let Ok(mut cache) = self.cache.write() {
             cache.remove(tenant);
@@ -164,10 +187,12 @@ impl KeyRing {
             return Ok(keys.clone());
         }
         let records = self.storage.list_signing_keys(tenant).await?;
+        let owner = self.storage.get_tenant(tenant).await?;
+        let publishes = |alg: SigningAlg| owner.as_ref().is_none_or(|t| t.publishes(alg));
         let mut current = HashMap::new();
         let mut published = Vec::new();
         for record in &records {
-            if record.state != KeyState::Revoked {
+            if record.state != KeyState::Revoked && publishes(record.alg) {
                 published.push(record.public_jwk.clone());
             }
             if record.state == KeyState::Current {

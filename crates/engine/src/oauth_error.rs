@@ -58,7 +58,7 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     #[source]
-    pub cause: Option<crate::EngineError>,
+    pub cause: Option<Box<crate::EngineError>>,
 }
 
 impl OAuthError {
@@ -82,7 +82,7 @@ impl From<crate::EngineError> for OAuthError {
         Self {
             code: ErrorCode::ServerError,
             description: Cow::Borrowed("the server could not complete the request"),
-            cause: Some(error),
+            cause: Some(Box::new(error)),
         }
     }
 }

@@ -152,6 +152,7 @@ pub async fn create_resource_server(
     };
     apply(&mut server, input)?;
     engine.storage.create_resource_server(&server).await?;
+    engine.keys.publish(tenant, server.signing_alg).await?;
     Ok(server)
 }
 
@@ -204,7 +205,7 @@ pub async fn update_resource_server(
         ));
     }
     let now = engine.now();
-    engine
+    let server = engine
         .storage
         .update_resource_server(tenant, &existing.id, &|mut server: ResourceServer| {
             apply(&mut server, input).map_err(reject)?;
@@ -212,7 +213,9 @@ pub async fn update_resource_server(
             Ok(server)
         })
         .await
-        .map_err(not_found_as("resource server"))
+        .map_err(not_found_as("resource server"))?;
+    engine.keys.publish(tenant, server.signing_alg).await?;
+    Ok(server)
 }
 
 pub async fn delete_resource_server(

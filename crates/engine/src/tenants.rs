@@ -152,6 +152,7 @@ pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant>
                 friendly_name: spec.friendly_name.clone(),
                 hosts,
                 issuer,
+                published_algs: Vec::new(),
                 created_at: now,
                 updated_at: now,
             };

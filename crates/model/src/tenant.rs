@@ -13,11 +13,22 @@ pub struct Tenant {
     pub hosts: Vec<String>,
     /// The issuer base URL, always ending in `/` (Auth0 style: `https://acme.example.com/`).
     pub issuer: String,
+    /// Algorithms besides RS256 whose keys the JWKS publishes: those some
+    /// client or API of the tenant signs with. RS256-only verifiers (such as
+    /// auth0-python's, which reads every JWKS entry as an RSA key) keep
+    /// working for tenants that never opt into ES256 or EdDSA.
+    #[serde(default)]
+    pub published_algs: Vec<crate::SigningAlg>,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
 
 impl Tenant {
+    /// Whether the JWKS publishes keys of `alg`.
+    pub fn publishes(&self, alg: crate::SigningAlg) -> bool {
+        alg == crate::SigningAlg::Rs256 || self.published_algs.contains(&alg)
+    }
+
     /// The audience of this tenant's Management API: `{issuer}api/v2/`.
     pub fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer)

@@ -28,6 +28,7 @@ pub fn tenant(id: &str) -> Tenant {
         friendly_name: format!("Tenant {id}"),
         hosts: vec![format!("{id}.example.com"), format!("login.{id}.test")],
         issuer: format!("https://{id}.example.com/"),
+        published_algs: Vec::new(),
         created_at: NOW,
         updated_at: NOW,
     }
