@@ -332,6 +332,8 @@ fn decode_entities(text: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&#x2F;", "/")
+        .replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
         .replace("&#47;", "/")
         .replace("&#x3D;", "=")
         .replace("&#61;", "=")
@@ -1198,4 +1200,241 @@ async fn auth0_python_signs_up_and_logs_in_with_password_realm() {
         "unexpected output:\n{stdout}"
     );
     eprintln!("auth0-python ({version}):\n{stdout}");
+}
+
+// ------------------------------------------- response types, consent, PKCE
+
+/// Every named `<input>` of a page, with its value.
+fn inputs(html: &str) -> Vec<(String, String)> {
+    start_tags(html, "input")
+        .into_iter()
+        .filter_map(|(_, tag)| {
+            Some((
+                attribute(tag, "name")?,
+                attribute(tag, "value").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+fn input(html: &str, name: &str) -> Option<String> {
+    inputs(html)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
+}
+
+/// A client that may receive tokens from /authorize (the `implicit` grant).
+async fn implicit_client(tenant: &Tenant) -> App {
+    let body = json!({
+        "name": "Hybrid", "app_type": "regular_web", "callbacks": [REDIRECT_B],
+        "grant_types": ["authorization_code", "implicit"],
+        "token_endpoint_auth_method": "client_secret_post",
+    });
+    let created = tenant
+        .management(reqwest::Method::POST, "/api/v2/clients", body)
+        .await;
+    App {
+        id: created["client_id"].as_str().unwrap().to_owned(),
+        secret: created["client_secret"].as_str().unwrap().to_owned(),
+        redirect_uri: REDIRECT_B,
+    }
+}
+
+fn half_hash(value: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
+}
+
+#[tokio::test]
+async fn hybrid_form_post_returns_a_code_and_an_id_token_bound_to_it() {
+    let tenant = Tenant::start().await;
+    let app = implicit_client(&tenant).await;
+    tenant.database(&[&app]).await;
+    tenant.signup(&app, "hybrid@example.com").await;
+    let request = authorize(
+        &tenant,
+        &app,
+        &[
+            ("response_type", "code id_token"),
+            ("response_mode", "form_post"),
+        ],
+    );
+    // The helper put response_type=code first; the server refuses repeats, so build it cleanly.
+    let url = request.url.replacen("response_type=code&", "", 1);
+    let browser = Browser::new(&tenant);
+    let (_, page_url, html) = browser.navigate(&url).await.page();
+    let response = browser
+        .post_login(&page_url, &html, "hybrid@example.com", PASSWORD, &[])
+        .await;
+    let (status, _, html) = browser.follow(response).await.page();
+    assert_eq!(status, 200, "{html}");
+    let form = start_tags(&html, "form")
+        .into_iter()
+        .next()
+        .map(|(_, tag)| attribute(tag, "action"));
+    assert_eq!(form.flatten().as_deref(), Some(REDIRECT_B), "{html}");
+    let code = input(&html, "code").expect("code");
+    let id_token = input(&html, "id_token").expect("id_token");
+    assert_eq!(
+        input(&html, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    let claims = jwt_claims(&id_token);
+    assert_eq!(claims["c_hash"], half_hash(&code), "{claims}");
+    assert!(claims["nonce"].is_string());
+    assert!(
+        claims.get("at_hash").is_none(),
+        "no access token was issued from /authorize"
+    );
+}
+
+#[tokio::test]
+async fn implicit_id_token_token_goes_in_the_fragment_with_at_hash() {
+    let tenant = Tenant::start().await;
+    let app = implicit_client(&tenant).await;
+    tenant.database(&[&app]).await;
+    tenant.signup(&app, "implicit@example.com").await;
+    let request = authorize(&tenant, &app, &[("response_type", "id_token token")]);
+    let url = request.url.replacen("response_type=code&", "", 1);
+    let browser = Browser::new(&tenant);
+    let (_, page_url, html) = browser.navigate(&url).await.page();
+    let response = browser
+        .post_login(&page_url, &html, "implicit@example.com", PASSWORD, &[])
+        .await;
+    let callback = browser.follow(response).await.away();
+    assert!(
+        callback.query().is_none(),
+        "tokens never travel in the query: {callback}"
+    );
+    let fragment: Vec<(String, String)> =
+        url::form_urlencoded::parse(callback.fragment().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let get = |name: &str| {
+        fragment
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let access_token = get("access_token").expect("access_token");
+    let claims = jwt_claims(&get("id_token").expect("id_token"));
+    assert_eq!(claims["at_hash"], half_hash(&access_token));
+    assert_eq!(get("token_type").as_deref(), Some("Bearer"));
+    assert_eq!(get("state").as_deref(), Some(request.state.as_str()));
+    assert_eq!(userinfo_status(&tenant, &access_token).await, 200);
+}
+
+#[tokio::test]
+async fn tokens_from_authorize_need_the_implicit_grant_and_query_mode_never_carries_them() {
+    let (tenant, app, _) = Tenant::with_user().await;
+    let request = authorize(&tenant, &app, &[("response_type", "code id_token")]);
+    let url = request.url.replacen("response_type=code&", "", 1);
+    let callback = Browser::new(&tenant).navigate(&url).await.away();
+    let fragment = callback.fragment().unwrap_or("");
+    assert!(fragment.contains("error=unauthorized_client"), "{callback}");
+    let hybrid = implicit_client(&tenant).await;
+    let request = authorize(
+        &tenant,
+        &hybrid,
+        &[
+            ("response_type", "code id_token"),
+            ("response_mode", "query"),
+        ],
+    );
+    let url = request.url.replacen("response_type=code&", "", 1);
+    let callback = Browser::new(&tenant).navigate(&url).await.away();
+    assert!(
+        callback.as_str().contains("error=invalid_request"),
+        "{callback}"
+    );
+}
+
+#[tokio::test]
+async fn third_party_clients_ask_for_consent_and_a_refusal_is_access_denied() {
+    let tenant = Tenant::start().await;
+    let body = json!({
+        "name": "Third Party App", "app_type": "regular_web", "callbacks": [REDIRECT_B],
+        "is_first_party": false, "token_endpoint_auth_method": "client_secret_post",
+    });
+    let created = tenant
+        .management(reqwest::Method::POST, "/api/v2/clients", body)
+        .await;
+    let app = App {
+        id: created["client_id"].as_str().unwrap().to_owned(),
+        secret: created["client_secret"].as_str().unwrap().to_owned(),
+        redirect_uri: REDIRECT_B,
+    };
+    tenant.database(&[&app]).await;
+    tenant.signup(&app, "consent@example.com").await;
+    for (action, expected) in [("deny", "access_denied"), ("accept", "code")] {
+        let request = authorize(&tenant, &app, &[]);
+        let browser = Browser::new(&tenant);
+        let (_, page_url, html) = browser.navigate(&request.url).await.page();
+        let response = browser
+            .post_login(&page_url, &html, "consent@example.com", PASSWORD, &[])
+            .await;
+        let (status, consent_url, html) = browser.follow(response).await.page();
+        assert_eq!(status, 200);
+        assert_eq!(consent_url.path(), "/u/consent", "{html}");
+        assert!(
+            html.contains("Third Party App") && html.contains("openid"),
+            "{html}"
+        );
+        let state = input(&html, "state").expect("state");
+        let response = browser
+            .client
+            .post(consent_url.clone())
+            .form(&[("state", state.as_str()), ("action", action)])
+            .send()
+            .await
+            .unwrap();
+        let callback = browser.follow(response).await.away();
+        if expected == "code" {
+            assert!(query_param(&callback, "code").is_some(), "{callback}");
+        } else {
+            assert_eq!(
+                query_param(&callback, "error").as_deref(),
+                Some("access_denied"),
+                "{callback}"
+            );
+            assert!(query_param(&callback, "code").is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn public_clients_must_send_pkce_and_plain_is_refused_unless_allowed() {
+    let tenant = Tenant::start().await;
+    let body = json!({"name": "SPA", "app_type": "spa", "callbacks": [REDIRECT_B]});
+    let created = tenant
+        .management(reqwest::Method::POST, "/api/v2/clients", body)
+        .await;
+    assert_eq!(created["token_endpoint_auth_method"], "none");
+    assert!(
+        created.get("client_secret").is_none(),
+        "public clients have no secret"
+    );
+    let client_id = created["client_id"].as_str().unwrap();
+    let base = tenant.server.url("/authorize");
+    let without_pkce = format!(
+        "{base}?client_id={client_id}&redirect_uri={REDIRECT_B}&response_type=code&scope=openid&state=s1"
+    );
+    let callback = Browser::new(&tenant).navigate(&without_pkce).await.away();
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("invalid_request"),
+        "{callback}"
+    );
+    let challenge = "a".repeat(43);
+    let plain = format!("{without_pkce}&code_challenge={challenge}&code_challenge_method=plain");
+    let callback = Browser::new(&tenant).navigate(&plain).await.away();
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("invalid_request"),
+        "{callback}"
+    );
+    let s256 = format!("{without_pkce}&code_challenge={challenge}&code_challenge_method=S256");
+    let (status, url, _) = Browser::new(&tenant).navigate(&s256).await.page();
+    assert_eq!((status, url.path()), (StatusCode::OK, "/u/login"));
 }
