@@ -104,8 +104,7 @@ pub async fn rp_initiated_logout(
     Ok(LoggedOut { redirect })
 }
 
-/// Checks an `id_token_hint` this tenant issued (expired ones are accepted,
-/// OIDC RP-Initiated Logout §2); returns the client it was issued to.
+/// Checks an `id_token_hint` this tenant issued; returns the client it was issued to.
 async fn verify_hint(
     engine: &Engine,
     tenant: &Tenant,
@@ -126,16 +125,30 @@ async fn verify_hint(
             _ => return Err(invalid()),
         },
     };
+    verify_id_token_hint(engine, tenant, hint, &audience)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(audience)
+}
+
+/// Verifies an ID token this tenant issued to `client_id`, accepting expired
+/// ones (OIDC Core §3.1.2.1 and RP-Initiated Logout §2 use them as hints);
+/// returns its claims, or `None` when it is not such a token.
+pub async fn verify_id_token_hint(
+    engine: &Engine,
+    tenant: &Tenant,
+    hint: &str,
+    client_id: &str,
+) -> Result<Option<serde_json::Value>, EngineError> {
     let keys = engine.keys.verification_keys(&tenant.id, false).await?;
-    let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.clone())
+    let expectations = crypto::Expectations::new(tenant.issuer.clone(), client_id.to_owned())
         .with_leeway(365 * 86_400);
-    crypto::verify_jwt(
+    Ok(crypto::verify_jwt(
         hint,
         &keys,
         &SigningAlg::ALL,
         &expectations,
         engine.clock.now_seconds(),
     )
-    .map_err(|_| invalid())?;
-    Ok(audience)
+    .ok())
 }

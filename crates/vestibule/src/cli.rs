@@ -78,6 +78,10 @@ pub struct StoreArgs {
     /// argon2id lanes (OWASP: 1).
     #[arg(long, env = "VESTIBULE_PASSWORD_HASH_PARALLELISM", default_value_t = 1)]
     pub password_hash_parallelism: u32,
+    /// Seconds during which a rotated refresh token may be presented again
+    /// (concurrent refreshes) before it counts as reuse and revokes its family.
+    #[arg(long, env = "VESTIBULE_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
+    pub refresh_reuse_interval: i64,
 }
 
 #[derive(Debug, Clone, Args)]

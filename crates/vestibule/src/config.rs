@@ -40,6 +40,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
             p_cost: store.password_hash_parallelism,
         },
         max_concurrent_hashes: cores * 2,
+        refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
         ..Settings::default()
     };
     Engine::new(

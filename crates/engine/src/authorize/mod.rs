@@ -117,10 +117,30 @@ pub async fn start(
             .map_err(server_error_page)?,
         None => None,
     };
-    let request = request::validate(params, client.as_ref())?;
+    let mut request = request::validate(params, client.as_ref())?;
     let Some(client) = client else {
         return Err(AuthorizeError::Untrusted("Unknown client".into()));
     };
+    if let Some(hint) = request.id_token_hint.clone() {
+        let claims = crate::logout::verify_id_token_hint(engine, tenant, &hint, &client.client_id)
+            .await
+            .map_err(server_error_page)?;
+        match claims
+            .as_ref()
+            .and_then(|c| c.get("sub"))
+            .and_then(|s| s.as_str())
+        {
+            Some(subject) => request.hint_subject = Some(subject.to_owned()),
+            None => {
+                return Err(AuthorizeError::redirect(
+                    &request,
+                    OAuthError::invalid_request(
+                        "id_token_hint is not a valid ID token for this client",
+                    ),
+                ));
+            }
+        }
+    }
     if let Some(audience) = &request.audience
         && engine
             .storage
@@ -333,6 +353,11 @@ fn session_satisfies(
     }
     if let Some(name) = &request.connection
         && &session.connection != name
+    {
+        return false;
+    }
+    if let Some(subject) = &request.hint_subject
+        && subject != &session.user_id
     {
         return false;
     }

@@ -39,6 +39,9 @@ pub struct AuthorizationRequest {
     pub connection: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// The `sub` of a verified `id_token_hint`: only that user's session may be reused.
+    #[serde(default)]
+    pub hint_subject: Option<String>,
 }
 
 /// Which artefacts the authorization response carries.
@@ -377,6 +380,7 @@ pub fn validate(
         connection: get("connection").map(str::to_owned),
         code_challenge,
         code_challenge_method,
+        hint_subject: None,
     })
 }
 

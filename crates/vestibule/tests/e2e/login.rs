@@ -1438,3 +1438,54 @@ async fn public_clients_must_send_pkce_and_plain_is_refused_unless_allowed() {
     let (status, url, _) = Browser::new(&tenant).navigate(&s256).await.page();
     assert_eq!((status, url.path()), (StatusCode::OK, "/u/login"));
 }
+
+#[tokio::test]
+async fn id_token_hint_limits_silent_login_to_the_hinted_user() {
+    let (tenant, app, alice) = Tenant::with_user().await;
+    tenant.signup(&app, "bob@example.com").await;
+    let id_token_of = |browser: Browser, email: String| {
+        let tenant = &tenant;
+        let app = &app;
+        async move {
+            let request = authorize(tenant, app, &[]);
+            let callback = browser.login(&request, &email).await;
+            let code = query_param(&callback, "code").unwrap();
+            let (status, tokens) = exchange(tenant, app, &code, &request.verifier).await;
+            assert_eq!(status, 200, "{tokens}");
+            (browser, tokens["id_token"].as_str().unwrap().to_owned())
+        }
+    };
+    let (alice_browser, alice_hint) = id_token_of(Browser::new(&tenant), alice.clone()).await;
+    let (_, bob_hint) = id_token_of(Browser::new(&tenant), "bob@example.com".to_owned()).await;
+
+    let silent = |hint: &str| {
+        authorize(
+            &tenant,
+            &app,
+            &[("prompt", "none"), ("id_token_hint", hint)],
+        )
+    };
+    let callback = alice_browser
+        .navigate(&silent(&alice_hint).url)
+        .await
+        .away();
+    assert!(
+        query_param(&callback, "code").is_some(),
+        "the hinted user's session is reused: {callback}"
+    );
+    let callback = alice_browser.navigate(&silent(&bob_hint).url).await.away();
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("login_required"),
+        "{callback}"
+    );
+    let callback = alice_browser
+        .navigate(&silent("not-a-token").url)
+        .await
+        .away();
+    assert_eq!(
+        query_param(&callback, "error").as_deref(),
+        Some("invalid_request"),
+        "{callback}"
+    );
+}
