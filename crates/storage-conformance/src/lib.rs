@@ -156,6 +156,11 @@ macro_rules! suite {
             token_revocation_by_family_and_user,
             refresh_token_use_race,
             auth_records_tenant_isolation,
+            user_search_conditions,
+            user_search_sorts_and_pages,
+            user_search_refuses_misfit_and_huge_conditions,
+            login_counters_count_and_reset,
+            login_counter_increments_race,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -13,6 +13,7 @@ mod clients;
 mod connections;
 mod errors;
 mod list;
+mod login_counters;
 mod one_time;
 mod open;
 mod pool;
@@ -23,6 +24,7 @@ mod signing_keys;
 mod tenants;
 mod tokens;
 mod transactions;
+mod user_search;
 mod users;
 
 use async_trait::async_trait;
@@ -76,7 +78,7 @@ impl Storage for SqlStorage {
     /// simply left for the next sweep. Tokens stay until their family has
     /// expired too, so that reuse of a rotated token is still recognised.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64> {
-        const SWEEPS: [(&str, &str); 4] = [
+        const SWEEPS: [(&str, &str); 5] = [
             (
                 "DELETE FROM one_time WHERE expires_at <= $1",
                 "remove expired one-time records",
@@ -92,6 +94,10 @@ impl Storage for SqlStorage {
             (
                 "DELETE FROM tokens WHERE expires_at <= $1 AND family_expires_at <= $1",
                 "remove expired tokens",
+            ),
+            (
+                "DELETE FROM login_counters WHERE expires_at <= $1",
+                "remove expired login counters",
             ),
         ];
         let mut removed = 0;

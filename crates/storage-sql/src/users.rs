@@ -5,7 +5,8 @@
 //! what "case-insensitive" means) and carry the per-tenant, per-connection
 //! unique constraints; a user without an email or username stores NULL, which
 //! never collides. `created_at`, `last_login` and `logins_count` are columns
-//! for later search and sorting. Deleting a user also deletes their sessions
+//! for search and sorting, with `email_search` and `name_search` (see
+//! `user_search.rs`). Deleting a user also deletes their sessions
 //! and tokens, in one transaction.
 
 use crate::SqlStorage;
@@ -15,7 +16,7 @@ use crate::pool::{Arg, args, retrying};
 use crate::record::Record;
 use async_trait::async_trait;
 use model::{TenantId, User};
-use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserStore};
+use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserSearch, UserStore};
 
 impl Record for User {
     const KIND: &'static str = "user";
@@ -24,11 +25,12 @@ impl Record for User {
         "SELECT data, version FROM users WHERE tenant_id = $1 AND user_id = $2";
     const INSERT: &'static str = "INSERT INTO users \
          (tenant_id, data, version, user_id, connection_id, email_lower, username_lower, \
-          created_at, last_login, logins_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+          created_at, last_login, logins_count, email_search, name_search) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     const UPDATE: &'static str = "UPDATE users \
          SET data = $2, version = version + 1, connection_id = $5, email_lower = $6, \
-             username_lower = $7, created_at = $8, last_login = $9, logins_count = $10 \
+             username_lower = $7, created_at = $8, last_login = $9, logins_count = $10, \
+             email_search = $11, name_search = $12 \
          WHERE tenant_id = $1 AND user_id = $4 AND version = $3";
 
     fn tenant(&self) -> &str {
@@ -46,6 +48,8 @@ impl Record for User {
             Arg::Int(self.created_at),
             Arg::OptInt(self.last_login),
             Arg::Int(self.logins_count),
+            Arg::OptText(self.email.as_deref().map(User::normalize_login)),
+            Arg::OptText(self.name.as_deref().map(User::normalize_login)),
         ]
     }
 }
@@ -169,5 +173,14 @@ impl UserStore for SqlStorage {
             tx.commit().await.ctx(CONTEXT)
         })
         .await
+    }
+
+    async fn search_users(
+        &self,
+        tenant: &TenantId,
+        search: &UserSearch,
+        paging: &Paging,
+    ) -> Result<Page<User>> {
+        self.search_users_sql(tenant, search, paging).await
     }
 }

@@ -16,6 +16,12 @@
 //!
 //! This crate must not know SQL, HTTP or Auth0 wire shapes.
 
+mod login_counter;
+mod user_search;
+
+pub use login_counter::{CounterKey, CounterKind, Failure, LoginCounter};
+pub use user_search::{Bound, UserCondition, UserField, UserSearch, UserSort};
+
 use async_trait::async_trait;
 use model::{
     Client, ClientGrant, Connection, IssuedToken, LoginTransaction, OneTimeRecord, RefreshUse,
@@ -324,6 +330,53 @@ pub trait UserStore: Send + Sync {
     ) -> Result<User>;
     /// Deletes the user, their sessions and their tokens.
     async fn delete_user(&self, tenant: &TenantId, user_id: &str) -> Result<()>;
+    /// The users matching a typed search, in its order, one page of them.
+    /// Very deep or large conditions may be refused with `Rejected`.
+    async fn search_users(
+        &self,
+        tenant: &TenantId,
+        search: &UserSearch,
+        paging: &Paging,
+    ) -> Result<Page<User>>;
+}
+
+/// Failed-login counters (brute-force protection, IP throttling).
+#[async_trait]
+pub trait LoginCounterStore: Send + Sync {
+    /// Adds one failure atomically and returns the new count: a missing
+    /// counter, or one whose run started before `failure.restart_before`,
+    /// becomes 1. Of concurrent callers each sees a distinct count.
+    async fn add_login_failure(
+        &self,
+        tenant: &TenantId,
+        key: &CounterKey,
+        failure: Failure,
+    ) -> Result<u64>;
+    /// The counter if it exists and has not expired at `now`.
+    async fn get_login_counter(
+        &self,
+        tenant: &TenantId,
+        key: &CounterKey,
+        now: UnixMillis,
+    ) -> Result<Option<LoginCounter>>;
+    /// Removes one counter; returns whether it existed.
+    async fn delete_login_counter(&self, tenant: &TenantId, key: &CounterKey) -> Result<bool>;
+    /// Every unexpired counter of a kind for these subjects (any connection
+    /// and IP), ordered by subject, connection and IP.
+    async fn list_login_counters(
+        &self,
+        tenant: &TenantId,
+        kind: CounterKind,
+        subjects: &[String],
+        now: UnixMillis,
+    ) -> Result<Vec<LoginCounter>>;
+    /// Removes every counter of a kind for these subjects; returns how many.
+    async fn delete_login_counters(
+        &self,
+        tenant: &TenantId,
+        kind: CounterKind,
+        subjects: &[String],
+    ) -> Result<u64>;
 }
 
 /// SSO sessions, addressed by the hash of the cookie value.
@@ -421,12 +474,14 @@ pub trait Storage:
     + SessionStore
     + TokenStore
     + TransactionStore
+    + LoginCounterStore
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
-    /// Removes expired single-use records, transactions, sessions and tokens
-    /// (tokens once both they and their family have expired); returns how many.
+    /// Removes expired single-use records, transactions, sessions, tokens
+    /// (once both they and their family have expired) and login counters;
+    /// returns how many.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64>;
 }

@@ -7,10 +7,12 @@ mod concurrency;
 mod connections;
 mod isolation;
 mod keys;
+mod login_counters;
 mod one_time;
 mod sessions;
 mod tenants;
 mod tokens;
+mod user_search;
 mod users;
 
 pub use apis::*;
@@ -19,10 +21,12 @@ pub use concurrency::*;
 pub use connections::*;
 pub use isolation::*;
 pub use keys::*;
+pub use login_counters::*;
 pub use one_time::*;
 pub use sessions::*;
 pub use tenants::*;
 pub use tokens::*;
+pub use user_search::*;
 pub use users::*;
 
 use model::TenantId;

@@ -1,0 +1,35 @@
+-- User search and failed-login counters (PostgreSQL flavour, kept
+-- CockroachDB-compatible).
+
+-- Search columns: `email_search` and `name_search` hold `User::normalize_login`
+-- of the email and name (computed in Rust; the backfill below uses SQL's
+-- lower() until the user's next write). The "C" collation makes comparison
+-- byte order, as on SQLite, so prefix ranges (`jo*`) are index scans.
+ALTER TABLE users ADD COLUMN email_search TEXT COLLATE "C";
+ALTER TABLE users ADD COLUMN name_search TEXT COLLATE "C";
+UPDATE users SET email_search = email_lower,
+                 name_search = lower(trim(data::jsonb ->> 'name'));
+
+CREATE INDEX users_search_email ON users (tenant_id, email_search, user_id);
+CREATE INDEX users_search_name ON users (tenant_id, name_search, user_id);
+CREATE INDEX users_search_username ON users (tenant_id, username_lower, user_id);
+CREATE INDEX users_by_created_at ON users (tenant_id, created_at, user_id);
+CREATE INDEX users_by_last_login ON users (tenant_id, last_login, user_id);
+CREATE INDEX users_by_logins_count ON users (tenant_id, logins_count, user_id);
+
+-- One row per counter: `kind` is `identifier_ip` (brute force: one login
+-- identifier from one IP, per connection) or `ip` (throttling: one IP across
+-- identifiers; empty connection and subject). Increments are single upserts.
+CREATE TABLE login_counters (
+    tenant_id      TEXT COLLATE "C" NOT NULL,
+    kind           TEXT COLLATE "C" NOT NULL,
+    subject        TEXT COLLATE "C" NOT NULL,
+    connection_id  TEXT COLLATE "C" NOT NULL,
+    ip             TEXT COLLATE "C" NOT NULL,
+    failures       BIGINT  NOT NULL,
+    window_start   BIGINT  NOT NULL,
+    last_failure   BIGINT  NOT NULL,
+    expires_at     BIGINT  NOT NULL,
+    PRIMARY KEY (tenant_id, kind, subject, connection_id, ip)
+);
+CREATE INDEX login_counters_by_expiry ON login_counters (expires_at);
