@@ -3,11 +3,13 @@
 //!
 //! A failed login takes the same path and time whether the user is unknown,
 //! blocked, or gave a wrong password (a dummy hash is verified for unknown
-//! users), so no response reveals whether an account exists.
+//! users), so no response reveals whether an account exists. Logins pass
+//! through [`crate::login_protection`] first (brute force, IP throttling).
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
-use crate::password_policy::PasswordPolicy;
+use crate::login_protection::{self, Gate};
+use crate::password_policy::{PasswordPolicy, PasswordRejection, PersonalInfo};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 
@@ -33,9 +35,9 @@ pub enum SignupError {
         field: &'static str,
         message: String,
     },
-    /// The password does not satisfy the connection's policy (the description).
+    /// The password does not satisfy the connection's policy.
     #[error("{0}")]
-    PasswordTooWeak(String),
+    Password(PasswordRejection),
     #[error("The user already exists.")]
     UserExists,
     #[error("Signups are disabled for this connection")]
@@ -215,9 +217,17 @@ pub async fn signup(
             message: "user_metadata is larger than 16 KiB".into(),
         });
     }
+    let info = PersonalInfo {
+        email: Some(&email),
+        username: username.as_deref(),
+        name: input.name.as_deref(),
+        nickname: input.nickname.as_deref(),
+        given_name: input.given_name.as_deref(),
+        family_name: input.family_name.as_deref(),
+    };
     PasswordPolicy::from_options(&connection.options)
-        .check(&input.password)
-        .map_err(SignupError::PasswordTooWeak)?;
+        .check_new(&input.password, &info)
+        .map_err(SignupError::Password)?;
     if engine
         .storage
         .get_user_by_email(tenant, &connection.id, &email)
@@ -271,7 +281,20 @@ pub async fn signup(
     }
 }
 
-/// Checks a password login. `Ok(None)` for every kind of failure.
+/// How a password login ended.
+#[derive(Debug, Clone)]
+pub enum LoginOutcome {
+    LoggedIn(Box<User>),
+    /// Unknown identifier, wrong password or blocked user: one answer for all.
+    WrongCredentials,
+    /// Too many failures for this identifier from this IP (unknown
+    /// identifiers are blocked alike).
+    Blocked,
+    /// Too many failures from this IP across identifiers.
+    Throttled,
+}
+
+/// Checks a password login.
 pub async fn login(
     engine: &Engine,
     tenant: &TenantId,
@@ -279,33 +302,48 @@ pub async fn login(
     login: &str,
     password: &str,
     ip: Option<&str>,
-) -> Result<Option<User>> {
+) -> Result<LoginOutcome> {
     let login = login.trim();
-    let found =
-        if login.is_empty() || login.len() > 320 || password.is_empty() || password.len() > 1_024 {
-            None
-        } else {
-            match engine
-                .storage
-                .get_user_by_email(tenant, &connection.id, login)
-                .await?
-            {
-                Some(user) => Some(user),
-                None => {
-                    engine
-                        .storage
-                        .get_user_by_username(tenant, &connection.id, login)
-                        .await?
-                }
+    let ip_key = ip
+        .filter(|ip| !ip.is_empty())
+        .unwrap_or(login_protection::UNKNOWN_IP);
+    let well_formed =
+        !login.is_empty() && login.len() <= 320 && !password.is_empty() && password.len() <= 1_024;
+    if well_formed {
+        match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
+            Gate::Open => {}
+            Gate::Blocked => return Ok(LoginOutcome::Blocked),
+            Gate::Throttled => return Ok(LoginOutcome::Throttled),
+        }
+    }
+    let found = if well_formed {
+        match engine
+            .storage
+            .get_user_by_email(tenant, &connection.id, login)
+            .await?
+        {
+            Some(user) => Some(user),
+            None => {
+                engine
+                    .storage
+                    .get_user_by_username(tenant, &connection.id, login)
+                    .await?
             }
-        };
+        }
+    } else {
+        None
+    };
     let stored_hash = found
         .as_ref()
         .and_then(|user| user.password_hash.as_deref());
     let matches = engine.passwords.verify(password, stored_hash).await?;
     let Some(user) = found.filter(|user| matches && !user.blocked) else {
-        return Ok(None);
+        if well_formed {
+            login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
+        }
+        return Ok(LoginOutcome::WrongCredentials);
     };
+    login_protection::record_success(engine, tenant, connection, login, ip_key).await?;
     let rehash = match &user.password_hash {
         Some(stored) if engine.passwords.needs_rehash(stored) => {
             Some(engine.passwords.hash(password).await?)
@@ -326,7 +364,7 @@ pub async fn login(
             Ok(user)
         })
         .await?;
-    Ok(Some(user))
+    Ok(LoginOutcome::LoggedIn(Box::new(user)))
 }
 
 /// Records a login that did not check a password here (SSO reuse is not a

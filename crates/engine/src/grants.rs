@@ -6,10 +6,19 @@
 //! function here checks what is specific to its grant and issues tokens.
 
 use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
+use crate::database_users::LoginOutcome;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext, TokenSet};
 use crate::{Engine, EngineError, database_users};
 use model::{Client, RefreshUse, Tenant};
+
+/// Auth0's words for a login blocked by brute-force protection. The same for
+/// every identifier, known or not.
+pub const BLOCKED_DESCRIPTION: &str =
+    "Your account has been blocked after multiple consecutive login attempts from this IP address.";
+
+/// Auth0's words for a login refused by suspicious IP throttling.
+pub const THROTTLED_DESCRIPTION: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
 fn invalid_grant(description: &'static str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
@@ -286,11 +295,24 @@ pub async fn password(
             format!("Service not found: {audience}"),
         ));
     }
-    let Some(user) = database_users::login(engine, &tenant.id, &connection, username, password, ip)
+    let user = match database_users::login(engine, &tenant.id, &connection, username, password, ip)
         .await
         .map_err(engine_error)?
-    else {
-        return Err(invalid_grant("Wrong email or password."));
+    {
+        LoginOutcome::LoggedIn(user) => *user,
+        LoginOutcome::WrongCredentials => return Err(invalid_grant("Wrong email or password.")),
+        LoginOutcome::Blocked => {
+            return Err(OAuthError::new(
+                ErrorCode::TooManyAttempts,
+                BLOCKED_DESCRIPTION,
+            ));
+        }
+        LoginOutcome::Throttled => {
+            return Err(OAuthError::new(
+                ErrorCode::TooManyAttempts,
+                THROTTLED_DESCRIPTION,
+            ));
+        }
     };
     let requested = crate::scopes::split(scope.unwrap_or("openid"));
     let audience = audience.filter(|a| !a.is_empty()).map(str::to_owned);

@@ -17,6 +17,7 @@ pub mod database_users;
 pub mod error;
 pub mod grants;
 pub mod keys;
+pub mod login_protection;
 pub mod logout;
 pub mod management_token;
 pub mod oauth_error;

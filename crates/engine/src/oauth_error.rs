@@ -24,6 +24,8 @@ pub enum ErrorCode {
     ConsentRequired,
     InteractionRequired,
     UnsupportedTokenType,
+    /// Auth0's answer to a blocked or throttled login (HTTP 429).
+    TooManyAttempts,
 }
 
 impl ErrorCode {
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::ConsentRequired => "consent_required",
             Self::InteractionRequired => "interaction_required",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::TooManyAttempts => "too_many_attempts",
         }
     }
 }

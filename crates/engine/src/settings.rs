@@ -25,6 +25,18 @@ pub struct Settings {
     /// A rotated refresh token may be presented again within this many
     /// seconds without counting as reuse (concurrent refreshes), BRIEF §6.4.
     pub refresh_reuse_interval: i64,
+    /// Brute-force protection: this many consecutive failed logins for one
+    /// identifier from one IP block that pair (Auth0: 10).
+    pub brute_force_max_attempts: u64,
+    /// A brute-force block (and its counter) lapses this long after the run
+    /// of failures started, seconds (Auth0: 30 days).
+    pub brute_force_block_lifetime: i64,
+    /// Suspicious IP throttling: this many failed logins from one IP, across
+    /// identifiers, within the window refuse every login from it until the
+    /// window ends.
+    pub ip_throttle_max_failures: u64,
+    /// The IP throttling window, seconds.
+    pub ip_throttle_window: i64,
 }
 
 impl Default for Settings {
@@ -40,6 +52,10 @@ impl Default for Settings {
             session_absolute_lifetime: 30 * 86_400,
             opaque_access_token_lifetime: 86_400,
             refresh_reuse_interval: 0,
+            brute_force_max_attempts: 10,
+            brute_force_block_lifetime: 30 * 86_400,
+            ip_throttle_max_failures: 100,
+            ip_throttle_window: 3_600,
         }
     }
 }

@@ -160,13 +160,13 @@ async fn signup(
             "operation_not_allowed",
             "Signups are disabled for this connection",
         ),
-        Err(SignupError::PasswordTooWeak(_)) => {
+        Err(SignupError::Password(rejection)) => {
             let policy = PasswordPolicy::from_options(&connection.options).describe();
             auth_error(
                 StatusCode::BAD_REQUEST,
-                "PasswordStrengthError",
+                rejection.name(),
                 "invalid_password",
-                "Password is too weak",
+                rejection.description(),
                 Some(("policy", json!(policy))),
             )
         }

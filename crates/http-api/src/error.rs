@@ -166,6 +166,7 @@ impl IntoResponse for OAuthResponse {
                 }
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::BAD_REQUEST,
         };
         let body = serde_json::json!({

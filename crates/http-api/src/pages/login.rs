@@ -10,8 +10,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
-use engine::database_users::{self, SignupError, SignupInput};
-use engine::password_policy::PasswordPolicy;
+use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
+use engine::password_policy::{PasswordPolicy, PasswordRejection};
 use engine::sessions;
 use model::Tenant;
 use serde::Deserialize;
@@ -26,6 +26,10 @@ pub struct StateQuery {
 }
 
 const WRONG_CREDENTIALS: &str = "Wrong email or password.";
+/// Brute-force protection: said alike for every identifier, known or not.
+const BLOCKED: &str = "Your account has been blocked after multiple consecutive login attempts from this IP address. Try again later or contact your administrator.";
+/// Suspicious IP throttling.
+const THROTTLED: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
 fn form(body: &[u8]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
@@ -175,7 +179,7 @@ pub async fn login_submit(
             }
             Err(error) => return page_error(PageError::Engine(error)),
         };
-    let user = match database_users::login(
+    let outcome = match database_users::login(
         &state.engine,
         &tenant.id,
         &connection,
@@ -185,30 +189,43 @@ pub async fn login_submit(
     )
     .await
     {
-        Ok(user) => user,
+        Ok(outcome) => outcome,
         Err(error) => return page_error(PageError::Engine(error)),
     };
-    let Some(user) = user else {
-        return show_login(
-            &state,
-            &tenant,
-            &open,
-            StatusCode::BAD_REQUEST,
-            Some(WRONG_CREDENTIALS),
-            username,
-            Some(&connection.name),
-        )
-        .await;
+    let (status, message) = match outcome {
+        LoginOutcome::LoggedIn(user) => {
+            return match authorize::complete_login(
+                &state.engine,
+                &tenant,
+                &open,
+                &user,
+                &connection,
+            )
+            .await
+            {
+                Ok(session_cookie) => logged_in(
+                    &tenant,
+                    &open.transaction.id,
+                    &session_cookie,
+                    state.engine.settings.session_absolute_lifetime,
+                ),
+                Err(error) => page_error(PageError::Engine(error)),
+            };
+        }
+        LoginOutcome::WrongCredentials => (StatusCode::BAD_REQUEST, WRONG_CREDENTIALS),
+        LoginOutcome::Blocked => (StatusCode::TOO_MANY_REQUESTS, BLOCKED),
+        LoginOutcome::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
     };
-    match authorize::complete_login(&state.engine, &tenant, &open, &user, &connection).await {
-        Ok(session_cookie) => logged_in(
-            &tenant,
-            &open.transaction.id,
-            &session_cookie,
-            state.engine.settings.session_absolute_lifetime,
-        ),
-        Err(error) => page_error(PageError::Engine(error)),
-    }
+    show_login(
+        &state,
+        &tenant,
+        &open,
+        status,
+        Some(message),
+        username,
+        Some(&connection.name),
+    )
+    .await
 }
 
 async fn show_signup(
@@ -341,12 +358,17 @@ pub async fn signup_submit(
             .await;
         }
         Err(error) => {
+            let message = match &error {
+                SignupError::Password(PasswordRejection::TooWeak(policy)) => policy.clone(),
+                SignupError::Password(rejection) => format!("{}.", rejection.description()),
+                other => other.to_string(),
+            };
             return show_signup(
                 &state,
                 &tenant,
                 &open,
                 StatusCode::BAD_REQUEST,
-                Some(&error.to_string()),
+                Some(&message),
                 &fields,
             )
             .await;
