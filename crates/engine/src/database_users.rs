@@ -81,7 +81,7 @@ pub fn is_valid_email(email: &str) -> bool {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-fn username_bounds(connection: &Connection) -> (usize, usize) {
+pub(crate) fn username_bounds(connection: &Connection) -> (usize, usize) {
     let min = connection
         .options
         .pointer("/validation/username/min")
@@ -98,7 +98,7 @@ fn username_bounds(connection: &Connection) -> (usize, usize) {
     )
 }
 
-fn is_valid_username(username: &str, (min, max): (usize, usize)) -> bool {
+pub(crate) fn is_valid_username(username: &str, (min, max): (usize, usize)) -> bool {
     let length = username.chars().count();
     length >= min
         && length <= max
@@ -116,7 +116,7 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn optional_text(
+pub(crate) fn optional_text(
     field: &'static str,
     value: &Option<String>,
     max: usize,
@@ -132,21 +132,43 @@ fn optional_text(
     }
 }
 
-/// Creates a user in a database connection.
+/// What only an administrator sets when creating a user.
+#[derive(Debug, Clone, Default)]
+pub struct AdminFields {
+    pub email_verified: bool,
+    pub blocked: bool,
+    pub app_metadata: serde_json::Map<String, Value>,
+    /// The id after `auth0|`; random when `None`.
+    pub local_id: Option<String>,
+}
+
+/// Creates a user in a database connection (self-service signup).
 pub async fn signup(
     engine: &Engine,
     tenant: &TenantId,
     connection: &Connection,
     input: SignupInput,
 ) -> std::result::Result<User, SignupError> {
+    if signup_disabled(connection) && is_database(connection) {
+        return Err(SignupError::SignupDisabled);
+    }
+    create(engine, tenant, connection, input, AdminFields::default()).await
+}
+
+/// Creates a user in a database connection with every check of signup
+/// except `disable_signup` (administrators create users regardless).
+pub async fn create(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    input: SignupInput,
+    admin: AdminFields,
+) -> std::result::Result<User, SignupError> {
     if !is_database(connection) {
         return Err(SignupError::Invalid {
             field: "connection",
             message: "the connection is not a database connection".into(),
         });
-    }
-    if signup_disabled(connection) {
-        return Err(SignupError::SignupDisabled);
     }
     let email = input
         .email
@@ -238,7 +260,10 @@ pub async fn signup(
         return Err(SignupError::UserExists);
     }
     let password_hash = engine.passwords.hash(&input.password).await?;
-    let user_id = new_user_id()?;
+    let user_id = match admin.local_id {
+        Some(local) => format!("auth0|{local}"),
+        None => new_user_id()?,
+    };
     let now = engine.now();
     let local_part = email.split('@').next().unwrap_or_default().to_owned();
     let user = User {
@@ -256,7 +281,7 @@ pub async fn signup(
         name: input.name.or_else(|| Some(email.clone())),
         nickname: input.nickname.or(Some(local_part)),
         email: Some(email),
-        email_verified: false,
+        email_verified: admin.email_verified,
         username,
         phone_number: None,
         phone_verified: false,
@@ -265,9 +290,9 @@ pub async fn signup(
         picture: input.picture,
         password_hash: Some(password_hash),
         password_history: Vec::new(),
-        blocked: false,
+        blocked: admin.blocked,
         user_metadata: input.user_metadata,
-        app_metadata: serde_json::Map::new(),
+        app_metadata: admin.app_metadata,
         logins_count: 0,
         last_login: None,
         last_ip: None,

@@ -21,6 +21,15 @@ pub enum EngineError {
     /// Too many concurrent changes to the same record; try again.
     #[error("conflicting concurrent update, try again")]
     Conflict,
+    /// A new password breaks the connection's password policy.
+    #[error("{0}")]
+    Password(crate::password_policy::PasswordRejection),
+    /// A user with this email or username already exists in the connection.
+    #[error("The user already exists.")]
+    UserExists,
+    /// A search query (`q`, `sort`) could not be parsed or is too large.
+    #[error("{0}")]
+    InvalidQuery(String),
     /// Storage failed; details are logged, never shown.
     #[error("storage failure")]
     Storage(#[source] StorageError),

@@ -30,6 +30,7 @@ pub mod settings;
 pub mod tenants;
 pub mod tokens;
 pub mod userinfo;
+pub mod users;
 pub mod validation;
 
 pub use error::EngineError;

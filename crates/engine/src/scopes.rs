@@ -25,6 +25,14 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "read:signing_keys",
     "create:signing_keys",
     "update:signing_keys",
+    "read:users",
+    "create:users",
+    "update:users",
+    "delete:users",
+    "read:users_app_metadata",
+    "create:users_app_metadata",
+    "update:users_app_metadata",
+    "delete:users_app_metadata",
 ];
 
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.

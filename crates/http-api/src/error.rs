@@ -39,6 +39,7 @@ impl ApiError {
             "resource server" => "inexistent_resource_server",
             "client grant" => "inexistent_client_grant",
             "signing key" => "inexistent_signing_key",
+            "user" => "inexistent_user",
             _ => "inexistent_resource",
         };
         Self::new(
@@ -76,6 +77,18 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden(message) => {
                 Self::new(StatusCode::FORBIDDEN, "operation_not_supported", message)
             }
+            EngineError::Password(rejection) => {
+                Self::bad_request("invalid_password", rejection.to_string())
+            }
+            EngineError::UserExists => Self::new(
+                StatusCode::CONFLICT,
+                "auth0_idp_error",
+                "The user already exists.",
+            ),
+            EngineError::InvalidQuery(message) => Self::bad_request(
+                "invalid_query_string",
+                format!("Query validation error: '{message}'"),
+            ),
             EngineError::Conflict => Self::new(
                 StatusCode::CONFLICT,
                 "concurrent_update",

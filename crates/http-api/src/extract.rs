@@ -62,6 +62,20 @@ impl Management {
         }
     }
 
+    /// Fails with 403 unless the token carries at least one of `scopes`.
+    pub fn require_any(&self, scopes: &[&'static str]) -> Result<(), ApiError> {
+        if scopes.iter().any(|scope| self.caller.has_scope(scope)) {
+            Ok(())
+        } else {
+            Err(ManagementAuthError::InsufficientScope(scopes.join(",")).into())
+        }
+    }
+
+    /// Whether the token carries `scope`.
+    pub fn has(&self, scope: &str) -> bool {
+        self.caller.has_scope(scope)
+    }
+
     pub fn tenant_id(&self) -> &model::TenantId {
         &self.tenant.id
     }

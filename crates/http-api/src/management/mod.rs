@@ -8,6 +8,8 @@ pub mod connections;
 pub mod keys;
 pub mod query;
 pub mod resource_servers;
+pub mod user_blocks;
+pub mod users;
 
 use crate::AppState;
 use utoipa::OpenApi;
@@ -27,6 +29,8 @@ use utoipa_axum::routes;
         (name = "resource-servers", description = "APIs"),
         (name = "client-grants", description = "Machine-to-machine permissions"),
         (name = "keys", description = "Token signing keys"),
+        (name = "users", description = "Users"),
+        (name = "user-blocks", description = "Brute-force blocks"),
     )
 )]
 pub struct ManagementApiDoc;
@@ -81,4 +85,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::get))
         .routes(routes!(keys::rotate))
         .routes(routes!(keys::revoke))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::by_email))
+        .routes(routes!(users::delete_by_email))
+        .routes(routes!(user_blocks::get, user_blocks::delete))
+        .routes(routes!(
+            user_blocks::get_by_identifier,
+            user_blocks::delete_by_identifier
+        ))
 }

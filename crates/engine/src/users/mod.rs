@@ -1,0 +1,229 @@
+//! Users as the Management API manages them: create in a database
+//! connection ([`create`]), change ([`update`]), read, delete, search
+//! ([`query`] parses Auth0's `q` and `sort`), find by email, and lift
+//! brute-force blocks.
+
+pub mod create;
+pub mod query;
+pub mod update;
+
+use crate::Engine;
+use crate::error::{EngineError, Result, not_found_as};
+use crate::login_protection;
+use model::{TenantId, User};
+use storage::{
+    LoginCounter, Page, Paging, StorageError, UserCondition, UserField, UserFilter, UserSearch,
+};
+
+pub use create::{UserCreate, create_user};
+pub use update::{UserUpdate, update_user};
+
+/// Auth0 lets searches reach only the first 1000 results.
+pub const MAX_SEARCH_WINDOW: u64 = 1_000;
+
+pub async fn get_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<User> {
+    engine
+        .storage
+        .get_user(tenant, user_id)
+        .await?
+        .ok_or(EngineError::NotFound("user"))
+}
+
+/// Deletes the user with their sessions, tokens and brute-force counters.
+pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<()> {
+    let user = get_user(engine, tenant, user_id).await?;
+    engine
+        .storage
+        .delete_user(tenant, user_id)
+        .await
+        .map_err(not_found_as("user"))?;
+    login_protection::unblock(engine, tenant, &login_protection::identifiers_of(&user)).await?;
+    Ok(())
+}
+
+/// What `GET /api/v2/users` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    /// Only users of this connection (by name).
+    pub connection: Option<String>,
+    pub paging: Paging,
+}
+
+pub async fn search_users(
+    engine: &Engine,
+    tenant: &TenantId,
+    request: &SearchRequest,
+) -> Result<Page<User>> {
+    if request.paging.offset + request.paging.limit > MAX_SEARCH_WINDOW {
+        return Err(EngineError::InvalidQuery(format!(
+            "You can only page through the first {MAX_SEARCH_WINDOW} records"
+        )));
+    }
+    let mut condition = match request.q.as_deref() {
+        Some(q) => query::parse_query(q).map_err(EngineError::InvalidQuery)?,
+        None => None,
+    };
+    if let Some(connection) = request.connection.as_deref().filter(|c| !c.is_empty()) {
+        let only = UserCondition::TextEquals(UserField::Connection, connection.to_owned());
+        condition = Some(match condition {
+            Some(other) => UserCondition::And(vec![only, other]),
+            None => only,
+        });
+    }
+    let sort = request
+        .sort
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(query::parse_sort)
+        .transpose()
+        .map_err(EngineError::InvalidQuery)?;
+    let search = UserSearch { condition, sort };
+    match engine
+        .storage
+        .search_users(tenant, &search, &request.paging)
+        .await
+    {
+        Err(StorageError::Rejected(reason)) => Err(EngineError::InvalidQuery(reason.to_string())),
+        other => Ok(other?),
+    }
+}
+
+/// Every user with this email (any case), across connections.
+pub async fn users_by_email(engine: &Engine, tenant: &TenantId, email: &str) -> Result<Vec<User>> {
+    let filter = UserFilter {
+        connection_id: None,
+        email: Some(email.to_owned()),
+    };
+    let paging = Paging {
+        offset: 0,
+        limit: 100,
+        after: None,
+    };
+    Ok(engine
+        .storage
+        .list_users(tenant, &filter, &paging)
+        .await?
+        .items)
+}
+
+/// Deletes the database connection's user with this email, if any.
+pub async fn delete_connection_user_by_email(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection_id: &str,
+    email: &str,
+) -> Result<()> {
+    let connection = engine
+        .storage
+        .get_connection(tenant, connection_id)
+        .await?
+        .ok_or(EngineError::NotFound("connection"))?;
+    if !crate::database_users::is_database(&connection) {
+        return Err(EngineError::invalid(
+            "connection",
+            "users can be deleted by email only in database connections",
+        ));
+    }
+    if let Some(user) = engine
+        .storage
+        .get_user_by_email(tenant, &connection.id, email)
+        .await?
+    {
+        delete_user(engine, tenant, &user.user_id).await?;
+    }
+    Ok(())
+}
+
+/// The brute-force blocks of a user (by id).
+pub async fn user_blocks(
+    engine: &Engine,
+    tenant: &TenantId,
+    user_id: &str,
+) -> Result<Vec<LoginCounter>> {
+    let user = get_user(engine, tenant, user_id).await?;
+    login_protection::blocks(engine, tenant, &login_protection::identifiers_of(&user)).await
+}
+
+/// Lifts a user's brute-force blocks (by id).
+pub async fn unblock_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<()> {
+    let user = get_user(engine, tenant, user_id).await?;
+    login_protection::unblock(engine, tenant, &login_protection::identifiers_of(&user)).await?;
+    Ok(())
+}
+
+/// The brute-force blocks of an identifier (email or username), whether or
+/// not an account uses it.
+pub async fn identifier_blocks(
+    engine: &Engine,
+    tenant: &TenantId,
+    identifier: &str,
+) -> Result<Vec<LoginCounter>> {
+    login_protection::blocks(engine, tenant, &[User::normalize_login(identifier)]).await
+}
+
+pub async fn unblock_identifier(
+    engine: &Engine,
+    tenant: &TenantId,
+    identifier: &str,
+) -> Result<()> {
+    login_protection::unblock(engine, tenant, &[User::normalize_login(identifier)]).await?;
+    Ok(())
+}
+
+/// Merges Auth0-style: top-level keys replace, `null` removes a key, and an
+/// empty object clears everything.
+pub fn merge_metadata(
+    target: &mut serde_json::Map<String, serde_json::Value>,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) {
+    if patch.is_empty() {
+        target.clear();
+        return;
+    }
+    for (key, value) in patch {
+        if value.is_null() {
+            target.remove(key);
+        } else {
+            target.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+/// Metadata objects are limited to 16 KiB of JSON, as at signup.
+pub(crate) fn check_metadata_size(
+    field: &'static str,
+    metadata: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let size = serde_json::to_vec(metadata).map(|v| v.len()).unwrap_or(0);
+    if size > 16 * 1024 {
+        return Err(EngineError::invalid(
+            field,
+            format!("{field} is larger than 16 KiB"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn metadata_merges_at_the_top_level() {
+        let mut target = json!({"a": 1, "b": {"x": 1}, "c": 3})
+            .as_object()
+            .unwrap()
+            .clone();
+        let patch = json!({"a": 2, "b": {"y": 2}, "c": null, "d": 4});
+        merge_metadata(&mut target, patch.as_object().unwrap());
+        assert_eq!(
+            serde_json::Value::Object(target.clone()),
+            json!({"a": 2, "b": {"y": 2}, "d": 4})
+        );
+        merge_metadata(&mut target, &serde_json::Map::new());
+        assert!(target.is_empty());
+    }
+}
