@@ -49,6 +49,7 @@ fn step_response(tenant: &Tenant, step: Step) -> Response {
         Step::Consent { transaction_id } => {
             redirect(&format!("/u/consent?state={}", encode(&transaction_id)))
         }
+        Step::Upstream { location } => redirect(&location),
         Step::Respond(response) => {
             let _ = tenant;
             authorization_response(response)
