@@ -56,6 +56,19 @@ fn apply_profile(user: &mut User, profile: &UpstreamProfile) {
     }
 }
 
+/// The part of the user id after `{provider}|`. Social presets name one
+/// upstream, whose ids are global (`github|583231`); enterprise connections
+/// and custom `oauth2` connections may each be a different upstream with its
+/// own id space, so their ids carry the connection name, as Auth0's do
+/// (`oidc|acme|{sub}`): the same `sub` at two upstreams is two users.
+pub fn local_user_id(strategy: Strategy, connection: &Connection, upstream_id: &str) -> String {
+    if strategy.is_social() && strategy != Strategy::OAuth2 {
+        upstream_id.to_owned()
+    } else {
+        format!("{}|{upstream_id}", connection.name)
+    }
+}
+
 /// Finds or creates the user of an upstream identity and records the login.
 pub async fn sign_in(
     engine: &Engine,
@@ -67,7 +80,8 @@ pub async fn sign_in(
     let strategy = Strategy::parse(&connection.strategy)
         .ok_or_else(|| EngineError::invalid("strategy", "unknown strategy"))?;
     let provider = strategy.provider();
-    let user_id = format!("{provider}|{}", identity.user_id);
+    let local_id = local_user_id(strategy, connection, &identity.user_id);
+    let user_id = format!("{provider}|{local_id}");
     let sealed_tokens = match (&identity.access_token, &identity.refresh_token) {
         (None, None) => None,
         (access, refresh) => Some(engine.master_key.seal_str(
@@ -81,7 +95,7 @@ pub async fn sign_in(
         connection: connection.name.clone(),
         connection_id: connection.id.clone(),
         provider: provider.to_owned(),
-        user_id: identity.user_id.clone(),
+        user_id: local_id.clone(),
         is_social: strategy.is_social(),
         profile_data: Some(identity.raw.clone()),
         upstream_tokens: sealed_tokens.clone(),

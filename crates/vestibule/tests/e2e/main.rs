@@ -11,3 +11,4 @@ mod login;
 mod management;
 mod multi_node;
 mod sdk_node;
+mod upstream;
