@@ -65,6 +65,24 @@ async fn open(
         .map_err(page_error)
 }
 
+/// The common start of every page form POST: refuse cross-site requests,
+/// parse the form, and open the transaction it names.
+async fn accept_post(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    query: StateQuery,
+    body: &[u8],
+) -> Result<(HashMap<String, String>, OpenTransaction), Response> {
+    if let Some(refused) = refuse_cross_site(headers, tenant) {
+        return Err(refused);
+    }
+    let fields = form(body);
+    let id = fields.get("state").cloned().unwrap_or(query.state);
+    let open = open(state, tenant, &id, headers).await?;
+    Ok((fields, open))
+}
+
 fn refuse_cross_site(headers: &HeaderMap, tenant: &Tenant) -> Option<Response> {
     let host = request_host_of(headers);
     is_cross_site(headers, &tenant.issuer, host.as_deref()).then(|| {
@@ -146,13 +164,8 @@ pub async fn login_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let username = fields.get("username").map(String::as_str).unwrap_or("");
@@ -288,13 +301,8 @@ pub async fn signup_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let connection = match authorize::database_connection(
@@ -407,13 +415,8 @@ pub async fn consent_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let accepted = fields.get("action").map(String::as_str) == Some("accept");
