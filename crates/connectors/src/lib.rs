@@ -14,28 +14,28 @@
 //!
 //! # What this crate must not do
 //!
-//! It performs no I/O and touches no storage. Secret option values (client
+//! It touches no storage and knows no inbound HTTP types; the only I/O is
+//! the outbound HTTP of [`redirect`] to upstream providers. Secret option values (client
 //! secrets, bind passwords, …) are listed by [`secret_fields`]; sealing them
 //! for storage and hiding them from API responses is the caller's job.
 //!
 //! # Layout, now and planned
 //!
-//! Today only the configuration side exists:
+//! The configuration side:
 //!
 //! - [`strategy`]: [`Strategy`], [`Category`] and the identity helpers
 //!   (`is_social`, `provider`).
 //! - [`options`]: one module per strategy family with its options type, plus
 //!   [`validate_options`], [`secret_fields`] and [`default_options`].
 //!
-//! Later issues add the authentication side to this crate, one trait per *way
-//! of authenticating* rather than per provider, held in a `Connector` enum so
-//! that dispatch is an exhaustive `match`:
+//! The authentication side, one trait per *way of authenticating* rather than
+//! per provider:
 //!
 //! - `PasswordConnector` — the built-in database (`password_db`, over the
 //!   `Storage` trait), custom databases and LDAP / Active Directory (`ldap`);
-//! - `RedirectConnector` — OAuth 2.0 / OpenID Connect upstreams: the social
-//!   presets, `oauth2`, `oidc`, `okta`, `waad`, `google-apps` (`oauth2`,
-//!   `oidc` modules);
+//! - [`redirect::RedirectConnector`] — OAuth 2.0 / OpenID Connect upstreams
+//!   ([`redirect`]): today `oidc`, `oauth2`, `github` and `google-oauth2`;
+//!   later the other presets, `okta`, `waad`, `google-apps`;
 //! - a SAML connector for `samlp`, `pingfederate` and WS-Federation `adfs`
 //!   (`saml`);
 //! - `OneTimeCodeConnector` — passwordless `email` and `sms` delivery
@@ -45,6 +45,7 @@
 //! options type defined here.
 
 pub mod options;
+pub mod redirect;
 pub mod strategy;
 
 pub use options::{

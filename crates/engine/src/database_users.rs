@@ -275,6 +275,7 @@ pub async fn create(
             user_id: user_id.trim_start_matches("auth0|").to_owned(),
             is_social: false,
             profile_data: None,
+            upstream_tokens: None,
         }],
         user_id,
         connection_id: connection.id.clone(),

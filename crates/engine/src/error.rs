@@ -36,6 +36,9 @@ pub enum EngineError {
     /// A cryptographic operation failed; details are logged, never shown.
     #[error("cryptographic failure")]
     Crypto(#[source] crypto::CryptoError),
+    /// An upstream identity provider could not be used; details are logged.
+    #[error("upstream identity provider failure")]
+    Upstream(#[source] connectors::redirect::RedirectError),
 }
 
 impl EngineError {

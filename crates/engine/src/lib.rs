@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod settings;
 pub mod tenants;
 pub mod tokens;
+pub mod upstream;
 pub mod userinfo;
 pub mod users;
 pub mod validation;
@@ -51,6 +52,8 @@ pub struct Engine {
     pub keys: Arc<keys::KeyRing>,
     pub tenants: Arc<tenants::TenantDirectory>,
     pub passwords: Arc<passwords::PasswordService>,
+    /// Outbound HTTP to upstream identity providers, and its caches.
+    pub upstreams: Arc<connectors::redirect::Upstreams>,
 }
 
 impl Engine {
@@ -75,6 +78,10 @@ impl Engine {
             settings.password_params,
             settings.max_concurrent_hashes,
         )?);
+        let upstreams = Arc::new(
+            connectors::redirect::Upstreams::new(connectors::redirect::UpstreamsConfig::default())
+                .map_err(EngineError::Upstream)?,
+        );
         Ok(Self {
             storage,
             clock,
@@ -83,6 +90,7 @@ impl Engine {
             keys,
             tenants,
             passwords,
+            upstreams,
         })
     }
 

@@ -4,7 +4,7 @@
 
 use crate::Engine;
 use crate::error::Result;
-use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
+use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
 /// Scopes that belong to OIDC itself rather than to an API.
@@ -310,9 +310,4 @@ pub async fn token_set(
         id_token: id,
         scope: grant.scope.join(" "),
     })
-}
-
-/// The algorithm a client's ID tokens use.
-pub fn id_token_alg(client: &Client) -> SigningAlg {
-    client.jwt_configuration.alg
 }

@@ -40,7 +40,7 @@ pub fn authorize_error(tenant: &Tenant, error: AuthorizeError) -> Response {
     }
 }
 
-fn step_response(tenant: &Tenant, step: Step) -> Response {
+fn step_response(step: Step) -> Response {
     let encode = |id: &str| url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
     match step {
         Step::Login { transaction_id } => {
@@ -49,10 +49,8 @@ fn step_response(tenant: &Tenant, step: Step) -> Response {
         Step::Consent { transaction_id } => {
             redirect(&format!("/u/consent?state={}", encode(&transaction_id)))
         }
-        Step::Respond(response) => {
-            let _ = tenant;
-            authorization_response(response)
-        }
+        Step::Upstream { location } => redirect(&location),
+        Step::Respond(response) => authorization_response(response),
     }
 }
 
@@ -115,7 +113,7 @@ pub async fn handle(
     .await
     {
         Ok(started) => {
-            let mut response = step_response(&tenant, started.step);
+            let mut response = step_response(started.step);
             if let Some(value) = started.new_browser_cookie
                 && let Some(header_value) = cookie(
                     TRANSACTION_COOKIE,
@@ -158,7 +156,7 @@ pub async fn resume(
     )
     .await
     {
-        Ok(step) => step_response(&tenant, step),
+        Ok(step) => step_response(step),
         Err(ResumeError::Authorize(error)) => authorize_error(&tenant, error),
         Err(ResumeError::Page(error)) => {
             let message = error.to_string();

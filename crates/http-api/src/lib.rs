@@ -18,6 +18,7 @@ pub mod management;
 pub mod oauth;
 pub mod openapi;
 pub mod pages;
+pub mod upstream;
 
 use axum::Router;
 use engine::Engine;
@@ -54,6 +55,10 @@ fn authorize_routes() -> Router<AppState> {
             get(pages::login::connection_redirect),
         )
         .route("/u/assets/style.css", get(pages::stylesheet))
+        .route(
+            engine::upstream::CALLBACK_PATH,
+            get(upstream::callback).post(upstream::callback),
+        )
 }
 
 /// The whole application: protocol endpoints, Management API, operations.

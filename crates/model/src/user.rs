@@ -19,6 +19,10 @@ pub struct Identity {
     /// Upstream profile data, when it differs from the root profile.
     #[serde(default)]
     pub profile_data: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The upstream's access and refresh tokens (redirect connections),
+    /// sealed under the master key; never shown by Vestibule's own APIs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_tokens: Option<String>,
 }
 
 /// A user of a tenant.

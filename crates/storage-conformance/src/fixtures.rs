@@ -206,6 +206,7 @@ pub fn user(tenant: &str, user_id: &str, connection_id: &str, email: &str) -> Us
             user_id: local_id,
             is_social: false,
             profile_data: Some(profile_data),
+            upstream_tokens: None,
         }],
         user_metadata,
         app_metadata,

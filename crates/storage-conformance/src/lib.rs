@@ -5,7 +5,7 @@
 //! on a violation. [`suite!`] turns all of them into `#[tokio::test]`s for one
 //! backend:
 //!
-//! ```ignore
+//! ```text
 //! storage_conformance::suite!(|| async { Arc::new(open().await) as Arc<dyn Storage> });
 //! ```
 //!

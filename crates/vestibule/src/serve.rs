@@ -58,6 +58,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         ready_in_ms = started.elapsed().as_millis() as u64,
         "vestibule is ready"
     );
+    spawn_garbage_collection(engine.clone());
     let handle = axum_server::Handle::new();
     tokio::spawn({
         let handle = handle.clone();
@@ -86,6 +87,23 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Removes expired codes, transactions, sessions and tokens every few
+/// minutes. Every node may run it: it only deletes what has expired.
+fn spawn_garbage_collection(engine: engine::Engine) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_secs(300));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            match engine.storage.garbage_collect(engine.now()).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::debug!(removed, "removed expired records"),
+                Err(error) => tracing::warn!(%error, "garbage collection failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

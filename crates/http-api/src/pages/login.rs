@@ -8,11 +8,11 @@ use crate::extract::{ClientIp, CurrentTenant, request_host_of};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
-use engine::sessions;
+use engine::{sessions, upstream};
 use model::Tenant;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -67,6 +67,24 @@ async fn open(
     authorize::open_transaction(&state.engine, tenant, id, browser.as_deref())
         .await
         .map_err(page_error)
+}
+
+/// The common start of every page form POST: refuse cross-site requests,
+/// parse the form, and open the transaction it names.
+async fn accept_post(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    query: StateQuery,
+    body: &[u8],
+) -> Result<(HashMap<String, String>, OpenTransaction), Response> {
+    if let Some(refused) = refuse_cross_site(headers, tenant) {
+        return Err(refused);
+    }
+    let fields = form(body);
+    let id = fields.get("state").cloned().unwrap_or(query.state);
+    let open = open(state, tenant, &id, headers).await?;
+    Ok((fields, open))
 }
 
 fn refuse_cross_site(headers: &HeaderMap, tenant: &Tenant) -> Option<Response> {
@@ -150,13 +168,8 @@ pub async fn login_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let username = fields.get("username").map(String::as_str).unwrap_or("");
@@ -305,13 +318,8 @@ pub async fn signup_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let connection = match authorize::database_connection(
@@ -429,13 +437,8 @@ pub async fn consent_submit(
     Query(query): Query<StateQuery>,
     body: Bytes,
 ) -> Response {
-    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
-        return refused;
-    }
-    let fields = form(&body);
-    let id = fields.get("state").cloned().unwrap_or(query.state);
-    let open = match open(&state, &tenant, &id, &headers).await {
-        Ok(open) => open,
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
     let accepted = fields.get("action").map(String::as_str) == Some("accept");
@@ -449,7 +452,8 @@ pub async fn consent_submit(
     }
 }
 
-/// `GET /u/login/connection`: the button of a social or enterprise connection.
+/// `GET /u/login/connection?state&connection`: the button of a social or
+/// enterprise connection; sends the browser to the upstream provider.
 pub async fn connection_redirect(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
@@ -465,20 +469,48 @@ pub async fn connection_redirect(
         Err(error) => return page_error(PageError::Engine(error)),
     };
     let wanted = query.connection.unwrap_or_default();
-    match page.other_connections.iter().find(|c| c.name == wanted) {
-        Some(connection) => error_page(
+    if !page.other_connections.iter().any(|c| c.name == wanted) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown connection",
+            "That connection is not enabled for this application.",
+        );
+    }
+    let connection = match state
+        .engine
+        .storage
+        .get_connection_by_name(&tenant.id, &wanted)
+        .await
+    {
+        Ok(Some(connection)) => connection,
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown connection",
+                "That connection is not enabled for this application.",
+            );
+        }
+        Err(error) => return page_error(PageError::Engine(error.into())),
+    };
+    if !upstream::is_redirect(&connection) {
+        return error_page(
             StatusCode::NOT_IMPLEMENTED,
             "Not available",
             &format!(
                 "Logging in through {} connections is not available in this version of Vestibule.",
                 connection.strategy
             ),
-        ),
-        None => error_page(
-            StatusCode::BAD_REQUEST,
-            "Unknown connection",
-            "That connection is not enabled for this application.",
-        ),
+        );
     }
-    .into_response()
+    match upstream::start(&state.engine, &tenant, &open, &connection).await {
+        Ok(location) => redirect(&location),
+        Err(error) => {
+            tracing::warn!(connection = %connection.name, error = %crate::error::error_chain(&error), "upstream login could not start");
+            error_page(
+                StatusCode::BAD_GATEWAY,
+                "Sign-in unavailable",
+                "This sign-in option is not working right now. Try again later or choose another.",
+            )
+        }
+    }
 }

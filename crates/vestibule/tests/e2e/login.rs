@@ -17,9 +17,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use url::Url;
 
-const PASSWORD: &str = "Corr3ct-Horse-Battery";
-const DATABASE: &str = "Username-Password-Authentication";
-const REDIRECT_A: &str = "http://127.0.0.1:3101/cb";
+pub(crate) const PASSWORD: &str = "Corr3ct-Horse-Battery";
+pub(crate) const DATABASE: &str = "Username-Password-Authentication";
+pub(crate) const REDIRECT_A: &str = "http://127.0.0.1:3101/cb";
 const REDIRECT_B: &str = "http://127.0.0.1:3102/cb";
 const LOGOUT_URI: &str = "http://127.0.0.1:3101/bye";
 const WRONG_CREDENTIALS: &str = "Wrong email or password.";
@@ -27,27 +27,32 @@ const WRONG_CREDENTIALS: &str = "Wrong email or password.";
 // ------------------------------------------------------------------ setup
 
 /// A server plus a Management API token.
-struct Tenant {
-    server: Server,
-    token: String,
+pub(crate) struct Tenant {
+    pub(crate) server: Server,
+    pub(crate) token: String,
 }
 
 /// A registered application.
 #[derive(Clone)]
-struct App {
-    id: String,
-    secret: String,
-    redirect_uri: &'static str,
+pub(crate) struct App {
+    pub(crate) id: String,
+    pub(crate) secret: String,
+    pub(crate) redirect_uri: &'static str,
 }
 
 impl Tenant {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let server = Server::start();
         let token = management_token(&server).await;
         Self { server, token }
     }
 
-    async fn management(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+    pub(crate) async fn management(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Value {
         let response = http()
             .request(method.clone(), self.server.url(path))
             .bearer_auth(&self.token)
@@ -65,7 +70,12 @@ impl Tenant {
     }
 
     /// A `regular_web` client per the issue-3 contract.
-    async fn client(&self, name: &str, redirect_uri: &'static str, auth_method: &str) -> App {
+    pub(crate) async fn client(
+        &self,
+        name: &str,
+        redirect_uri: &'static str,
+        auth_method: &str,
+    ) -> App {
         let body = json!({
             "name": name,
             "app_type": "regular_web",
@@ -92,12 +102,12 @@ impl Tenant {
         }
     }
 
-    async fn connection(&self, body: Value) -> Value {
+    pub(crate) async fn connection(&self, body: Value) -> Value {
         self.management(reqwest::Method::POST, "/api/v2/connections", body)
             .await
     }
 
-    async fn database(&self, enabled_clients: &[&App]) {
+    pub(crate) async fn database(&self, enabled_clients: &[&App]) {
         let ids: Vec<&str> = enabled_clients.iter().map(|c| c.id.as_str()).collect();
         self.connection(json!({"name": DATABASE, "strategy": "auth0", "enabled_clients": ids}))
             .await;
@@ -130,7 +140,7 @@ impl Tenant {
         (tenant, app, email)
     }
 
-    fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         self.server.addr()
     }
 }
@@ -138,19 +148,19 @@ impl Tenant {
 // ------------------------------------------------------ authorize requests
 
 /// One authorization request's secrets.
-struct AuthRequest {
-    url: String,
-    state: String,
-    verifier: String,
+pub(crate) struct AuthRequest {
+    pub(crate) url: String,
+    pub(crate) state: String,
+    pub(crate) verifier: String,
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     aws_lc_rs::rand::fill(&mut bytes).expect("rng");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn authorize(tenant: &Tenant, app: &App, extra: &[(&str, &str)]) -> AuthRequest {
+pub(crate) fn authorize(tenant: &Tenant, app: &App, extra: &[(&str, &str)]) -> AuthRequest {
     let state = random_token();
     let verifier = format!("{}{}", random_token(), random_token());
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
@@ -179,7 +189,7 @@ fn authorize(tenant: &Tenant, app: &App, extra: &[(&str, &str)]) -> AuthRequest 
     }
 }
 
-fn query_param(url: &Url, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -189,7 +199,7 @@ fn query_param(url: &Url, name: &str) -> Option<String> {
 
 /// Where a navigation ended.
 #[derive(Debug)]
-enum Landing {
+pub(crate) enum Landing {
     /// An answer that is not a redirect (HTML page, error).
     Page {
         status: StatusCode,
@@ -201,7 +211,7 @@ enum Landing {
 }
 
 impl Landing {
-    fn away(self) -> Url {
+    pub(crate) fn away(self) -> Url {
         match self {
             Landing::Away(url) => url,
             Landing::Page { status, url, html } => {
@@ -210,7 +220,7 @@ impl Landing {
         }
     }
 
-    fn page(self) -> (StatusCode, Url, String) {
+    pub(crate) fn page(self) -> (StatusCode, Url, String) {
         match self {
             Landing::Page { status, url, html } => (status, url, html),
             Landing::Away(url) => panic!("expected a page, got a redirect to {url}"),
@@ -220,13 +230,13 @@ impl Landing {
 
 /// A cookie-keeping user agent that follows redirects by hand, only within
 /// the server's origin.
-struct Browser {
-    client: reqwest::Client,
-    origin: String,
+pub(crate) struct Browser {
+    pub(crate) client: reqwest::Client,
+    pub(crate) origin: String,
 }
 
 impl Browser {
-    fn new(tenant: &Tenant) -> Self {
+    pub(crate) fn new(tenant: &Tenant) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .cookie_store(true)
@@ -237,7 +247,7 @@ impl Browser {
         }
     }
 
-    async fn follow(&self, mut response: reqwest::Response) -> Landing {
+    pub(crate) async fn follow(&self, mut response: reqwest::Response) -> Landing {
         for _ in 0..20 {
             let url = response.url().clone();
             if !response.status().is_redirection() {
@@ -260,7 +270,7 @@ impl Browser {
         panic!("more than 20 redirects");
     }
 
-    async fn navigate(&self, url: &str) -> Landing {
+    pub(crate) async fn navigate(&self, url: &str) -> Landing {
         let response = self.client.get(url).send().await.expect("GET");
         self.follow(response).await
     }
@@ -318,10 +328,10 @@ impl Browser {
 
 // ------------------------------------------------------------ HTML parsing
 
-struct Form {
-    action: Url,
+pub(crate) struct Form {
+    pub(crate) action: Url,
     /// (name, value, type) of every `<input>` and `<select>` (first/selected option).
-    fields: Vec<(String, String, String)>,
+    pub(crate) fields: Vec<(String, String, String)>,
 }
 
 fn decode_entities(text: &str) -> String {
@@ -421,7 +431,7 @@ fn start_tags<'a>(html: &'a str, name: &str) -> Vec<(usize, &'a str)> {
 }
 
 /// The first `<form>` holding a password input.
-fn login_form(html: &str, base: &Url) -> Option<Form> {
+pub(crate) fn login_form(html: &str, base: &Url) -> Option<Form> {
     let lower = html.to_ascii_lowercase();
     for (start, tag) in start_tags(html, "form") {
         let end = lower[start..]
@@ -482,7 +492,12 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 
 // ------------------------------------------------------------ token calls
 
-async fn exchange(tenant: &Tenant, app: &App, code: &str, verifier: &str) -> (StatusCode, Value) {
+pub(crate) async fn exchange(
+    tenant: &Tenant,
+    app: &App,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     let response = http()
         .post(tenant.server.url("/oauth/token"))
         .basic_auth(&app.id, Some(&app.secret))
@@ -527,7 +542,7 @@ async fn userinfo_status(tenant: &Tenant, access_token: &str) -> StatusCode {
 }
 
 /// The claims of a JWT, unverified (signatures are `rp.mjs`'s job).
-fn jwt_claims(token: &str) -> Value {
+pub(crate) fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).expect("JWT payload");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -538,7 +553,7 @@ fn jwt_claims(token: &str) -> Value {
 // =================================================================== tests
 
 /// Loudly skips (outside CI) when a tool is missing; `Some(versions)` to go on.
-fn toolchain_or_skip(test: &str, found: Result<String, String>) -> Option<String> {
+pub(crate) fn toolchain_or_skip(test: &str, found: Result<String, String>) -> Option<String> {
     match found {
         Ok(versions) => Some(versions),
         Err(reason) if harness::in_ci() => panic!("CI needs it: {reason}"),

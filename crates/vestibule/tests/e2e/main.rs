@@ -11,4 +11,5 @@ mod login;
 mod management;
 mod multi_node;
 mod sdk_node;
+mod upstream;
 mod users;

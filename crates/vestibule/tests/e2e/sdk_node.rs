@@ -88,7 +88,7 @@ impl Drop for InstallLock {
 
 /// The packages `tests/sdk/package.json` pins; `npm ci` runs again when
 /// `node_modules` misses one (e.g. one left by an older checkout).
-const NPM_PACKAGES: [&str; 3] = ["auth0", "jose", "openid-client"];
+const NPM_PACKAGES: [&str; 4] = ["auth0", "jose", "oidc-provider", "openid-client"];
 
 /// `npm ci` in `tests/sdk` unless `node_modules` already holds the packages.
 /// A lock file serialises concurrent test processes (a lock older than five

@@ -1,0 +1,130 @@
+//! Verification of an upstream ID token (OIDC Core §3.1.3.7, SECURITY.md
+//! §3 JWT-01…JWT-13).
+//!
+//! `crypto::verify_jwt` does the JOSE part: an allow-list of algorithms
+//! (RS256, ES256, EdDSA: never `none` or HMAC), keys only from the upstream's
+//! JWKS (header `jwk`/`jku`/`x5u`/`x5c` ignored), `crit` refused, `exp` with
+//! leeway, exact `iss`, `aud` containing our client id. This module adds what
+//! is specific to ID tokens: a JWKS refetch when the `kid` is unknown (key
+//! rotation), `iat` and `sub` required, `azp` when there are several
+//! audiences, and the single-use `nonce` of this login.
+
+use super::RedirectError;
+use super::http::Upstreams;
+use crypto::{Expectations, JwtError, SigningAlg};
+use serde_json::{Map, Value};
+
+/// Skew allowed on `exp` and `iat`, in seconds.
+pub const LEEWAY_SECONDS: i64 = 60;
+
+/// What an ID token must satisfy for one login.
+pub(crate) struct Rules<'a> {
+    /// Exact `iss`; `alternate_issuer` is a second accepted spelling (Google
+    /// documents both `https://accounts.google.com` and `accounts.google.com`).
+    pub issuer: &'a str,
+    pub alternate_issuer: Option<&'a str>,
+    pub client_id: &'a str,
+    pub jwks_uri: &'a str,
+    pub algs: &'a [SigningAlg],
+    pub nonce: &'a str,
+}
+
+fn invalid(error: impl std::fmt::Display) -> RedirectError {
+    RedirectError::InvalidIdToken(error.to_string())
+}
+
+/// Verifies `token` and returns its claims.
+pub(crate) async fn verify(
+    upstreams: &Upstreams,
+    rules: &Rules<'_>,
+    token: &str,
+    now_seconds: i64,
+) -> Result<Map<String, Value>, RedirectError> {
+    let mut keys = upstreams.jwks(rules.jwks_uri, false).await?;
+    let mut refreshed = false;
+    let mut issuers = vec![rules.issuer];
+    issuers.extend(rules.alternate_issuer);
+    let mut index = 0;
+    let claims = loop {
+        let Some(issuer) = issuers.get(index) else {
+            return Err(invalid(JwtError::WrongIssuer));
+        };
+        let expected = Expectations::new(*issuer, rules.client_id).with_leeway(LEEWAY_SECONDS);
+        match crypto::verify_jwt(token, &keys, rules.algs, &expected, now_seconds) {
+            Ok(claims) => break claims,
+            Err(JwtError::UnknownKey) if !refreshed => {
+                keys = upstreams.jwks(rules.jwks_uri, true).await?;
+                refreshed = true;
+            }
+            Err(JwtError::WrongIssuer) => index += 1,
+            Err(error) => return Err(invalid(error)),
+        }
+    };
+    let Value::Object(claims) = claims else {
+        return Err(invalid("claims are not an object"));
+    };
+    check_claims(&claims, rules, now_seconds)?;
+    Ok(claims)
+}
+
+fn check_claims(
+    claims: &Map<String, Value>,
+    rules: &Rules<'_>,
+    now_seconds: i64,
+) -> Result<(), RedirectError> {
+    match claims.get("iat") {
+        Some(Value::Number(iat)) => {
+            if iat
+                .as_f64()
+                .is_none_or(|iat| iat > (now_seconds + LEEWAY_SECONDS) as f64)
+            {
+                return Err(invalid(JwtError::NotYetValid));
+            }
+        }
+        _ => return Err(invalid(JwtError::MissingClaim("iat"))),
+    }
+    match claims.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() && sub.len() <= 255 => {}
+        _ => return Err(invalid("sub is missing or not a valid string")),
+    }
+    let audiences = match claims.get("aud") {
+        Some(Value::Array(list)) => list.len(),
+        _ => 1,
+    };
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == rules.client_id => {}
+        Some(_) => return Err(invalid("azp is not this client")),
+        None if audiences > 1 => return Err(invalid("azp is required with several audiences")),
+        None => {}
+    }
+    let nonce_ok = match claims.get("nonce") {
+        Some(Value::String(nonce)) => {
+            crypto::secrets::constant_time_eq(nonce.as_bytes(), rules.nonce.as_bytes())
+        }
+        _ => false,
+    };
+    if !nonce_ok {
+        return Err(invalid("nonce does not match this login"));
+    }
+    Ok(())
+}
+
+/// The claims that describe the token rather than the user; left out of
+/// `profileData`.
+pub(crate) const PROTOCOL_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "nonce",
+    "azp",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "auth_time",
+    "jti",
+    "sid",
+    "acr",
+    "amr",
+];

@@ -1,0 +1,298 @@
+//! The OIDC engine against a fake upstream (an axum server on loopback):
+//! every way an ID token can be wrong is refused, and a good one is read.
+
+use super::oidc::{
+    DEFAULT_ALGS, Endpoints, Flow, OidcConfig, OidcConnector, Overrides, ProviderSource,
+};
+use super::*;
+use axum::Router;
+use axum::routing::{get, post};
+use base64::Engine as _;
+use crypto::{KeyPair, SigningAlg};
+use serde_json::json;
+use std::sync::Mutex;
+
+const NOW: i64 = 1_700_000_000;
+const CLIENT: &str = "vestibule-client";
+const NONCE: &str = "nonce-0123456789";
+
+struct Fake {
+    base: String,
+    id_token: Arc<Mutex<String>>,
+    key: KeyPair,
+}
+
+async fn fake_upstream() -> Fake {
+    let key = KeyPair::generate(SigningAlg::Es256).unwrap();
+    let jwks = json!({"keys": [key.public_jwk("k1")]});
+    let id_token = Arc::new(Mutex::new(String::new()));
+    let token_body = id_token.clone();
+    let app = Router::new()
+        .route("/jwks", get(move || async move { axum::Json(jwks) }))
+        .route(
+            "/token",
+            post(move || async move {
+                let token = token_body.lock().unwrap().clone();
+                axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": token}))
+            }),
+        )
+        .route("/big", get(|| async { "x".repeat(2 * 1024 * 1024) }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                "{}"
+            }),
+        )
+        .route(
+            "/redirect",
+            get(|| async { axum::response::Redirect::temporary("/jwks") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Fake {
+        base,
+        id_token,
+        key,
+    }
+}
+
+fn connector(fake: &Fake) -> OidcConnector {
+    let upstreams = Arc::new(Upstreams::new(UpstreamsConfig::default()).unwrap());
+    OidcConnector::new(
+        OidcConfig {
+            source: ProviderSource::Manual(Endpoints {
+                issuer: fake.base.clone(),
+                authorization_endpoint: format!("{}/authorize", fake.base),
+                token_endpoint: Some(format!("{}/token", fake.base)),
+                userinfo_endpoint: None,
+                jwks_uri: format!("{}/jwks", fake.base),
+                token_endpoint_auth_methods: vec![],
+                iss_parameter_supported: true,
+            }),
+            overrides: Overrides::default(),
+            client_id: CLIENT.into(),
+            client_secret: Some("secret".into()),
+            auth: None,
+            flow: Flow::BackChannel,
+            scope: vec!["openid".into()],
+            algs: DEFAULT_ALGS.to_vec(),
+            alternate_issuer: None,
+            pkce: true,
+            send_nonce: true,
+        },
+        upstreams,
+    )
+}
+
+fn request() -> LoginRequest {
+    LoginRequest {
+        callback_url: "http://127.0.0.1:1/login/callback".into(),
+        state: "state-1".into(),
+        nonce: NONCE.into(),
+        pkce_verifier: "v".repeat(43),
+        extra_params: vec![],
+    }
+}
+
+fn good_claims(fake: &Fake) -> Value {
+    json!({
+        "iss": fake.base, "aud": CLIENT, "sub": "user-1", "nonce": NONCE,
+        "iat": NOW, "exp": NOW + 300, "email": "a@example.com", "email_verified": true,
+        "name": "A",
+    })
+}
+
+async fn login_with(fake: &Fake, token: String) -> Result<UpstreamIdentity, RedirectError> {
+    *fake.id_token.lock().unwrap() = token;
+    let params = CallbackParams::from([
+        ("code".to_owned(), "c".to_owned()),
+        ("iss".to_owned(), fake.base.clone()),
+    ]);
+    connector(fake).callback(&request(), &params, NOW).await
+}
+
+fn b64(value: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+#[tokio::test]
+async fn a_good_id_token_gives_the_identity() {
+    let fake = fake_upstream().await;
+    let token = fake.key.sign_jwt("k1", None, &good_claims(&fake)).unwrap();
+    let identity = login_with(&fake, token).await.unwrap();
+    assert_eq!(identity.user_id, "user-1");
+    assert_eq!(identity.profile.email.as_deref(), Some("a@example.com"));
+    assert!(identity.profile.email_verified);
+    assert!(!identity.raw.contains_key("nonce"));
+    assert_eq!(identity.access_token.as_deref(), Some("at"));
+}
+
+#[tokio::test]
+async fn wrong_claims_are_refused() {
+    let fake = fake_upstream().await;
+    let cases: Vec<(&str, Value)> = vec![
+        ("nonce", json!({"nonce": "another"})),
+        ("no nonce", json!({"nonce": null})),
+        ("iss", json!({"iss": format!("{}/", fake.base)})),
+        ("aud", json!({"aud": "someone-else"})),
+        ("aud array without azp", json!({"aud": [CLIENT, "other"]})),
+        ("azp", json!({"azp": "other"})),
+        ("expired", json!({"exp": NOW - 120})),
+        (
+            "iat in the future",
+            json!({"iat": NOW + 600, "exp": NOW + 900}),
+        ),
+        ("no iat", json!({"iat": null})),
+        ("no sub", json!({"sub": null})),
+    ];
+    for (name, change) in cases {
+        let mut claims = good_claims(&fake);
+        for (key, value) in change.as_object().unwrap() {
+            if value.is_null() {
+                claims.as_object_mut().unwrap().remove(key);
+            } else {
+                claims[key] = value.clone();
+            }
+        }
+        let token = fake.key.sign_jwt("k1", None, &claims).unwrap();
+        let result = login_with(&fake, token).await;
+        assert!(
+            matches!(result, Err(RedirectError::InvalidIdToken(_))),
+            "{name}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_signatures_and_algorithms_are_refused() {
+    let fake = fake_upstream().await;
+    let claims = good_claims(&fake);
+    // Signed by another key under the same kid.
+    let other = KeyPair::generate(SigningAlg::Es256).unwrap();
+    let forged = other.sign_jwt("k1", None, &claims).unwrap();
+    // alg none, empty signature.
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "kid": "k1"})),
+        b64(&claims)
+    );
+    // HS256 "signed" with anything.
+    let hs = format!(
+        "{}.{}.AAAA",
+        b64(&json!({"alg": "HS256", "kid": "k1"})),
+        b64(&claims)
+    );
+    // A good token with its payload swapped.
+    let good = fake.key.sign_jwt("k1", None, &claims).unwrap();
+    let mut parts: Vec<&str> = good.split('.').collect();
+    let mut changed = claims.clone();
+    changed["sub"] = json!("admin");
+    let swapped_payload = b64(&changed);
+    parts[1] = &swapped_payload;
+    let tampered = parts.join(".");
+    // A jku pointing elsewhere is never followed: the key is unknown.
+    let jku = format!(
+        "{}.{}.AAAA",
+        b64(&json!({"alg": "ES256", "kid": "evil", "jku": "http://127.0.0.1:1/jwks"})),
+        b64(&claims)
+    );
+    for (name, token) in [
+        ("other key", forged),
+        ("none", none),
+        ("HS256", hs),
+        ("tampered", tampered),
+        ("jku", jku),
+    ] {
+        let result = login_with(&fake, token).await;
+        assert!(
+            matches!(result, Err(RedirectError::InvalidIdToken(_))),
+            "{name}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn callback_errors_iss_and_missing_code() {
+    let fake = fake_upstream().await;
+    let connector = connector(&fake);
+    let denied = CallbackParams::from([
+        ("error".to_owned(), "access_denied".to_owned()),
+        ("error_description".to_owned(), "no".to_owned()),
+    ]);
+    assert!(matches!(
+        connector.callback(&request(), &denied, NOW).await,
+        Err(RedirectError::Denied { .. })
+    ));
+    let other_iss = CallbackParams::from([
+        ("code".to_owned(), "c".to_owned()),
+        ("iss".to_owned(), "https://other.example".to_owned()),
+    ]);
+    assert!(matches!(
+        connector.callback(&request(), &other_iss, NOW).await,
+        Err(RedirectError::InvalidCallback(_))
+    ));
+    // The metadata says iss is always sent: its absence is refused.
+    let no_iss = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
+    assert!(matches!(
+        connector.callback(&request(), &no_iss, NOW).await,
+        Err(RedirectError::InvalidCallback(_))
+    ));
+    let no_code = CallbackParams::from([("iss".to_owned(), fake.base.clone())]);
+    assert!(matches!(
+        connector.callback(&request(), &no_code, NOW).await,
+        Err(RedirectError::InvalidCallback(_))
+    ));
+}
+
+#[tokio::test]
+async fn authorization_url_has_state_nonce_and_pkce() {
+    let fake = fake_upstream().await;
+    let url = connector(&fake)
+        .authorization_url(&request())
+        .await
+        .unwrap();
+    let url = url::Url::parse(&url).unwrap();
+    let params: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(params["state"], "state-1");
+    assert_eq!(params["nonce"], NONCE);
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["code_challenge"], pkce_challenge(&"v".repeat(43)));
+    assert_eq!(params["client_id"], CLIENT);
+}
+
+#[tokio::test]
+async fn oversize_slow_and_redirecting_answers_are_errors() {
+    let fake = fake_upstream().await;
+    let upstreams = Upstreams::new(UpstreamsConfig {
+        total_timeout: std::time::Duration::from_millis(500),
+        ..UpstreamsConfig::default()
+    })
+    .unwrap();
+    for path in ["/big", "/slow", "/redirect"] {
+        let result = upstreams
+            .json(
+                path,
+                upstreams.client().get(format!("{}{path}", fake.base)),
+                false,
+            )
+            .await;
+        assert!(
+            matches!(result, Err(RedirectError::Upstream(_))),
+            "{path}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn basic_authorization_encodes_the_credentials() {
+    assert_eq!(
+        oauth2::basic_authorization("a b", "c:d"),
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("a+b:c%3Ad")
+        )
+    );
+}
