@@ -56,8 +56,8 @@ pub async fn authenticate(
         return Err(invalid_client());
     }
     let client = engine
-        .storage
-        .get_client(tenant, client_id)
+        .lookups
+        .client(tenant, client_id)
         .await
         .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?;
     let Some(client) = client else {
@@ -86,5 +86,5 @@ pub async fn authenticate(
             return Err(invalid_client());
         }
     }
-    Ok(client)
+    Ok(Client::clone(&client))
 }

@@ -18,6 +18,7 @@ pub mod error;
 pub mod grants;
 pub mod keys;
 pub mod logout;
+pub mod lookups;
 pub mod management_token;
 pub mod oauth_error;
 pub mod password_policy;
@@ -49,6 +50,7 @@ pub struct Engine {
     pub keys: Arc<keys::KeyRing>,
     pub tenants: Arc<tenants::TenantDirectory>,
     pub passwords: Arc<passwords::PasswordService>,
+    pub lookups: Arc<lookups::LookupCache>,
 }
 
 impl Engine {
@@ -69,6 +71,7 @@ impl Engine {
             clock.clone(),
             settings.default_tenant.clone(),
         ));
+        let lookups = Arc::new(lookups::LookupCache::new(storage.clone(), clock.clone()));
         let passwords = Arc::new(passwords::PasswordService::new(
             settings.password_params,
             settings.max_concurrent_hashes,
@@ -81,6 +84,7 @@ impl Engine {
             keys,
             tenants,
             passwords,
+            lookups,
         })
     }
 
