@@ -19,7 +19,7 @@
 #
 # Env: DURATION (10s) CONNS (16) LOGIN_WORKERS (8) SEED_USERS (100000)
 #      SERVER_CPU (0) LOAD_CPU (1) PG_URL_BASE (postgres://root@127.0.0.1:5432)
-#      SKIP_BUILD=1 SKIP_PG=1 SKIP_PEER=1 CARGO_TARGET_DIR
+#      SKIP_BUILD=1 SKIP_SQLITE=1 SKIP_PG=1 SKIP_PEER=1 CARGO_TARGET_DIR LOG_DIR
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -30,6 +30,7 @@ SEED_USERS="${SEED_USERS:-100000}"
 SERVER_CPU="${SERVER_CPU:-0}"
 LOAD_CPU="${LOAD_CPU:-1}"
 PG_URL_BASE="${PG_URL_BASE:-postgres://root@127.0.0.1:5432}"
+LOG_DIR="${LOG_DIR:-/tmp/vestibule-bench-logs}"   # server logs are copied here at the end
 VPORT=18080
 PPORT=18100
 REDIRECT_URI=http://127.0.0.1:3101/cb
@@ -61,6 +62,8 @@ cleanup() {
   if [ -n "$PG_DB" ]; then
     psql "$PG_URL_BASE/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
   fi
+  mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$LOG_DIR"/ 2>/dev/null || true
+  cp "$RESULTS" "$STARTUP" "$LOG_DIR"/ 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -114,8 +117,10 @@ start_vestibule() {
   local label="$1" data="$2" url="${3:-}"
   local start
   start="$(now_ns)"
-  VESTIBULE_LISTEN="127.0.0.1:$VPORT" VESTIBULE_DATA_DIR="$data" \
-    VESTIBULE_DATABASE_URL="$url" VESTIBULE_MASTER_KEY="$MASTER_KEY" \
+  local env_url=()
+  [ -z "$url" ] || env_url=(VESTIBULE_DATABASE_URL="$url")
+  env "${env_url[@]}" VESTIBULE_LISTEN="127.0.0.1:$VPORT" VESTIBULE_DATA_DIR="$data" \
+    VESTIBULE_MASTER_KEY="$MASTER_KEY" \
     VESTIBULE_BOOTSTRAP_CLIENT_ID="$MGMT_ID" VESTIBULE_BOOTSTRAP_CLIENT_SECRET="$MGMT_SECRET" \
     VESTIBULE_LOG=warn \
     taskset -c "$SERVER_CPU" "$BIN" serve >>"$WORK/$label.log" 2>&1 &
@@ -168,13 +173,14 @@ login_driver() {
 
 # ------------------------------------------------------------ Vestibule
 mgmt() { # METHOD PATH [JSON]
-  curl -sf -X "$1" -H "Authorization: Bearer $MGMT_TOKEN" -H 'Content-Type: application/json' \
+  curl -sS --fail-with-body -X "$1" -H "Authorization: Bearer $MGMT_TOKEN" -H 'Content-Type: application/json' \
     ${3:+-d "$3"} "http://127.0.0.1:$VPORT$2"
 }
 
 setup_vestibule() {
   local base="http://127.0.0.1:$VPORT"
-  MGMT_TOKEN="$(curl -sf -u "$MGMT_ID:$MGMT_SECRET" -d grant_type=client_credentials \
+  # The bootstrap Management API client authenticates with client_secret_post.
+  MGMT_TOKEN="$(curl -sf -d client_id="$MGMT_ID" -d client_secret="$MGMT_SECRET" -d grant_type=client_credentials \
     -d "audience=$base/api/v2/" "$base/oauth/token" | jq -r .access_token)"
   local client
   client="$(mgmt POST /api/v2/clients "$(jq -nc --arg cb "$REDIRECT_URI" '{name:"bench-app", app_type:"regular_web",
@@ -207,7 +213,7 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
     CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" CC_AUDIENCE="urn:bench:$alg" \
       run_wrk "$server" "cc-$alg" "$pid" "$base/oauth/token" token-cc.lua
   done
-  login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$CONNS" >"$WORK/seeds-$server"
+  login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-$server"
   CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" REFRESH_SEEDS="$WORK/seeds-$server" \
     run_wrk "$server" refresh "$pid" "$base/oauth/token" refresh.lua
   ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
@@ -246,7 +252,7 @@ bench_peer() {
     CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" CC_RESOURCE="urn:bench:$alg" \
       run_wrk peer "cc-$alg" "$pid" "$base/token" token-cc.lua
   done
-  login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$CONNS" >"$WORK/seeds-peer"
+  login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-peer"
   CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-peer" \
     run_wrk peer refresh "$pid" "$base/token" refresh.lua
   ACCESS_TOKEN="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
@@ -268,8 +274,10 @@ ARGON_MS="$(sed -n 's/^argon2id_ms=//p' <<<"$LIMITS")"
 RS256_MS="$(sed -n 's/^sign_RS256_ms=//p' <<<"$LIMITS")"
 MASTER_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-mkdir -p "$WORK/sqlite"
-bench_vestibule sqlite "$WORK/sqlite"
+if [ -z "${SKIP_SQLITE:-}" ]; then
+  mkdir -p "$WORK/sqlite"
+  bench_vestibule sqlite "$WORK/sqlite"
+fi
 if [ -z "${SKIP_PG:-}" ]; then
   PG_DB="vestibule_bench_$$"
   psql "$PG_URL_BASE/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null

@@ -2,10 +2,12 @@
 -- Each refresh token is used exactly once: a thread keeps its own pool of
 -- live tokens (its chains), seeded from REFRESH_SEEDS (a file, one token a
 -- line; thread i of n takes lines i, i+n, …). A request takes a token out of
--- the pool; a 200 answer puts the rotated successor back. With at least as
--- many seeds as connections a request never waits for a token, and no token
--- is ever presented twice (which would revoke its family). A chain that
--- breaks (non-200) is lost and its later requests count as errors.
+-- the pool; a 200 answer puts the rotated successor back. No token is ever
+-- presented twice (which would revoke its family). bench/run.sh seeds twice
+-- as many chains as connections: with exactly as many, wrk 4.1 now and then
+-- asks for a request before the answer that refills the pool was handed to
+-- the script, and the pool runs dry. A request that finds the pool empty
+-- (or a chain that breaks on a non-200) counts as an error.
 dofile(os.getenv("BENCH_LUA") .. "/common.lua")
 local thread_count = 0
 local parent_setup = setup

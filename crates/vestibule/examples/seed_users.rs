@@ -26,7 +26,10 @@ const CONCURRENCY: usize = 16;
 async fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [url, tenant, connection_id, connection_name, count] = args.as_slice() else {
-        return Err("usage: seed_users <database-url> <tenant> <connection-id> <connection-name> <count>".into());
+        return Err(
+            "usage: seed_users <database-url> <tenant> <connection-id> <connection-name> <count>"
+                .into(),
+        );
     };
     let count: u64 = count.parse()?;
     let storage: Arc<dyn Storage> = Arc::new(SqlStorage::open(url).await?);
