@@ -59,7 +59,7 @@ pub async fn authenticate(
         .lookups
         .client(tenant, client_id)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?;
+        .map_err(OAuthError::from)?;
     let Some(client) = client else {
         // Spend the same work as a real comparison before answering.
         let _ = crypto::secrets::constant_time_eq(

@@ -39,7 +39,7 @@ pub async fn issue(
         .lookups
         .resource_server(&tenant.id, audience)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?
+        .map_err(OAuthError::from)?
         .ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::AccessDenied,
@@ -50,7 +50,7 @@ pub async fn issue(
         .lookups
         .client_grant(&tenant.id, &client.client_id, &server.identifier)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?
+        .map_err(OAuthError::from)?
         .ok_or_else(|| {
         OAuthError::new(
             ErrorCode::AccessDenied,

@@ -13,7 +13,7 @@
 
 use crypto::{PasswordHasher, PasswordParams};
 use futures::stream::{self, StreamExt};
-use model::{Identity, TenantId, User};
+use model::{Clock, Identity, SystemClock, TenantId, User};
 use std::error::Error;
 use std::sync::Arc;
 use storage::Storage;
@@ -35,9 +35,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let storage: Arc<dyn Storage> = Arc::new(SqlStorage::open(url).await?);
     let hash = PasswordHasher::new(PasswordParams::default())?.hash(SEED_PASSWORD)?;
     let tenant = TenantId::new(tenant.clone());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis() as i64;
+    let now = SystemClock.now_millis();
     let started = std::time::Instant::now();
     let results: Vec<Result<(), storage::StorageError>> = stream::iter(0..count)
         .map(|index| {
