@@ -56,10 +56,10 @@ pub async fn authenticate(
         return Err(invalid_client());
     }
     let client = engine
-        .storage
-        .get_client(tenant, client_id)
+        .lookups
+        .client(tenant, client_id)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?;
+        .map_err(OAuthError::from)?;
     let Some(client) = client else {
         // Spend the same work as a real comparison before answering.
         let _ = crypto::secrets::constant_time_eq(
@@ -86,5 +86,5 @@ pub async fn authenticate(
             return Err(invalid_client());
         }
     }
-    Ok(client)
+    Ok(Client::clone(&client))
 }

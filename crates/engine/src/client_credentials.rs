@@ -5,7 +5,6 @@
 use crate::Engine;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use model::{Client, Tenant};
-use storage::{ClientGrantFilter, Paging};
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -37,26 +36,22 @@ pub async fn issue(
         )
     })?;
     let server = engine
-        .storage
-        .get_resource_server_by_identifier(&tenant.id, audience)
+        .lookups
+        .resource_server(&tenant.id, audience)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?
+        .map_err(OAuthError::from)?
         .ok_or_else(|| {
             OAuthError::new(
                 ErrorCode::AccessDenied,
                 format!("Service not found: {audience}"),
             )
         })?;
-    let filter = ClientGrantFilter {
-        client_id: Some(client.client_id.clone()),
-        audience: Some(server.identifier.clone()),
-    };
-    let grants = engine
-        .storage
-        .list_client_grants(&tenant.id, &filter, &Paging::default())
+    let grant = engine
+        .lookups
+        .client_grant(&tenant.id, &client.client_id, &server.identifier)
         .await
-        .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?;
-    let grant = grants.items.into_iter().next().ok_or_else(|| {
+        .map_err(OAuthError::from)?
+        .ok_or_else(|| {
         OAuthError::new(
             ErrorCode::AccessDenied,
             format!(

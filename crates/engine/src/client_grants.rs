@@ -124,7 +124,7 @@ pub async fn update_client_grant(
         .ok_or(EngineError::NotFound("resource server"))?;
     let scope = check_scopes(&server, scopes)?;
     let now = engine.now();
-    engine
+    let updated = engine
         .storage
         .update_client_grant(tenant, id, &|mut grant: ClientGrant| {
             if grant.audience != existing.audience {
@@ -135,13 +135,17 @@ pub async fn update_client_grant(
             Ok(grant)
         })
         .await
-        .map_err(not_found_as("client grant"))
+        .map_err(not_found_as("client grant"));
+    engine.lookups.invalidate(tenant);
+    updated
 }
 
 pub async fn delete_client_grant(engine: &Engine, tenant: &TenantId, id: &str) -> Result<()> {
-    engine
+    let deleted = engine
         .storage
         .delete_client_grant(tenant, id)
         .await
-        .map_err(not_found_as("client grant"))
+        .map_err(not_found_as("client grant"));
+    engine.lookups.invalidate(tenant);
+    deleted
 }

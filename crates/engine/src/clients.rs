@@ -467,7 +467,9 @@ pub async fn update_client(
             Ok(client)
         })
         .await
-        .map_err(not_found_as("client"))?;
+        .map_err(not_found_as("client"));
+    engine.lookups.invalidate(tenant);
+    let client = client?;
     let secret = explicit_or_new.lock().ok().and_then(|mut slot| slot.take());
     engine
         .keys
@@ -499,14 +501,17 @@ pub async fn rotate_secret(
             Ok(client)
         })
         .await
-        .map_err(not_found_as("client"))?;
-    Ok((client, secret))
+        .map_err(not_found_as("client"));
+    engine.lookups.invalidate(tenant);
+    Ok((client?, secret))
 }
 
 pub async fn delete_client(engine: &Engine, tenant: &TenantId, client_id: &str) -> Result<()> {
-    engine
+    let deleted = engine
         .storage
         .delete_client(tenant, client_id)
         .await
-        .map_err(not_found_as("client"))
+        .map_err(not_found_as("client"));
+    engine.lookups.invalidate(tenant);
+    deleted
 }

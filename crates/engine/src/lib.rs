@@ -19,6 +19,7 @@ pub mod grants;
 pub mod keys;
 pub mod login_protection;
 pub mod logout;
+pub mod lookups;
 pub mod management_token;
 pub mod oauth_error;
 pub mod password_policy;
@@ -54,6 +55,7 @@ pub struct Engine {
     pub passwords: Arc<passwords::PasswordService>,
     /// Outbound HTTP to upstream identity providers, and its caches.
     pub upstreams: Arc<connectors::redirect::Upstreams>,
+    pub lookups: Arc<lookups::LookupCache>,
 }
 
 impl Engine {
@@ -74,6 +76,7 @@ impl Engine {
             clock.clone(),
             settings.default_tenant.clone(),
         ));
+        let lookups = Arc::new(lookups::LookupCache::new(storage.clone(), clock.clone()));
         let passwords = Arc::new(passwords::PasswordService::new(
             settings.password_params,
             settings.max_concurrent_hashes,
@@ -91,6 +94,7 @@ impl Engine {
             tenants,
             passwords,
             upstreams,
+            lookups,
         })
     }
 

@@ -213,7 +213,9 @@ pub async fn update_resource_server(
             Ok(server)
         })
         .await
-        .map_err(not_found_as("resource server"))?;
+        .map_err(not_found_as("resource server"));
+    engine.lookups.invalidate(tenant);
+    let server = server?;
     engine.keys.publish(tenant, server.signing_alg).await?;
     Ok(server)
 }
@@ -229,9 +231,11 @@ pub async fn delete_resource_server(
             "the Management API resource server cannot be deleted".into(),
         ));
     }
-    engine
+    let deleted = engine
         .storage
         .delete_resource_server(tenant, &existing.id)
         .await
-        .map_err(not_found_as("resource server"))
+        .map_err(not_found_as("resource server"));
+    engine.lookups.invalidate(tenant);
+    deleted
 }

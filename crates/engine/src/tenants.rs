@@ -105,6 +105,7 @@ pub struct TenantSpec {
 /// then makes sure its Management API resource server and signing keys exist.
 /// Safe to run on every start of every node.
 pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant> {
+    let _forget = engine.lookups.invalidate_on_drop(&spec.id);
     if !TenantId::is_valid(spec.id.as_str()) {
         return Err(EngineError::invalid(
             "tenant",
@@ -293,6 +294,7 @@ pub async fn ensure_bootstrap_client(
     tenant: &Tenant,
     wanted: Option<&BootstrapCredentials>,
 ) -> Result<Option<BootstrapCredentials>> {
+    let _forget = engine.lookups.invalidate_on_drop(&tenant.id);
     let credentials = match wanted {
         Some(wanted) => {
             if wanted.client_id.is_empty() || wanted.client_secret.len() < 16 {

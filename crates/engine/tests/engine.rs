@@ -204,3 +204,46 @@ async fn a_failed_update_writes_nothing() {
     assert_eq!(stored.name, "App");
     assert!(stored.callbacks.is_empty());
 }
+
+/// The token endpoint's cached lookups follow changes made through this
+/// engine at once, and changes made behind its back (another node) within
+/// the cache's lifetime.
+#[tokio::test]
+async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
+    let (engine, clock, tenant) = engine_with_tenant().await;
+    bootstrap_token(&engine, &tenant).await; // the client is now cached
+    let post = |secret: &str| engine::client_auth::PresentedCredentials::Post {
+        client_id: "bootstrap".into(),
+        secret: secret.to_owned(),
+    };
+    let (_, rotated) = engine::clients::rotate_secret(&engine, &tenant.id, "bootstrap")
+        .await
+        .unwrap();
+    assert!(
+        engine::client_auth::authenticate(
+            &engine,
+            &tenant.id,
+            &post("bootstrap-secret-0123456789")
+        )
+        .await
+        .is_err(),
+        "the old secret still works after a local rotation"
+    );
+    engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated))
+        .await
+        .unwrap();
+
+    // Another node deletes the client: seen once the cached entry expires.
+    engine
+        .storage
+        .delete_client(&tenant.id, "bootstrap")
+        .await
+        .unwrap();
+    clock.advance_millis(engine::lookups::CACHE_TTL_MILLIS);
+    assert!(
+        engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated))
+            .await
+            .is_err(),
+        "a client deleted elsewhere still authenticates after the cache lifetime"
+    );
+}

@@ -7,11 +7,14 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::CurrentTenant;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use model::SigningAlg;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -61,9 +64,40 @@ pub fn document(issuer: &str) -> serde_json::Value {
     })
 }
 
-async fn openid_configuration(CurrentTenant(tenant): CurrentTenant) -> Response {
-    let mut response = axum::Json(document(&tenant.issuer)).into_response();
-    response.headers_mut().insert(
+/// Serialised discovery documents by issuer: the document depends on the
+/// issuer alone, so each is built once, not per request.
+#[derive(Default)]
+pub struct DocumentCache(Mutex<HashMap<String, Bytes>>);
+
+impl DocumentCache {
+    fn get(&self, issuer: &str) -> Bytes {
+        if let Ok(cache) = self.0.lock()
+            && let Some(body) = cache.get(issuer)
+        {
+            return body.clone();
+        }
+        let body = Bytes::from(document(issuer).to_string());
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(issuer.to_owned(), body.clone());
+        }
+        body
+    }
+}
+
+async fn openid_configuration(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+) -> Response {
+    let mut response = state.discovery.get(&tenant.issuer).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );

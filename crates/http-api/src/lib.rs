@@ -27,6 +27,8 @@ use engine::Engine;
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Engine,
+    /// Discovery documents, built once per issuer.
+    pub discovery: std::sync::Arc<discovery::DocumentCache>,
 }
 
 /// `/authorize` and the hosted pages under `/u/`.
@@ -63,7 +65,10 @@ fn authorize_routes() -> Router<AppState> {
 
 /// The whole application: protocol endpoints, Management API, operations.
 pub fn router(engine: Engine) -> Router {
-    let state = AppState { engine };
+    let state = AppState {
+        engine,
+        discovery: Default::default(),
+    };
     let (management, api_doc) = management::routes().split_for_parts();
     let api_doc = std::sync::Arc::new(api_doc);
     Router::new()
