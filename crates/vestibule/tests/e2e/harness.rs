@@ -240,3 +240,44 @@ pub fn repo_root() -> PathBuf {
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
+
+/// A lock file that serialises installs (npm, pip) across test processes;
+/// removed when dropped. A lock older than five minutes is taken to be left
+/// over from a killed run.
+pub struct InstallLock(PathBuf);
+
+impl InstallLock {
+    pub fn acquire(path: &Path) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+            {
+                Ok(_) => return Self(path.to_path_buf()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = std::fs::metadata(path)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(300));
+                    if stale {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "waited too long for {}",
+                        path.display()
+                    );
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("creating {}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+impl Drop for InstallLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -1084,45 +1084,11 @@ fn python_toolchain() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-/// Removes the install lock when dropped.
-struct VenvLock(std::path::PathBuf);
-
-impl Drop for VenvLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// `python3 -m venv .venv` + `pip install -r requirements.txt` in
 /// `tests/python`, once per requirements file: `.venv/.installed` keeps the
 /// requirements it was built from. A lock file serialises test processes.
 fn ensure_venv(dir: &Path) -> std::path::PathBuf {
-    let lock_path = dir.join(".venv-install.lock");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let _lock = loop {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock_path)
-        {
-            Ok(_) => break VenvLock(lock_path.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let stale = std::fs::metadata(&lock_path)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(300));
-                if stale {
-                    let _ = std::fs::remove_file(&lock_path);
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "waited too long for {}",
-                    lock_path.display()
-                );
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("creating {}: {e}", lock_path.display()),
-        }
-    };
+    let _lock = harness::InstallLock::acquire(&dir.join(".venv-install.lock"));
     let venv = dir.join(".venv");
     let python = venv.join("bin/python");
     let requirements = std::fs::read_to_string(dir.join("requirements.txt")).expect("requirements");

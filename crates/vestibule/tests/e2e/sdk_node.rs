@@ -77,15 +77,6 @@ pub(crate) fn node_toolchain() -> Result<String, String> {
     Ok(versions.join(", "))
 }
 
-/// Removes the install lock when dropped.
-struct InstallLock(PathBuf);
-
-impl Drop for InstallLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// The packages `tests/sdk/package.json` pins; `npm ci` runs again when
 /// `node_modules` misses one (e.g. one left by an older checkout).
 const NPM_PACKAGES: [&str; 4] = ["auth0", "jose", "oidc-provider", "openid-client"];
@@ -94,32 +85,7 @@ const NPM_PACKAGES: [&str; 4] = ["auth0", "jose", "oidc-provider", "openid-clien
 /// A lock file serialises concurrent test processes (a lock older than five
 /// minutes is taken to be left over from a killed run).
 pub(crate) fn ensure_npm_packages(sdk_dir: &Path) {
-    let lock_path = sdk_dir.join(".npm-install.lock");
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let _lock = loop {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock_path)
-        {
-            Ok(_) => break InstallLock(lock_path.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                let stale = std::fs::metadata(&lock_path)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(300));
-                if stale {
-                    let _ = std::fs::remove_file(&lock_path);
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "waited too long for {}",
-                    lock_path.display()
-                );
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("creating {}: {e}", lock_path.display()),
-        }
-    };
+    let _lock = harness::InstallLock::acquire(&sdk_dir.join(".npm-install.lock"));
     if NPM_PACKAGES.iter().all(|name| {
         sdk_dir
             .join("node_modules")
