@@ -39,7 +39,8 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
             t_cost: store.password_hash_iterations,
             p_cost: store.password_hash_parallelism,
         },
-        max_concurrent_hashes: cores * 2,
+        // Hashing is CPU-bound: more threads than cores adds memory, not speed.
+        max_concurrent_hashes: cores,
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
         ..Settings::default()
     };
