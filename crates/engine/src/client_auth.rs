@@ -45,16 +45,92 @@ fn invalid_client() -> OAuthError {
     OAuthError::new(ErrorCode::InvalidClient, "Client authentication failed")
 }
 
-/// Finds the client and checks its credentials.
+/// Failures allowed per client id and IP within [`THROTTLE_WINDOW_MILLIS`].
+pub const THROTTLE_MAX_FAILURES: u32 = 20;
+/// How long a run of failures counts, and how long the block lasts.
+pub const THROTTLE_WINDOW_MILLIS: i64 = 15 * 60 * 1000;
+const THROTTLE_MAX_ENTRIES: usize = 100_000;
+
+type ThrottleKey = (TenantId, String, String);
+
+/// Guessing client secrets (SECURITY.md OA-CA-02): after
+/// [`THROTTLE_MAX_FAILURES`] failed authentications of one client id from
+/// one IP within the window, that pair is refused — with the same
+/// `invalid_client` — until the window ends. Counted in memory per node, so
+/// the token endpoint's hot path adds no query; a cluster of N nodes allows
+/// at most N times the budget.
+#[derive(Default)]
+pub struct FailureThrottle {
+    entries: std::sync::Mutex<std::collections::HashMap<ThrottleKey, (u32, i64)>>,
+}
+
+impl FailureThrottle {
+    fn is_blocked(&self, key: &ThrottleKey, now: i64) -> bool {
+        self.entries.lock().is_ok_and(|entries| {
+            entries.get(key).is_some_and(|(failures, start)| {
+                *failures >= THROTTLE_MAX_FAILURES && now - start < THROTTLE_WINDOW_MILLIS
+            })
+        })
+    }
+
+    fn record_failure(&self, key: ThrottleKey, now: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= THROTTLE_MAX_ENTRIES {
+                entries.retain(|_, (_, start)| now - *start < THROTTLE_WINDOW_MILLIS);
+            }
+            let entry = entries.entry(key).or_insert((0, now));
+            if now - entry.1 >= THROTTLE_WINDOW_MILLIS {
+                *entry = (0, now);
+            }
+            entry.0 = entry.0.saturating_add(1);
+        }
+    }
+
+    fn reset(&self, key: &ThrottleKey) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+}
+
+/// Finds the client and checks its credentials; `ip` is the caller's
+/// address, for throttling secret guessing.
 pub async fn authenticate(
     engine: &Engine,
     tenant: &TenantId,
     presented: &PresentedCredentials,
+    ip: Option<&str>,
 ) -> Result<Client, OAuthError> {
     let client_id = presented.client_id();
     if client_id.is_empty() || client_id.len() > 128 {
         return Err(invalid_client());
     }
+    let key = (
+        tenant.clone(),
+        client_id.to_owned(),
+        ip.unwrap_or("unknown").to_owned(),
+    );
+    let now = engine.now();
+    if engine.client_auth_throttle.is_blocked(&key, now) {
+        return Err(invalid_client());
+    }
+    let result = check(engine, tenant, presented).await;
+    match &result {
+        Ok(_) => engine.client_auth_throttle.reset(&key),
+        Err(error) if error.code == ErrorCode::InvalidClient => {
+            engine.client_auth_throttle.record_failure(key, now)
+        }
+        Err(_) => {}
+    }
+    result
+}
+
+async fn check(
+    engine: &Engine,
+    tenant: &TenantId,
+    presented: &PresentedCredentials,
+) -> Result<Client, OAuthError> {
+    let client_id = presented.client_id();
     let client = engine
         .lookups
         .client(tenant, client_id)

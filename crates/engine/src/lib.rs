@@ -56,6 +56,8 @@ pub struct Engine {
     /// Outbound HTTP to upstream identity providers, and its caches.
     pub upstreams: Arc<connectors::redirect::Upstreams>,
     pub lookups: Arc<lookups::LookupCache>,
+    /// Failed client authentications per client id and IP (secret guessing).
+    pub client_auth_throttle: Arc<client_auth::FailureThrottle>,
 }
 
 impl Engine {
@@ -95,6 +97,7 @@ impl Engine {
             passwords,
             upstreams,
             lookups,
+            client_auth_throttle: Arc::default(),
         })
     }
 

@@ -54,7 +54,7 @@ async fn bootstrap_token(engine: &Engine, tenant: &Tenant) -> String {
         client_id: credentials.client_id.clone(),
         secret: credentials.client_secret.clone(),
     };
-    let client = engine::client_auth::authenticate(engine, &tenant.id, &presented)
+    let client = engine::client_auth::authenticate(engine, &tenant.id, &presented, None)
         .await
         .unwrap();
     engine::client_credentials::issue(
@@ -223,13 +223,14 @@ async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
         engine::client_auth::authenticate(
             &engine,
             &tenant.id,
-            &post("bootstrap-secret-0123456789")
+            &post("bootstrap-secret-0123456789"),
+            None
         )
         .await
         .is_err(),
         "the old secret still works after a local rotation"
     );
-    engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated))
+    engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
         .await
         .unwrap();
 
@@ -241,9 +242,45 @@ async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
         .unwrap();
     clock.advance_millis(engine::lookups::CACHE_TTL_MILLIS);
     assert!(
-        engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated))
+        engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
             .await
             .is_err(),
         "a client deleted elsewhere still authenticates after the cache lifetime"
     );
+}
+
+#[tokio::test]
+async fn guessing_a_client_secret_is_throttled_per_client_and_ip() {
+    let (engine, clock, tenant) = engine_with_tenant().await;
+    bootstrap_token(&engine, &tenant).await;
+    let guess = |secret: &str| engine::client_auth::PresentedCredentials::Post {
+        client_id: "bootstrap".into(),
+        secret: secret.to_owned(),
+    };
+    let right = guess("bootstrap-secret-0123456789");
+    for _ in 0..engine::client_auth::THROTTLE_MAX_FAILURES {
+        let error = engine::client_auth::authenticate(
+            &engine,
+            &tenant.id,
+            &guess("wrong-guess"),
+            Some("203.0.113.9"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code, engine::oauth_error::ErrorCode::InvalidClient);
+    }
+    // Now even the right secret is refused from that IP, with the same error…
+    let error = engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, engine::oauth_error::ErrorCode::InvalidClient);
+    // …while another IP is unaffected.
+    engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("198.51.100.7"))
+        .await
+        .unwrap();
+    // The block ends with the window.
+    clock.advance_millis(engine::client_auth::THROTTLE_WINDOW_MILLIS + 1);
+    engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
+        .await
+        .unwrap();
 }

@@ -4,7 +4,7 @@
 use super::token::{authenticate_client, parse_params};
 use crate::AppState;
 use crate::error::OAuthResponse;
-use crate::extract::CurrentTenant;
+use crate::extract::{ClientIp, CurrentTenant};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,12 +25,13 @@ fn no_store(mut response: Response) -> Response {
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result: Result<(), OAuthResponse> = async {
         let params = parse_params(&headers, &body)?;
-        let client = authenticate_client(&state, &tenant, &headers, &params).await?;
+        let client = authenticate_client(&state, &tenant, &headers, &params, ip.as_deref()).await?;
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
@@ -47,12 +48,13 @@ pub async fn revoke(
 pub async fn introspect(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result: Result<serde_json::Value, OAuthResponse> = async {
         let params = parse_params(&headers, &body)?;
-        let client = authenticate_client(&state, &tenant, &headers, &params).await?;
+        let client = authenticate_client(&state, &tenant, &headers, &params, ip.as_deref()).await?;
         if client.is_public() {
             return Err(OAuthError::new(
                 ErrorCode::InvalidClient,

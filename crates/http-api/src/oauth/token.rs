@@ -222,10 +222,11 @@ pub async fn authenticate_client(
     tenant: &model::Tenant,
     headers: &HeaderMap,
     params: &TokenParams,
+    ip: Option<&str>,
 ) -> Result<model::Client, OAuthResponse> {
     let presented = presented_credentials(headers, params)?;
     let used_basic = matches!(presented, PresentedCredentials::Basic { .. });
-    client_auth::authenticate(&state.engine, &tenant.id, &presented)
+    client_auth::authenticate(&state.engine, &tenant.id, &presented, ip)
         .await
         .map_err(|error| OAuthResponse {
             error,
@@ -259,7 +260,7 @@ async fn token(
         )
         .into());
     }
-    let client = authenticate_client(state, tenant, headers, &params).await?;
+    let client = authenticate_client(state, tenant, headers, &params, ip).await?;
     let engine = &state.engine;
     let body = match grant_type {
         "client_credentials" => serde_json::to_value(
