@@ -28,7 +28,8 @@ pub struct Signer {
 /// What one tenant's keys look like, parsed.
 struct TenantKeys {
     loaded_at: UnixMillis,
-    records: Vec<SigningKey>,
+    /// Public keys of every non-revoked key, parsed once per load.
+    verifiers: Arc<Vec<crypto::PublicKey>>,
     current: HashMap<SigningAlg, Signer>,
     /// `{"keys":[…]}`, serialised once per load.
     jwks_json: Arc<String>,
@@ -211,9 +212,17 @@ impl KeyRing {
             }
         }
         let jwks_json = serde_json::json!({ "keys": published }).to_string();
+        let mut verifiers = Vec::new();
+        for record in records.iter().filter(|r| r.state != KeyState::Revoked) {
+            verifiers.push(
+                crypto::PublicKey::from_jwk(&record.public_jwk).map_err(|_| {
+                    EngineError::Crypto(crypto::CryptoError::InvalidKey("stored public key"))
+                })?,
+            );
+        }
         let loaded = Arc::new(TenantKeys {
             loaded_at: now,
-            records,
+            verifiers: Arc::new(verifiers),
             current,
             jwks_json: Arc::new(jwks_json),
         });
@@ -254,19 +263,10 @@ impl KeyRing {
         &self,
         tenant: &TenantId,
         refresh: bool,
-    ) -> Result<Vec<crypto::PublicKey>> {
+    ) -> Result<Arc<Vec<crypto::PublicKey>>> {
         if refresh {
             self.invalidate(tenant);
         }
-        let keys = self.load(tenant).await?;
-        let mut out = Vec::new();
-        for record in keys.records.iter().filter(|r| r.state != KeyState::Revoked) {
-            out.push(
-                crypto::PublicKey::from_jwk(&record.public_jwk).map_err(|_| {
-                    EngineError::Crypto(crypto::CryptoError::InvalidKey("stored public key"))
-                })?,
-            );
-        }
-        Ok(out)
+        Ok(self.load(tenant).await?.verifiers.clone())
     }
 }

@@ -41,13 +41,12 @@ pub fn authorize_error(tenant: &Tenant, error: AuthorizeError) -> Response {
 }
 
 fn step_response(step: Step) -> Response {
-    let encode = |id: &str| url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
     match step {
         Step::Login { transaction_id } => {
-            redirect(&format!("/u/login?state={}", encode(&transaction_id)))
+            redirect(&pages::transaction_url("/u/login", &transaction_id))
         }
         Step::Consent { transaction_id } => {
-            redirect(&format!("/u/consent?state={}", encode(&transaction_id)))
+            redirect(&pages::transaction_url("/u/consent", &transaction_id))
         }
         Step::Upstream { location } => redirect(&location),
         Step::Respond(response) => authorization_response(response),

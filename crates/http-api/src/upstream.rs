@@ -11,16 +11,13 @@
 
 use crate::AppState;
 use crate::extract::{ClientIp, CurrentTenant};
-use crate::pages::{
-    authorization_response, cookie, error_page, read_cookie, redirect, secure_cookies,
-};
+use crate::pages::{authorization_response, error_page, read_cookie};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use engine::authorize::request::ResponseMode;
 use engine::authorize::{AuthorizationResponse, TRANSACTION_COOKIE};
-use engine::sessions;
 use engine::upstream::{self, CallbackError};
 use std::collections::BTreeMap;
 
@@ -86,23 +83,12 @@ pub async fn callback(
     )
     .await
     {
-        Ok(logged_in) => {
-            let location = format!(
-                "/authorize/resume?state={}",
-                url::form_urlencoded::byte_serialize(logged_in.transaction_id.as_bytes())
-                    .collect::<String>()
-            );
-            let mut response = redirect(&location);
-            if let Some(value) = cookie(
-                sessions::COOKIE,
-                &logged_in.session_cookie,
-                secure_cookies(&tenant.issuer),
-                Some(state.engine.settings.session_absolute_lifetime),
-            ) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
-            response
-        }
+        Ok(logged_in) => crate::pages::logged_in(
+            &tenant,
+            &logged_in.transaction_id,
+            &logged_in.session_cookie,
+            state.engine.settings.session_absolute_lifetime,
+        ),
         Err(CallbackError::Page(message)) => {
             error_page(StatusCode::BAD_REQUEST, "Sign-in failed", &message)
         }

@@ -2,17 +2,17 @@
 //! and sends the browser back to `/authorize/resume`, where the
 //! authorization state machine decides what comes next.
 
-use super::{cookie, error_page, is_cross_site, read_cookie, redirect, render, secure_cookies};
+use super::{error_page, is_cross_site, logged_in, read_cookie, redirect, render, transaction_url};
 use crate::AppState;
 use crate::extract::{ClientIp, CurrentTenant, request_host_of};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
-use engine::{sessions, upstream};
+use engine::upstream;
 use model::Tenant;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -134,29 +134,6 @@ pub async fn login_form(
         Ok(open) => show_login(&state, &tenant, &open, StatusCode::OK, None, "", None).await,
         Err(response) => response,
     }
-}
-
-/// Sets the session cookie and returns to the state machine.
-fn logged_in(
-    tenant: &Tenant,
-    transaction_id: &str,
-    session_cookie: &str,
-    lifetime: i64,
-) -> Response {
-    let location = format!(
-        "/authorize/resume?state={}",
-        url::form_urlencoded::byte_serialize(transaction_id.as_bytes()).collect::<String>()
-    );
-    let mut response = redirect(&location);
-    if let Some(value) = cookie(
-        sessions::COOKIE,
-        session_cookie,
-        secure_cookies(&tenant.issuer),
-        Some(lifetime),
-    ) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
 }
 
 /// `POST /u/login`
@@ -412,11 +389,7 @@ pub async fn consent_form(
         Err(response) => return response,
     };
     if open.transaction.user_id.is_none() {
-        return redirect(&format!(
-            "/u/login?state={}",
-            url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes())
-                .collect::<String>()
-        ));
+        return redirect(&transaction_url("/u/login", &open.transaction.id));
     }
     render(
         StatusCode::OK,
@@ -443,10 +416,9 @@ pub async fn consent_submit(
     };
     let accepted = fields.get("action").map(String::as_str) == Some("accept");
     match authorize::decide_consent(&state.engine, &tenant, &open, accepted).await {
-        Ok(()) => redirect(&format!(
-            "/authorize/resume?state={}",
-            url::form_urlencoded::byte_serialize(open.transaction.id.as_bytes())
-                .collect::<String>()
+        Ok(()) => redirect(&transaction_url(
+            crate::authorize::RESUME_PATH,
+            &open.transaction.id,
         )),
         Err(error) => crate::authorize::authorize_error(&tenant, error),
     }

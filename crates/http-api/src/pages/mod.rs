@@ -228,6 +228,35 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
     }
 }
 
+/// A page or step URL naming a login transaction: `{path}?state={id}`.
+pub fn transaction_url(path: &str, transaction_id: &str) -> String {
+    let id: String = url::form_urlencoded::byte_serialize(transaction_id.as_bytes()).collect();
+    format!("{path}?state={id}")
+}
+
+/// After a successful login: sets the SSO session cookie and returns the
+/// browser to the authorization state machine.
+pub fn logged_in(
+    tenant: &model::Tenant,
+    transaction_id: &str,
+    session_cookie: &str,
+    lifetime: i64,
+) -> Response {
+    let mut response = redirect(&transaction_url(
+        crate::authorize::RESUME_PATH,
+        transaction_id,
+    ));
+    if let Some(value) = cookie(
+        engine::sessions::COOKIE,
+        session_cookie,
+        secure_cookies(&tenant.issuer),
+        Some(lifetime),
+    ) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 /// A 302 redirect that is never cached.
 pub fn redirect(location: &str) -> Response {
     let mut response = StatusCode::FOUND.into_response();
