@@ -70,14 +70,18 @@ impl SqlStorage {
         now: UnixMillis,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.ctx(ROTATE)?;
-        // Touch the live keys first: on PostgreSQL this takes their row locks,
-        // so a concurrent rotation waits for ours to commit and then reads the
-        // rotated keys (each statement reads afresh under READ COMMITTED).
-        // SQLite's BEGIN IMMEDIATE already holds the database's write lock.
+        // Touch every key of the algorithm first, revoked ones included: on
+        // PostgreSQL this takes their row locks, so a concurrent rotation
+        // waits for ours to commit and then reads the rotated keys (each
+        // statement reads afresh under READ COMMITTED). Revoked keys are never
+        // deleted, so every waiter keeps waiting on a row that stays; locking
+        // only the live keys let a waiter whose rows had all been revoked run
+        // alongside another rotation. SQLite's BEGIN IMMEDIATE already holds
+        // the database's write lock.
         tx.conn()
             .execute(
                 "UPDATE signing_keys SET version = version + 1 \
-                 WHERE tenant_id = $1 AND alg = $2 AND state IN ('next', 'current', 'previous')",
+                 WHERE tenant_id = $1 AND alg = $2",
                 args![tenant, alg.as_str()],
             )
             .await
