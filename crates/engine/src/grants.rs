@@ -169,18 +169,9 @@ pub async fn refresh_token(
     let now = engine.now();
     let token_hash = hash(value);
     // A token of another client is treated as unknown, and not marked used.
-    match engine
-        .storage
-        .get_token(&tenant.id, &token_hash)
-        .await
-        .map_err(engine_error)?
-    {
-        Some(token) if token.client_id == client.client_id => {}
-        _ => return Err(invalid_grant("Unknown or invalid refresh token.")),
-    }
     let token = match engine
         .storage
-        .use_refresh_token(&tenant.id, &token_hash, now)
+        .use_refresh_token(&tenant.id, &token_hash, &client.client_id, now)
         .await
         .map_err(engine_error)?
     {
@@ -222,7 +213,7 @@ pub async fn refresh_token(
         .map_err(engine_error)?
         .filter(|user| !user.blocked)
         .ok_or_else(|| invalid_grant("Unknown or invalid refresh token."))?;
-    let mut context = GrantContext {
+    let context = GrantContext {
         user,
         scope,
         audience: token.audience.clone(),
@@ -231,20 +222,16 @@ pub async fn refresh_token(
         sid: token.sid.clone(),
         family_id: token.family_id.clone(),
     };
-    // The new refresh token keeps the original scope so a narrower refresh
-    // does not shrink the family's grant.
-    let mut set = tokens::token_set(engine, tenant, client, &context, token.family_expires_at)
-        .await
-        .map_err(engine_error)?;
-    if set.refresh_token.is_none() {
-        context.scope = token.scope.clone();
-        set.refresh_token = Some(
-            tokens::refresh_token(engine, tenant, client, &context, token.family_expires_at)
-                .await
-                .map_err(engine_error)?,
-        );
-    }
-    Ok(set)
+    tokens::rotated_token_set(
+        engine,
+        tenant,
+        client,
+        &context,
+        token.scope.clone(),
+        token.family_expires_at,
+    )
+    .await
+    .map_err(engine_error)
 }
 
 /// `grant_type=password` (the tenant's default database connection — the

@@ -163,13 +163,28 @@ pub async fn id_token(
 }
 
 /// Issues an access token: a JWT when the grant names an API, else an opaque
-/// token that `/userinfo` accepts. Returns the token and its lifetime.
+/// token that `/userinfo` accepts (stored here). Returns the token and its lifetime.
 pub async fn access_token(
     engine: &Engine,
     tenant: &Tenant,
     client: &Client,
     grant: &GrantContext,
 ) -> Result<(String, i64)> {
+    let (token, lifetime, record) = mint_access_token(engine, tenant, client, grant).await?;
+    if let Some(record) = record {
+        engine.storage.create_token(&record).await?;
+    }
+    Ok((token, lifetime))
+}
+
+/// An access token, its lifetime, and for an opaque token the record the
+/// caller must store before handing the token out.
+async fn mint_access_token(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    grant: &GrantContext,
+) -> Result<(String, i64, Option<IssuedToken>)> {
     let server = match &grant.audience {
         Some(audience) => {
             engine
@@ -203,7 +218,7 @@ pub async fn access_token(
         }
         let signer = engine.keys.signer(&tenant.id, server.signing_alg).await?;
         let token = signer.key.sign_jwt(&signer.kid, Some("at+jwt"), &claims)?;
-        return Ok((token, lifetime));
+        return Ok((token, lifetime, None));
     }
     let lifetime = engine.settings.opaque_access_token_lifetime;
     let token = crypto::secrets::random_token(32)?;
@@ -224,19 +239,20 @@ pub async fn access_token(
         used_at: None,
         revoked_at: None,
     };
-    engine.storage.create_token(&record).await?;
-    Ok((token, lifetime))
+    Ok((token, lifetime, Some(record)))
 }
 
-/// Issues a refresh token in the grant's family. `family_expires_at` is the
-/// family's absolute end (kept across rotations).
-pub async fn refresh_token(
+/// A refresh token in the grant's family carrying `scope`, and the record
+/// the caller must store. `family_expires_at` is the family's absolute end
+/// (kept across rotations).
+fn mint_refresh_token(
     engine: &Engine,
     tenant: &Tenant,
     client: &Client,
     grant: &GrantContext,
+    scope: Vec<String>,
     family_expires_at: i64,
-) -> Result<String> {
+) -> Result<(String, IssuedToken)> {
     let now = engine.now();
     let policy = &client.refresh_token;
     let idle = if policy.infinite_idle_token_lifetime || policy.expiration_type == "non-expiring" {
@@ -253,7 +269,7 @@ pub async fn refresh_token(
         client_id: client.client_id.clone(),
         user_id: grant.user.user_id.clone(),
         sid: grant.sid.clone(),
-        scope: grant.scope.clone(),
+        scope,
         audience: grant.audience.clone(),
         auth_time: grant.auth_time,
         created_at: now,
@@ -262,8 +278,7 @@ pub async fn refresh_token(
         used_at: None,
         revoked_at: None,
     };
-    engine.storage.create_token(&record).await?;
-    Ok(token)
+    Ok((token, record))
 }
 
 /// The absolute end of a new refresh-token family for this client.
@@ -291,17 +306,70 @@ pub async fn token_set(
     grant: &GrantContext,
     family_expires_at: i64,
 ) -> Result<TokenSet> {
-    let (access, expires_in) = access_token(engine, tenant, client, grant).await?;
+    let refresh_scope = wants_refresh_token(client, grant).then(|| grant.scope.clone());
+    issue(
+        engine,
+        tenant,
+        client,
+        grant,
+        refresh_scope,
+        family_expires_at,
+    )
+    .await
+}
+
+/// The response to a refresh-token rotation: like [`token_set`] for the
+/// (possibly narrowed) scope of `grant`, and always a new refresh token that
+/// keeps the family's original `family_scope`, so a narrower refresh does
+/// not shrink what the family was granted.
+pub async fn rotated_token_set(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    grant: &GrantContext,
+    family_scope: Vec<String>,
+    family_expires_at: i64,
+) -> Result<TokenSet> {
+    issue(
+        engine,
+        tenant,
+        client,
+        grant,
+        Some(family_scope),
+        family_expires_at,
+    )
+    .await
+}
+
+/// Mints the tokens, signs the ID token, then stores the opaque access token
+/// and the refresh token in one write, before any of them is handed out.
+async fn issue(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    grant: &GrantContext,
+    refresh_scope: Option<Vec<String>>,
+    family_expires_at: i64,
+) -> Result<TokenSet> {
+    let mut records = Vec::with_capacity(2);
+    let (access, expires_in, access_record) =
+        mint_access_token(engine, tenant, client, grant).await?;
+    records.extend(access_record);
     let id = if has(&grant.scope, "openid") {
         Some(id_token(engine, tenant, client, grant, Some(&access), None).await?)
     } else {
         None
     };
-    let refresh = if wants_refresh_token(client, grant) {
-        Some(refresh_token(engine, tenant, client, grant, family_expires_at).await?)
-    } else {
-        None
+    let refresh = match refresh_scope {
+        Some(scope) => {
+            let (value, record) =
+                mint_refresh_token(engine, tenant, client, grant, scope, family_expires_at)?;
+            records.push(record);
+            Some(value)
+        }
+        None => None,
     };
+    engine.storage.create_tokens(&records).await?;
     Ok(TokenSet {
         access_token: access,
         token_type: "Bearer",

@@ -155,6 +155,8 @@ macro_rules! suite {
             unusable_refresh_tokens_are_invalid,
             token_revocation_by_family_and_user,
             refresh_token_use_race,
+            refresh_token_of_another_client_is_left_unused,
+            create_tokens_is_all_or_nothing,
             auth_records_tenant_isolation,
             user_search_conditions,
             user_search_sorts_and_pages,

@@ -14,10 +14,37 @@ use crate::errors::{SqlResultExt, decode, encode};
 use crate::pool::{Arg, args, retrying};
 use async_trait::async_trait;
 use model::{IssuedToken, RefreshUse, TenantId, TokenKind, UnixMillis};
+use sqlx::AssertSqlSafe;
 use storage::{Result, TokenStore};
 
 /// The columns every token read selects, in this order.
 type TokenRow = (String, Option<UnixMillis>, Option<UnixMillis>);
+
+/// How many columns one token row binds in `create_tokens`.
+const TOKEN_COLUMNS: usize = 11;
+
+/// The bound values of one token row, in `create_tokens`' column order. The
+/// JSON is written with both marks cleared; the columns carry them.
+fn token_args(token: &IssuedToken) -> Result<Vec<Arg>> {
+    let data = encode(&IssuedToken {
+        used_at: None,
+        revoked_at: None,
+        ..token.clone()
+    })?;
+    Ok(vec![
+        Arg::from(&token.tenant_id),
+        Arg::from(token.token_hash.as_str()),
+        Arg::from(data),
+        Arg::from(token.kind.as_str()),
+        Arg::from(token.family_id.as_str()),
+        Arg::from(token.user_id.as_str()),
+        Arg::from(token.client_id.as_str()),
+        Arg::from(token.expires_at),
+        Arg::from(token.family_expires_at),
+        Arg::from(token.used_at),
+        Arg::from(token.revoked_at),
+    ])
+}
 
 /// The record as it currently stands: the stored JSON with the marks laid over.
 fn token_from_row((data, used_at, revoked_at): TokenRow) -> Result<IssuedToken> {
@@ -30,31 +57,36 @@ fn token_from_row((data, used_at, revoked_at): TokenRow) -> Result<IssuedToken> 
 #[async_trait]
 impl TokenStore for SqlStorage {
     async fn create_token(&self, token: &IssuedToken) -> Result<()> {
-        let data = encode(&IssuedToken {
-            used_at: None,
-            revoked_at: None,
-            ..token.clone()
-        })?;
+        self.create_tokens(std::slice::from_ref(token)).await
+    }
+
+    async fn create_tokens(&self, tokens: &[IssuedToken]) -> Result<()> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        // One multi-row INSERT: atomic on its own, and one commit instead of
+        // one per token. The text holds placeholders only, never values.
+        let mut sql = String::from(
+            "INSERT INTO tokens \
+             (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
+              expires_at, family_expires_at, used_at, revoked_at) VALUES ",
+        );
+        let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
+        for (row, token) in tokens.iter().enumerate() {
+            let first = row * TOKEN_COLUMNS + 1;
+            let placeholders: Vec<String> = (first..first + TOKEN_COLUMNS)
+                .map(|n| format!("${n}"))
+                .collect();
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&placeholders.join(", "));
+            sql.push(')');
+            values.extend(token_args(token)?);
+        }
         self.pool
-            .execute(
-                "INSERT INTO tokens \
-                 (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
-                  expires_at, family_expires_at, used_at, revoked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                vec![
-                    Arg::from(&token.tenant_id),
-                    Arg::from(token.token_hash.as_str()),
-                    Arg::from(data),
-                    Arg::from(token.kind.as_str()),
-                    Arg::from(token.family_id.as_str()),
-                    Arg::from(token.user_id.as_str()),
-                    Arg::from(token.client_id.as_str()),
-                    Arg::from(token.expires_at),
-                    Arg::from(token.family_expires_at),
-                    Arg::from(token.used_at),
-                    Arg::from(token.revoked_at),
-                ],
-            )
+            .execute(AssertSqlSafe(sql), values)
             .await
             .unique("create token", "token")?;
         Ok(())
@@ -77,6 +109,7 @@ impl TokenStore for SqlStorage {
         &self,
         tenant: &TenantId,
         token_hash: &str,
+        client_id: &str,
         now: UnixMillis,
     ) -> Result<RefreshUse> {
         const CONTEXT: &str = "use refresh token";
@@ -85,10 +118,10 @@ impl TokenStore for SqlStorage {
                 .fetch_optional(
                     "UPDATE tokens SET used_at = $3 \
                  WHERE tenant_id = $1 AND token_hash = $2 AND kind = 'refresh' \
-                   AND used_at IS NULL AND revoked_at IS NULL \
+                   AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL \
                    AND expires_at > $3 AND family_expires_at > $3 \
                  RETURNING data, used_at, revoked_at",
-                    args![tenant, token_hash, now],
+                    args![tenant, token_hash, now, client_id],
                 )
                 .await
                 .ctx(CONTEXT)
@@ -104,6 +137,7 @@ impl TokenStore for SqlStorage {
             return Ok(RefreshUse::Invalid);
         };
         let live = token.kind == TokenKind::Refresh
+            && token.client_id == client_id
             && token.revoked_at.is_none()
             && token.expires_at > now
             && token.family_expires_at > now;

@@ -405,15 +405,20 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn create_token(&self, token: &IssuedToken) -> Result<()>;
+    /// Stores several tokens at once, all or none (one grant's access and
+    /// refresh tokens: one write instead of two on the token endpoint).
+    async fn create_tokens(&self, tokens: &[IssuedToken]) -> Result<()>;
     /// The token if it exists (revoked or expired ones too; callers check).
     async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>>;
-    /// Marks a refresh token used, atomically: of concurrent callers exactly
-    /// one gets `Fresh`; the others get `AlreadyUsed`. Revoked, expired
-    /// (`expires_at` or `family_expires_at` ≤ `now`) or unknown tokens are `Invalid`.
+    /// Marks a refresh token of `client_id` used, atomically: of concurrent
+    /// callers exactly one gets `Fresh`; the others get `AlreadyUsed`.
+    /// Revoked, expired (`expires_at` or `family_expires_at` ≤ `now`) or
+    /// unknown tokens, and tokens of another client (left unmarked), are `Invalid`.
     async fn use_refresh_token(
         &self,
         tenant: &TenantId,
         token_hash: &str,
+        client_id: &str,
         now: UnixMillis,
     ) -> Result<RefreshUse>;
     /// Revokes every token of a family; returns how many were live.

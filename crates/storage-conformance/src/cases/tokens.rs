@@ -49,7 +49,7 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
     let token = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
     s.create_token(&token).await.unwrap();
 
-    let used = match s.use_refresh_token(&acme, "rt1", NOW).await.unwrap() {
+    let used = match s.use_refresh_token(&acme, "rt1", "c1", NOW).await.unwrap() {
         RefreshUse::Fresh(used) => used,
         other => panic!("expected Fresh, got {other:?}"),
     };
@@ -64,7 +64,11 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
     assert_eq!(s.get_token(&acme, "rt1").await.unwrap(), Some(used.clone()));
 
     // Later uses see the first use's time, not their own.
-    match s.use_refresh_token(&acme, "rt1", NOW + 10).await.unwrap() {
+    match s
+        .use_refresh_token(&acme, "rt1", "c1", NOW + 10)
+        .await
+        .unwrap()
+    {
         RefreshUse::AlreadyUsed(again) => assert_eq!(again, used),
         other => panic!("expected AlreadyUsed, got {other:?}"),
     }
@@ -73,7 +77,9 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
     // Once revoked, a used token is simply invalid.
     s.revoke_family(&acme, "f1", NOW + 20).await.unwrap();
     assert_eq!(
-        s.use_refresh_token(&acme, "rt1", NOW + 30).await.unwrap(),
+        s.use_refresh_token(&acme, "rt1", "c1", NOW + 30)
+            .await
+            .unwrap(),
         RefreshUse::Invalid
     );
 }
@@ -84,7 +90,9 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
         let s = s.clone();
         async move {
             assert_eq!(
-                s.use_refresh_token(&t("acme"), hash, now).await.unwrap(),
+                s.use_refresh_token(&t("acme"), hash, "c1", now)
+                    .await
+                    .unwrap(),
                 RefreshUse::Invalid,
                 "{hash} at {now}"
             );
@@ -141,7 +149,9 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
     .await
     .unwrap();
     assert!(matches!(
-        s.use_refresh_token(&acme, "rt-old", NOW).await.unwrap(),
+        s.use_refresh_token(&acme, "rt-old", "c1", NOW)
+            .await
+            .unwrap(),
         RefreshUse::Fresh(_)
     ));
     invalid("rt-old", NOW + 1_000).await;
@@ -154,7 +164,7 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
         );
     }
     assert!(matches!(
-        s.use_refresh_token(&acme, "rt-exp", NOW + 999)
+        s.use_refresh_token(&acme, "rt-exp", "c1", NOW + 999)
             .await
             .unwrap(),
         RefreshUse::Fresh(_)
@@ -206,7 +216,7 @@ pub async fn token_revocation_by_family_and_user(s: Arc<dyn Storage>) {
         None
     );
     assert!(matches!(
-        s.use_refresh_token(&acme, "b1", NOW).await.unwrap(),
+        s.use_refresh_token(&acme, "b1", "c1", NOW).await.unwrap(),
         RefreshUse::Fresh(_)
     ));
 
@@ -257,7 +267,9 @@ pub async fn refresh_token_use_race(s: Arc<dyn Storage>) {
             let (s, start, hash) = (s.clone(), start.clone(), hash.clone());
             tasks.push(tokio::spawn(async move {
                 start.wait().await;
-                s.use_refresh_token(&t("acme"), &hash, NOW).await.unwrap()
+                s.use_refresh_token(&t("acme"), &hash, "c1", NOW)
+                    .await
+                    .unwrap()
             }));
         }
         let (mut fresh, mut already_used) = (0, 0);
@@ -273,4 +285,59 @@ pub async fn refresh_token_use_race(s: Arc<dyn Storage>) {
         }
         assert_eq!((fresh, already_used), (1, RACERS - 1), "round {round}");
     }
+}
+
+pub async fn refresh_token_of_another_client_is_left_unused(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let token = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
+    s.create_token(&token).await.unwrap();
+    // Presented by another client: invalid, and not marked, so the real
+    // owner's next use is still the first.
+    assert_eq!(
+        s.use_refresh_token(&acme, "rt1", "c2", NOW).await.unwrap(),
+        RefreshUse::Invalid
+    );
+    assert_eq!(
+        s.get_token(&acme, "rt1").await.unwrap().unwrap().used_at,
+        None
+    );
+    assert!(matches!(
+        s.use_refresh_token(&acme, "rt1", "c1", NOW).await.unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+    // Once used, another client still learns nothing about it.
+    assert_eq!(
+        s.use_refresh_token(&acme, "rt1", "c2", NOW + 1)
+            .await
+            .unwrap(),
+        RefreshUse::Invalid
+    );
+}
+
+pub async fn create_tokens_is_all_or_nothing(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let refresh = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
+    let access = fixtures::token(
+        "acme",
+        "at1",
+        TokenKind::Access,
+        "f1",
+        "auth0|u1",
+        "c1",
+        NOW + 60_000,
+    );
+    s.create_tokens(&[access.clone(), refresh.clone()])
+        .await
+        .unwrap();
+    assert_eq!(s.get_token(&acme, "at1").await.unwrap(), Some(access));
+    assert_eq!(
+        s.get_token(&acme, "rt1").await.unwrap(),
+        Some(refresh.clone())
+    );
+
+    // A batch with one clash stores nothing.
+    let fresh = fixtures::refresh_token("acme", "rt2", "f2", NOW + 60_000);
+    assert_already_exists(s.create_tokens(&[fresh, refresh]).await, "token");
+    assert_eq!(s.get_token(&acme, "rt2").await.unwrap(), None);
+    s.create_tokens(&[]).await.unwrap();
 }
