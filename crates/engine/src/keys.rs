@@ -92,9 +92,32 @@ impl KeyRing {
     /// Makes sure the tenant has a current and a next key for every algorithm.
     /// Concurrent nodes may race here; the storage's uniqueness rule lets one win.
     pub async fn ensure(&self, tenant: &TenantId) -> Result<()> {
+        self.ensure_states(tenant, &[KeyState::Current, KeyState::Next])
+            .await
+    }
+
+    /// Makes sure the tenant has a current key for every algorithm, and
+    /// creates the missing `next` keys on a background task. Generating an
+    /// RSA key takes tens of milliseconds; on a first start only the keys
+    /// that sign are needed before serving, and a `next` key only has to be
+    /// published before the first rotation, which calls [`KeyRing::ensure`].
+    pub async fn ensure_current_then_next(self: &Arc<Self>, tenant: &TenantId) -> Result<()> {
+        self.ensure_states(tenant, &[KeyState::Current]).await?;
+        let ring = self.clone();
+        let tenant = tenant.clone();
+        tokio::spawn(async move {
+            if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Next]).await {
+                tracing::warn!(%tenant, %error, "creating the next signing keys failed; the next rotation creates them");
+            }
+        });
+        Ok(())
+    }
+
+    async fn ensure_states(&self, tenant: &TenantId, states: &[KeyState]) -> Result<()> {
         let existing = self.storage.list_signing_keys(tenant).await?;
+        let mut created = false;
         for alg in SigningAlg::ALL {
-            for state in [KeyState::Current, KeyState::Next] {
+            for &state in states {
                 let present = existing
                     .iter()
                     .any(|key| key.alg == alg && key.state == state);
@@ -104,10 +127,13 @@ impl KeyRing {
                         Ok(()) | Err(storage::StorageError::AlreadyExists(_)) => {}
                         Err(error) => return Err(error.into()),
                     }
+                    created = true;
                 }
             }
         }
-        self.invalidate(tenant);
+        if created {
+            self.invalidate(tenant);
+        }
         Ok(())
     }
 

@@ -171,7 +171,7 @@ pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant>
     };
     engine.tenants.invalidate();
     ensure_management_api(engine, &tenant).await?;
-    engine.keys.ensure(&tenant.id).await?;
+    engine.keys.ensure_current_then_next(&tenant.id).await?;
     Ok(tenant)
 }
 

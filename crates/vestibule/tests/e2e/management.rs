@@ -911,8 +911,17 @@ async fn key_rotation_keeps_issued_tokens_valid_until_revoked() {
     };
     let old_kid = kid_of(&old_token);
 
-    let (status, keys) = api.get("/api/v2/keys/signing").await;
-    assert_eq!(status, 200);
+    // The next keys are generated in the background after start; wait for them.
+    let mut keys = Value::Null;
+    for _ in 0..100 {
+        let (status, listed) = api.get("/api/v2/keys/signing").await;
+        assert_eq!(status, 200);
+        keys = listed;
+        if keys.as_array().unwrap().len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let keys = keys.as_array().unwrap();
     assert_eq!(keys.len(), 6, "current and next for RS256, ES256, EdDSA");
     for key in keys {

@@ -229,9 +229,42 @@ async fn two_nodes_share_one_postgres_database() {
 
     // The race left one tenant's worth of provisioning: exactly one current
     // and one next key per algorithm, and one bootstrap client.
-    let (status, keys) = call(&b, Method::GET, "/api/v2/keys/signing", &token_a, None).await;
-    assert_eq!(status, 200, "{keys}");
+    // (The next keys are generated in the background after start: wait for
+    // all six, then check that the race made no more.)
+    let mut keys = Value::Null;
+    for _ in 0..100 {
+        let (status, listed) = call(&b, Method::GET, "/api/v2/keys/signing", &token_a, None).await;
+        assert_eq!(status, 200, "{listed}");
+        keys = listed;
+        if keys.as_array().expect("keys array").len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let keys = keys.as_array().expect("keys array");
+    // Each node's JWKS publishes the next RS256 key once its own background
+    // key task has finished, so a rotation on one node verifies on the other.
+    for node in [&a, &b] {
+        for attempt in 0.. {
+            let jwks: Value = harness::http()
+                .get(node.url("/.well-known/jwks.json"))
+                .send()
+                .await
+                .expect("jwks")
+                .json()
+                .await
+                .expect("jwks json");
+            if jwks["keys"].as_array().is_some_and(|keys| keys.len() >= 2) {
+                break;
+            }
+            assert!(
+                attempt < 100,
+                "node {} never published its next key",
+                node.port
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     for alg in ["RS256", "ES256", "EdDSA"] {
         for state in ["current", "next"] {
             let count = keys
