@@ -30,4 +30,4 @@ pub use jws::KeyPair;
 pub use jwt_verify::{Expectations, JwtError, PublicKey, parse_jwks, verify_jwt};
 pub use master_key::MasterKey;
 pub use model::SigningAlg;
-pub use password::{PasswordHasher, PasswordParams};
+pub use password::{HashWorkspace, PasswordHasher, PasswordParams};

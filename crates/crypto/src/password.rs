@@ -77,15 +77,67 @@ impl PasswordHasher {
         self.params
     }
 
+    /// Working memory for this hasher's parameters, to pass to the `*_with`
+    /// methods. A thread that hashes often keeps one and reuses it: argon2
+    /// needs `m_cost` KiB per hash, and allocating and freeing that much for
+    /// every login leaves each thread's allocator holding freed blocks.
+    /// The memory is allocated on first use, not here.
+    pub fn workspace(&self) -> HashWorkspace {
+        HashWorkspace {
+            blocks: Vec::new(),
+            wanted: self.argon2_params().block_count(),
+        }
+    }
+
+    fn argon2_params(&self) -> argon2::Params {
+        argon2::Params::new(
+            self.params.m_cost_kib,
+            self.params.t_cost,
+            self.params.p_cost,
+            None,
+        )
+        .unwrap_or(argon2::Params::DEFAULT)
+    }
+
     /// Hashes `password` with a fresh random salt; returns a PHC string
     /// (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`). Blocking; see module docs.
     pub fn hash(&self, password: &str) -> Result<String, CryptoError> {
+        self.hash_with(&mut self.workspace(), password)
+    }
+
+    /// [`PasswordHasher::hash`] in the caller's working memory.
+    pub fn hash_with(
+        &self,
+        workspace: &mut HashWorkspace,
+        password: &str,
+    ) -> Result<String, CryptoError> {
         let mut salt = [0u8; SALT_LEN];
         aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+        let params = self.argon2_params();
+        let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
         self.argon2
-            .hash_password_with_salt(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|_| CryptoError::PasswordHashing)
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                &salt,
+                &mut out,
+                workspace.blocks(params.block_count()),
+            )
+            .map_err(|_| CryptoError::PasswordHashing)?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: argon2::password_hash::phc::ParamsString::try_from(&params)
+                .map_err(|_| CryptoError::PasswordHashing)?,
+            salt: Some(
+                argon2::password_hash::phc::Salt::new(&salt)
+                    .map_err(|_| CryptoError::PasswordHashing)?,
+            ),
+            hash: Some(
+                argon2::password_hash::phc::Output::new(&out)
+                    .map_err(|_| CryptoError::PasswordHashing)?,
+            ),
+        };
+        Ok(hash.to_string())
     }
 
     /// Checks `password` against a stored hash: an argon2id PHC string
@@ -94,6 +146,17 @@ impl PasswordHasher {
     /// `Err` means the stored hash is unusable (callers fail closed).
     /// Blocking; see module docs.
     pub fn verify(&self, password: &str, phc: &str) -> Result<bool, CryptoError> {
+        self.verify_with(&mut self.workspace(), password, phc)
+    }
+
+    /// [`PasswordHasher::verify`] in the caller's working memory (used when
+    /// the stored parameters fit in it; larger ones allocate their own).
+    pub fn verify_with(
+        &self,
+        workspace: &mut HashWorkspace,
+        password: &str,
+        phc: &str,
+    ) -> Result<bool, CryptoError> {
         if !phc.starts_with("$argon2id$") {
             return crate::legacy_hash::verify(phc, password)
                 .map_err(|_| CryptoError::InvalidPasswordHash);
@@ -107,11 +170,33 @@ impl PasswordHasher {
         {
             return Err(CryptoError::InvalidPasswordHash);
         }
-        match self.argon2.verify_password(password.as_bytes(), &hash) {
-            Ok(()) => Ok(true),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(_) => Err(CryptoError::InvalidPasswordHash),
-        }
+        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+            return Err(CryptoError::InvalidPasswordHash);
+        };
+        let version = match hash.version {
+            Some(version) => {
+                Version::try_from(version).map_err(|_| CryptoError::InvalidPasswordHash)?
+            }
+            None => Version::default(),
+        };
+        let block_count = stored.block_count();
+        let argon2 = Argon2::new(Algorithm::Argon2id, version, stored);
+        let mut out = vec![0u8; expected.len()];
+        let computed = if block_count <= workspace.wanted {
+            argon2.hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                workspace.blocks(block_count),
+            )
+        } else {
+            argon2.hash_password_into(password.as_bytes(), salt, &mut out)
+        };
+        computed.map_err(|_| CryptoError::InvalidPasswordHash)?;
+        let computed = argon2::password_hash::phc::Output::new(&out)
+            .map_err(|_| CryptoError::InvalidPasswordHash)?;
+        // `Output`'s equality is constant-time.
+        Ok(&computed == expected)
     }
 
     /// Spends the same work as [`PasswordHasher::verify`] against a hash made
@@ -119,11 +204,20 @@ impl PasswordHasher {
     /// user does not exist so that response time does not reveal which
     /// usernames are registered. Blocking; see module docs.
     pub fn verify_dummy(&self, password: &str) -> bool {
+        self.verify_dummy_with(&mut self.workspace(), password)
+    }
+
+    /// [`PasswordHasher::verify_dummy`] in the caller's working memory.
+    pub fn verify_dummy_with(&self, workspace: &mut HashWorkspace, password: &str) -> bool {
         let mut out = [0u8; 32];
+        let blocks = workspace.blocks(self.argon2_params().block_count());
         // The result is irrelevant; only the work matters.
-        let _ = self
-            .argon2
-            .hash_password_into(password.as_bytes(), &[0x5a; SALT_LEN], &mut out);
+        let _ = self.argon2.hash_password_into_with_memory(
+            password.as_bytes(),
+            &[0x5a; SALT_LEN],
+            &mut out,
+            blocks,
+        );
         std::hint::black_box(out);
         false
     }
@@ -145,6 +239,26 @@ impl PasswordHasher {
             }
             Err(_) => true,
         }
+    }
+}
+
+/// Reusable argon2 working memory; see [`PasswordHasher::workspace`].
+pub struct HashWorkspace {
+    blocks: Vec<argon2::Block>,
+    /// Blocks the hasher's own parameters need (allocated on first use).
+    wanted: usize,
+}
+
+impl HashWorkspace {
+    /// The first `count` blocks (`count` ≤ `wanted`), allocating the whole
+    /// workspace the first time. Argon2 overwrites every block it reads
+    /// within one hash, so leftovers from the previous hash do not matter.
+    fn blocks(&mut self, count: usize) -> &mut [argon2::Block] {
+        if self.blocks.len() < self.wanted {
+            self.blocks = vec![argon2::Block::new(); self.wanted];
+        }
+        let count = count.min(self.blocks.len());
+        &mut self.blocks[..count]
     }
 }
 
@@ -184,6 +298,53 @@ mod tests {
         assert!(!hasher.verify("", &phc).unwrap());
         assert_ne!(phc, hasher.hash("correct horse").unwrap(), "salted");
         assert!(!hasher.needs_rehash(&phc));
+    }
+
+    #[test]
+    fn a_reused_workspace_agrees_with_the_reference_implementation() {
+        let hasher = small();
+        let mut workspace = hasher.workspace();
+        // Dirty the workspace with other hashes first.
+        for password in ["one", "two"] {
+            hasher.hash_with(&mut workspace, password).unwrap();
+            hasher.verify_dummy_with(&mut workspace, password);
+        }
+        let ours = hasher.hash_with(&mut workspace, "correct horse").unwrap();
+        let reference = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            argon2::Params::new(64, 1, 1, None).unwrap(),
+        );
+        assert!(
+            reference
+                .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+                .is_ok()
+        );
+        let theirs = reference
+            .hash_password_with_salt(b"battery staple", b"0123456789abcdef")
+            .unwrap()
+            .to_string();
+        assert!(
+            hasher
+                .verify_with(&mut workspace, "battery staple", &theirs)
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify_with(&mut workspace, "battery stapl", &theirs)
+                .unwrap()
+        );
+        // A hash with more memory than the workspace holds still verifies.
+        let bigger = PasswordHasher::new(PasswordParams {
+            m_cost_kib: 256,
+            t_cost: 1,
+            p_cost: 2,
+        })
+        .unwrap()
+        .hash("pw")
+        .unwrap();
+        assert!(hasher.verify_with(&mut workspace, "pw", &bigger).unwrap());
+        assert!(!hasher.verify_with(&mut workspace, "pW", &bigger).unwrap());
     }
 
     #[test]

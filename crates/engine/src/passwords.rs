@@ -8,10 +8,10 @@
 //! arena holding a freed 19 MiB block, and peak memory grew to hundreds of MiB.
 
 use crate::error::{EngineError, Result};
-use crypto::{PasswordHasher, PasswordParams};
+use crypto::{HashWorkspace, PasswordHasher, PasswordParams};
 use std::sync::{Arc, Mutex, mpsc};
 
-type Job = Box<dyn FnOnce(&PasswordHasher) + Send + 'static>;
+type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashWorkspace) + Send + 'static>;
 
 pub struct PasswordService {
     hasher: Arc<PasswordHasher>,
@@ -29,6 +29,9 @@ impl PasswordService {
             std::thread::Builder::new()
                 .name(format!("password-hash-{index}"))
                 .spawn(move || {
+                    // Each thread reuses one argon2 working memory for all
+                    // its hashes, so memory stays at threads × m_cost.
+                    let mut workspace = hasher.workspace();
                     loop {
                         // The lock is held only while taking the next job.
                         let job = match receiver.lock() {
@@ -36,7 +39,7 @@ impl PasswordService {
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(&hasher),
+                            Ok(job) => job(&hasher, &mut workspace),
                             Err(_) => return, // the service was dropped
                         }
                     }
@@ -51,11 +54,11 @@ impl PasswordService {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&PasswordHasher) -> T + Send + 'static,
+        work: impl FnOnce(&PasswordHasher, &mut HashWorkspace) -> T + Send + 'static,
     ) -> Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |hasher| {
-            let _ = done.send(work(hasher));
+        let job: Job = Box::new(move |hasher, workspace| {
+            let _ = done.send(work(hasher, workspace));
         });
         self.jobs.send(job).map_err(|_| EngineError::Conflict)?;
         result.await.map_err(|_| EngineError::Conflict)
@@ -64,7 +67,9 @@ impl PasswordService {
     /// A new argon2id PHC string for `password`.
     pub async fn hash(&self, password: &str) -> Result<String> {
         let password = password.to_owned();
-        Ok(self.run(move |hasher| hasher.hash(&password)).await??)
+        Ok(self
+            .run(move |hasher, workspace| hasher.hash_with(workspace, &password))
+            .await??)
     }
 
     /// Checks `password` against a stored hash; with no hash (unknown user)
@@ -72,9 +77,11 @@ impl PasswordService {
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool> {
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
-        self.run(move |hasher| match stored {
-            Some(phc) => hasher.verify(&password, &phc).unwrap_or(false),
-            None => hasher.verify_dummy(&password),
+        self.run(move |hasher, workspace| match stored {
+            Some(phc) => hasher
+                .verify_with(workspace, &password, &phc)
+                .unwrap_or(false),
+            None => hasher.verify_dummy_with(workspace, &password),
         })
         .await
     }
