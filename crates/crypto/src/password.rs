@@ -13,8 +13,7 @@
 //! replaces them with argon2id at the user's first successful login.
 
 use crate::CryptoError;
-use argon2::PasswordHasher as _;
-use argon2::{Algorithm, Argon2, PasswordHash, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, PasswordHash, Version};
 
 /// Upper bounds on the cost parameters we are willing to run when verifying
 /// a stored hash, so that a corrupted or hostile PHC string cannot make a
@@ -278,6 +277,7 @@ impl Default for PasswordHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::{PasswordHasher as _, PasswordVerifier as _};
 
     fn small() -> PasswordHasher {
         PasswordHasher::new(PasswordParams {
