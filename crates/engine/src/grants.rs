@@ -312,6 +312,11 @@ pub async fn password(
                 ErrorCode::TooManyAttempts,
                 THROTTLED_DESCRIPTION,
             ));
+        }        LoginOutcome::Unavailable => {
+            return Err(OAuthError::new(
+                ErrorCode::ServerError,
+                "The user store of this connection is unavailable; try again later.",
+            ));
         }
     };
     let requested = crate::scopes::split(scope.unwrap_or("openid"));
