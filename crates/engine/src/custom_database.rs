@@ -225,21 +225,18 @@ fn clean(value: &Option<String>) -> Option<String> {
     value
         .as_deref()
         .map(str::trim)
-        .filter(|v| !v.is_empty() && v.chars().count() <= MAX_TEXT && !v.chars().any(char::is_control))
+        .filter(|v| {
+            !v.is_empty() && v.chars().count() <= MAX_TEXT && !v.chars().any(char::is_control)
+        })
         .map(str::to_owned)
 }
 
 impl Profile {
-    fn from_remote(
-        remote: &CustomUser,
-        login: &str,
-    ) -> std::result::Result<Self, CustomDbError> {
+    fn from_remote(remote: &CustomUser, login: &str) -> std::result::Result<Self, CustomDbError> {
         let id = remote.id.trim();
         let id_ok = !id.is_empty()
             && id.len() <= MAX_ID_LEN
-            && id
-                .chars()
-                .all(|c| c.is_ascii_graphic() && c != '|');
+            && id.chars().all(|c| c.is_ascii_graphic() && c != '|');
         if !id_ok {
             return Err(CustomDbError::InvalidResponse(
                 "the user id must be 1 to 200 printable ASCII characters without `|`".into(),

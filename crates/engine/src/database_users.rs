@@ -268,7 +268,8 @@ pub async fn create(
     // A custom database connection checks (import mode) or creates the
     // user there first; without import mode the password stays there.
     let keep_hash = if custom_database::is_custom(connection) {
-        let remote = custom_database_user(&user_id, &email, &username, &input.password, &password_hash);
+        let remote =
+            custom_database_user(&user_id, &email, &username, &input.password, &password_hash);
         match custom_database::before_create(engine, connection, &remote).await {
             Ok(keep) => keep,
             Err(EngineError::UserExists) => return Err(SignupError::UserExists),

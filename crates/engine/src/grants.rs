@@ -312,7 +312,8 @@ pub async fn password(
                 ErrorCode::TooManyAttempts,
                 THROTTLED_DESCRIPTION,
             ));
-        }        LoginOutcome::Unavailable => {
+        }
+        LoginOutcome::Unavailable => {
             return Err(OAuthError::new(
                 ErrorCode::ServerError,
                 "The user store of this connection is unavailable; try again later.",

@@ -3,8 +3,8 @@
 //! checks run when a connection is created or updated.
 
 use super::CustomDbError;
-use crate::options::database::{CustomDatabase, CustomDatabaseKind, HttpEndpoints};
 pub use crate::options::database::SqlQueries;
+use crate::options::database::{CustomDatabase, CustomDatabaseKind, HttpEndpoints};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -143,10 +143,7 @@ pub fn check_query(operation: &str, sql: &str) -> Result<(), String> {
 /// Checks an HTTP endpoint: `https`, or `http` to a loopback host.
 pub fn check_endpoint(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|_| "must be an absolute URL".to_owned())?;
-    let loopback = matches!(
-        parsed.host_str(),
-        Some("localhost" | "127.0.0.1" | "[::1]")
-    );
+    let loopback = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     match parsed.scheme() {
         "https" => {}
         "http" if loopback => {}
@@ -177,7 +174,13 @@ mod tests {
     #[test]
     fn query_shapes() {
         assert!(check_query("login", "SELECT id, password_hash FROM u WHERE email = $1").is_ok());
-        assert!(check_query("login", "SELECT id FROM u WHERE email = $1 OR username = $1;").is_ok());
+        assert!(
+            check_query(
+                "login",
+                "SELECT id FROM u WHERE email = $1 OR username = $1;"
+            )
+            .is_ok()
+        );
         assert!(check_query("login", "SELECT id FROM u WHERE email = $2").is_err());
         assert!(check_query("login", "SELECT id FROM u").is_err());
         assert!(check_query("login", "SELECT 1 WHERE $1 = 'x'; DROP TABLE u").is_err());

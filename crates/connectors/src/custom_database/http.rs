@@ -118,7 +118,9 @@ fn read_user(operation: &str, body: Option<Value>) -> Result<CustomUser, CustomD
     let text = |key: &str| -> Result<Option<String>, CustomDbError> {
         match user.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.len() <= 4096 => Ok(Some(s.clone()).filter(|s| !s.is_empty())),
+            Some(Value::String(s)) if s.len() <= 4096 => {
+                Ok(Some(s.clone()).filter(|s| !s.is_empty()))
+            }
             Some(Value::Number(n)) if key == "user_id" || key == "id" => Ok(Some(n.to_string())),
             Some(_) => Err(invalid(&format!("`{key}` must be a string"))),
         }
@@ -199,7 +201,10 @@ impl PasswordBackend for HttpBackend {
         _password_hash: &str,
     ) -> Result<bool, CustomDbError> {
         let (status, _) = self
-            .call("change_password", json!({"email": email, "password": password}))
+            .call(
+                "change_password",
+                json!({"email": email, "password": password}),
+            )
             .await?;
         match status {
             s if s.is_success() => Ok(true),

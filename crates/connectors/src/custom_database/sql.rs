@@ -102,7 +102,9 @@ impl SqlBackend {
         let rows = tokio::time::timeout(self.config.timeout, query.fetch_all(&self.pool))
             .await
             .map_err(|_| CustomDbError::Unavailable(format!("{operation} query timed out")))?
-            .map_err(|e| CustomDbError::Unavailable(format!("{operation} query: {}", redact(&e))))?;
+            .map_err(|e| {
+                CustomDbError::Unavailable(format!("{operation} query: {}", redact(&e)))
+            })?;
         match rows.as_slice() {
             [] => Ok(None),
             [row] => read_user(row).map(Some),

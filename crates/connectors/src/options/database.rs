@@ -647,16 +647,28 @@ mod tests {
         assert_eq!(out["custom_database"]["kind"], "sql");
         let mut bad = sql.clone();
         bad["custom_database"]["queries"]["login"] = json!("SELECT id FROM users WHERE email = $2");
-        assert_rejected(Strategy::Auth0, bad, "options.custom_database.queries.login");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.login",
+        );
         let mut bad = sql.clone();
         bad["custom_database"]["queries"]["delete"] = json!("DELETE FROM users; DROP TABLE x");
-        assert_rejected(Strategy::Auth0, bad, "options.custom_database.queries.delete");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.delete",
+        );
         let mut bad = sql.clone();
         bad["configuration"]["database_url"] = json!("redis://h");
         assert_rejected(Strategy::Auth0, bad, "options.configuration.database_url");
         let mut bad = sql.clone();
         bad["custom_database"]["queries"]["signin"] = json!("SELECT 1");
-        assert_rejected(Strategy::Auth0, bad, "options.custom_database.queries.signin");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.signin",
+        );
         let mut bad = sql;
         bad["enabledDatabaseCustomization"] = json!(false);
         bad["import_mode"] = json!(false);
@@ -669,13 +681,21 @@ mod tests {
         validate(Strategy::Auth0, http.clone());
         let mut bad = http.clone();
         bad["custom_database"]["endpoints"]["login"] = json!("http://users.example.com/login");
-        assert_rejected(Strategy::Auth0, bad, "options.custom_database.endpoints.login");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.endpoints.login",
+        );
         let mut bad = http.clone();
         bad["custom_database"]["timeout_ms"] = json!(60_000);
         assert_rejected(Strategy::Auth0, bad, "options.custom_database.timeout_ms");
         let mut bad = http;
         bad["custom_database"]["endpoints"] = json!({});
-        assert_rejected(Strategy::Auth0, bad, "options.custom_database.endpoints.login");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.endpoints.login",
+        );
     }
 
     #[test]

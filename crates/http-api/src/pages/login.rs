@@ -32,7 +32,8 @@ const BLOCKED: &str = "Your account has been blocked after multiple consecutive 
 const THROTTLED: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
 /// A custom database that failed or could not be reached.
-const UNAVAILABLE: &str = "We could not reach the account database for this connection. Please try again later.";
+const UNAVAILABLE: &str =
+    "We could not reach the account database for this connection. Please try again later.";
 
 fn form(body: &[u8]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
