@@ -335,3 +335,70 @@ fn new_user(tenant: &TenantId, connection: &Connection, profile: &Profile, now: 
         updated_at: now,
     }
 }
+
+/// Management API changes to a user of a custom database connection
+/// without import mode: the password and the verified flag live in the
+/// customer's store, so they are written there (`change_password`,
+/// `verify`). Returns whether the built-in store keeps a password hash.
+/// With import mode (or a plain database connection) nothing happens here.
+pub(crate) async fn apply_credential_changes(
+    engine: &Engine,
+    connection: &Connection,
+    user: &User,
+    new_password: Option<(&str, &str)>,
+    verify_email: bool,
+) -> Result<bool> {
+    if !is_custom(connection) || import_mode(connection) {
+        return Ok(true);
+    }
+    if new_password.is_none() && !verify_email {
+        return Ok(false);
+    }
+    let email = user
+        .email
+        .as_deref()
+        .ok_or_else(|| EngineError::invalid("email", "the user has no email"))?;
+    let backend = backend(engine, connection)
+        .await
+        .map_err(EngineError::CustomDatabase)?;
+    if let Some((password, hash)) = new_password {
+        match backend.change_password(email, password, hash).await {
+            Ok(true) => {}
+            Ok(false) => return Err(EngineError::NotFound("user in the custom database")),
+            Err(CustomDbError::OperationMissing(op)) => {
+                return Err(EngineError::Forbidden(format!(
+                    "The custom database of this connection has no `{op}` operation"
+                )));
+            }
+            Err(error) => return Err(EngineError::CustomDatabase(error)),
+        }
+    }
+    if verify_email {
+        match backend.verify(email).await {
+            // Without a `verify` operation only the local flag changes.
+            Ok(()) | Err(CustomDbError::OperationMissing(_)) => {}
+            Err(error) => return Err(EngineError::CustomDatabase(error)),
+        }
+    }
+    Ok(false)
+}
+
+/// Deleting a user of a custom database connection without import mode
+/// deletes them in the customer's store first (`delete`, when configured).
+pub(crate) async fn before_delete(
+    engine: &Engine,
+    connection: &Connection,
+    user: &User,
+) -> Result<()> {
+    if !is_custom(connection) || import_mode(connection) {
+        return Ok(());
+    }
+    let id = user.user_id.trim_start_matches("auth0|");
+    let backend = backend(engine, connection)
+        .await
+        .map_err(EngineError::CustomDatabase)?;
+    match backend.delete(id).await {
+        Ok(()) | Err(CustomDbError::OperationMissing(_)) => Ok(()),
+        Err(error) => Err(EngineError::CustomDatabase(error)),
+    }
+}

@@ -132,11 +132,14 @@ pub trait PasswordBackend: Send + Sync {
     async fn delete(&self, id: &str) -> Result<(), CustomDbError>;
 }
 
+/// A backend with the fingerprint of the configuration it was opened with.
+type OpenBackend = (u64, Arc<dyn PasswordBackend>);
+
 /// Backends per connection, opened on first use and replaced when the
 /// configuration changes (a new URL, new queries, a new secret).
 pub struct CustomDatabases {
     http: reqwest::Client,
-    open: Mutex<HashMap<String, (u64, Arc<dyn PasswordBackend>)>>,
+    open: Mutex<HashMap<String, OpenBackend>>,
 }
 
 impl std::fmt::Debug for CustomDatabases {

@@ -26,11 +26,10 @@ const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MARIADB_ADMIN: &str = "mysql://root@127.0.0.1:3306/test";
 
 fn unique_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}_{}_{nanos}", std::process::id())
+    let mut bytes = [0u8; 6];
+    aws_lc_rs::rand::fill(&mut bytes).expect("rng");
+    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}_{}_{suffix}", std::process::id())
 }
 
 /// `None` (skip) when the server is not there, unless in CI.
@@ -369,6 +368,8 @@ struct Remote {
     logins: AtomicUsize,
     creates: AtomicUsize,
     created: std::sync::Mutex<Vec<Value>>,
+    /// `(path, body)` of change_password and delete calls.
+    other_calls: std::sync::Mutex<Vec<(String, Value)>>,
 }
 
 /// The customer's user service: one user, `eve@example.com`.
@@ -381,6 +382,8 @@ async fn remote_user_service(remote: Arc<Remote>) -> (String, tokio::sync::onesh
     }
     let login_remote = remote.clone();
     let create_remote = remote.clone();
+    let password_remote = remote.clone();
+    let delete_remote = remote.clone();
     let app = axum::Router::new()
         .route(
             "/login",
@@ -423,6 +426,40 @@ async fn remote_user_service(remote: Arc<Remote>) -> (String, tokio::sync::onesh
                     StatusCode::CREATED
                 }
             }),
+        )
+        .route(
+            "/change_password",
+            post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let remote = password_remote.clone();
+                async move {
+                    if !authorized(&headers) {
+                        return StatusCode::UNAUTHORIZED;
+                    }
+                    remote
+                        .other_calls
+                        .lock()
+                        .expect("lock")
+                        .push(("change_password".into(), body));
+                    StatusCode::NO_CONTENT
+                }
+            }),
+        )
+        .route(
+            "/delete",
+            post(move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                let remote = delete_remote.clone();
+                async move {
+                    if !authorized(&headers) {
+                        return StatusCode::UNAUTHORIZED;
+                    }
+                    remote
+                        .other_calls
+                        .lock()
+                        .expect("lock")
+                        .push(("delete".into(), body));
+                    StatusCode::NO_CONTENT
+                }
+            }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -445,7 +482,12 @@ async fn http_user_store_with_and_without_migration() {
     let remote = Arc::new(Remote::default());
     let (base, stop) = remote_user_service(remote.clone()).await;
     let tenant = Tenant::start().await;
-    let endpoints = json!({"login": format!("{base}/login"), "create": format!("{base}/create")});
+    let endpoints = json!({
+        "login": format!("{base}/login"),
+        "create": format!("{base}/create"),
+        "change_password": format!("{base}/change_password"),
+        "delete": format!("{base}/delete"),
+    });
     let live = app_with_connection(
         &tenant,
         "http-live",
@@ -496,6 +538,31 @@ async fn http_user_store_with_and_without_migration() {
     let created = remote.created.lock().expect("lock")[0].clone();
     assert_eq!(created["email"], "new@example.com");
     assert_eq!(created["password"], "An0ther-Long-Passphrase");
+
+    // Password changes and deletion through the Management API go to the
+    // user service too.
+    tenant
+        .management(
+            reqwest::Method::PATCH,
+            "/api/v2/users/auth0%7Ce-1",
+            json!({"password": "Brand-New-Passphrase-42", "connection": "http-live"}),
+        )
+        .await;
+    let response = http()
+        .delete(tenant.server.url("/api/v2/users/auth0%7Ce-1"))
+        .bearer_auth(&tenant.token)
+        .send()
+        .await
+        .expect("delete");
+    assert!(response.status().is_success(), "{}", response.status());
+    let calls = remote.other_calls.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].0, "change_password");
+    assert_eq!(calls[0].1["email"], "eve@example.com");
+    assert_eq!(calls[0].1["password"], "Brand-New-Passphrase-42");
+    assert_eq!(calls[1], ("delete".to_owned(), json!({"user_id": "e-1"})));
+    let (status, _) = get_user(&tenant, "auth0|e-1").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // With import mode the first login migrates; then the service may go.
     let migrating = app_with_connection(
