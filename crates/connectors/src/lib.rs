@@ -44,6 +44,7 @@
 //! Each implementation module will open its connector from the validated
 //! options type defined here.
 
+pub mod custom_database;
 pub mod options;
 pub mod redirect;
 pub mod strategy;

@@ -7,6 +7,7 @@
 //! through [`crate::login_protection`] first (brute force, IP throttling).
 
 use crate::Engine;
+use crate::custom_database;
 use crate::error::{EngineError, Result};
 use crate::login_protection::{self, Gate};
 use crate::password_policy::{PasswordPolicy, PasswordRejection, PersonalInfo};
@@ -264,6 +265,20 @@ pub async fn create(
         Some(local) => format!("auth0|{local}"),
         None => new_user_id()?,
     };
+    // A custom database connection checks (import mode) or creates the
+    // user there first; without import mode the password stays there.
+    let keep_hash = if custom_database::is_custom(connection) {
+        let remote =
+            custom_database_user(&user_id, &email, &username, &input.password, &password_hash);
+        match custom_database::before_create(engine, connection, &remote).await {
+            Ok(keep) => keep,
+            Err(EngineError::UserExists) => return Err(SignupError::UserExists),
+            Err(error) => return Err(SignupError::Engine(error)),
+        }
+    } else {
+        true
+    };
+    let password_hash = keep_hash.then_some(password_hash);
     let now = engine.now();
     let local_part = email.split('@').next().unwrap_or_default().to_owned();
     let user = User {
@@ -289,7 +304,7 @@ pub async fn create(
         given_name: input.given_name,
         family_name: input.family_name,
         picture: input.picture,
-        password_hash: Some(password_hash),
+        password_hash,
         password_history: Vec::new(),
         blocked: admin.blocked,
         user_metadata: input.user_metadata,
@@ -307,6 +322,22 @@ pub async fn create(
     }
 }
 
+fn custom_database_user(
+    user_id: &str,
+    email: &str,
+    username: &Option<String>,
+    password: &str,
+    password_hash: &str,
+) -> connectors::custom_database::NewCustomUser {
+    connectors::custom_database::NewCustomUser {
+        id: user_id.trim_start_matches("auth0|").to_owned(),
+        email: email.to_owned(),
+        username: username.clone(),
+        password: password.to_owned(),
+        password_hash: password_hash.to_owned(),
+    }
+}
+
 /// How a password login ended.
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
@@ -318,6 +349,9 @@ pub enum LoginOutcome {
     Blocked,
     /// Too many failures from this IP across identifiers.
     Throttled,
+    /// The connection's custom database failed or could not be reached;
+    /// nothing was created or counted.
+    Unavailable,
 }
 
 /// Checks a password login.
@@ -359,6 +393,10 @@ pub async fn login(
     } else {
         None
     };
+    if well_formed && custom_database::login_goes_remote(connection, found.as_ref()) {
+        return custom_database::login(engine, tenant, connection, login, password, ip, ip_key)
+            .await;
+    }
     let stored_hash = found
         .as_ref()
         .and_then(|user| user.password_hash.as_deref());

@@ -39,6 +39,10 @@ pub enum EngineError {
     /// An upstream identity provider could not be used; details are logged.
     #[error("upstream identity provider failure")]
     Upstream(#[source] connectors::redirect::RedirectError),
+    /// A connection's custom database failed or is misconfigured; details
+    /// are logged.
+    #[error("custom database failure")]
+    CustomDatabase(#[source] connectors::custom_database::CustomDbError),
 }
 
 impl EngineError {

@@ -300,6 +300,12 @@ pub async fn password(
                 THROTTLED_DESCRIPTION,
             ));
         }
+        LoginOutcome::Unavailable => {
+            return Err(OAuthError::new(
+                ErrorCode::ServerError,
+                "The user store of this connection is unavailable; try again later.",
+            ));
+        }
     };
     let requested = crate::scopes::split(scope.unwrap_or("openid"));
     let audience = audience.filter(|a| !a.is_empty()).map(str::to_owned);

@@ -13,6 +13,7 @@ pub mod client_credentials;
 pub mod client_grants;
 pub mod clients;
 pub mod connections;
+pub mod custom_database;
 pub mod database_users;
 pub mod error;
 pub mod grants;
@@ -58,6 +59,8 @@ pub struct Engine {
     pub lookups: Arc<lookups::LookupCache>,
     /// Failed client authentications per client id and IP (secret guessing).
     pub client_auth_throttle: Arc<client_auth::FailureThrottle>,
+    /// Custom database backends (pools, HTTP client) per connection.
+    pub custom_databases: Arc<connectors::custom_database::CustomDatabases>,
 }
 
 impl Engine {
@@ -98,6 +101,10 @@ impl Engine {
             upstreams,
             lookups,
             client_auth_throttle: Arc::default(),
+            custom_databases: Arc::new(
+                connectors::custom_database::CustomDatabases::new()
+                    .map_err(EngineError::CustomDatabase)?,
+            ),
         })
     }
 

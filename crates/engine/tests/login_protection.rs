@@ -80,6 +80,7 @@ async fn attempt(
         LoginOutcome::WrongCredentials => "wrong",
         LoginOutcome::Blocked => "blocked",
         LoginOutcome::Throttled => "throttled",
+        LoginOutcome::Unavailable => "unavailable",
     }
 }
 

@@ -94,6 +94,14 @@ impl From<EngineError> for ApiError {
                 "concurrent_update",
                 "The record was changed concurrently; try again",
             ),
+            EngineError::CustomDatabase(cause) => {
+                tracing::warn!(error = %error_chain(&cause), "custom database failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "custom_database_unavailable",
+                    "The custom database of this connection is unavailable",
+                )
+            }
             other => internal(&other),
         }
     }

@@ -42,6 +42,10 @@ pub struct DatabaseOptions {
     pub import_mode: Option<bool>,
     #[serde(rename = "customScripts")]
     pub custom_scripts: Option<CustomScripts>,
+    /// Vestibule's declarative replacement for `customScripts` (which hold
+    /// JavaScript Vestibule does not run): how to reach the custom database.
+    /// Its secrets live in `configuration` (`database_url`, `http_secret`).
+    pub custom_database: Option<CustomDatabase>,
     /// Settings for the custom database scripts. Secret: every value is
     /// sealed as a whole.
     pub configuration: Option<SecretMap>,
@@ -193,6 +197,183 @@ pub struct CustomScripts {
     pub change_email: Option<String>,
 }
 
+/// `options.custom_database`: a user store reached by SQL or HTTP.
+///
+/// ```json
+/// {"kind": "sql", "timeout_ms": 5000,
+///  "queries": {"login": "SELECT id, email, password_hash FROM users WHERE email = $1", …}}
+/// {"kind": "http", "endpoints": {"login": "https://users.example.com/login", …}}
+/// ```
+///
+/// SQL reads the database URL from `configuration.database_url`, HTTP its
+/// bearer secret from `configuration.http_secret` (sealed, never returned).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDatabase {
+    pub kind: CustomDatabaseKind,
+    /// `sql` only: one parameterised query per operation.
+    pub queries: Option<SqlQueries>,
+    /// `http` only: one URL per operation.
+    pub endpoints: Option<HttpEndpoints>,
+    /// Per-operation timeout, 100..=30000 ms (default 5000).
+    pub timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomDatabaseKind {
+    Sql,
+    Http,
+}
+
+/// Queries by Auth0's script names; parameters are described in
+/// `custom_database::config::query_params`.
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlQueries {
+    pub login: Option<String>,
+    pub get_user: Option<String>,
+    pub create: Option<String>,
+    pub verify: Option<String>,
+    pub change_password: Option<String>,
+    pub delete: Option<String>,
+}
+
+impl SqlQueries {
+    fn all(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("login", self.login.as_deref()),
+            ("get_user", self.get_user.as_deref()),
+            ("create", self.create.as_deref()),
+            ("verify", self.verify.as_deref()),
+            ("change_password", self.change_password.as_deref()),
+            ("delete", self.delete.as_deref()),
+        ]
+    }
+}
+
+/// Endpoint URLs by Auth0's script names.
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpEndpoints {
+    pub login: Option<String>,
+    pub get_user: Option<String>,
+    pub create: Option<String>,
+    pub verify: Option<String>,
+    pub change_password: Option<String>,
+    pub delete: Option<String>,
+}
+
+impl HttpEndpoints {
+    fn all(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("login", self.login.as_deref()),
+            ("get_user", self.get_user.as_deref()),
+            ("create", self.create.as_deref()),
+            ("verify", self.verify.as_deref()),
+            ("change_password", self.change_password.as_deref()),
+            ("delete", self.delete.as_deref()),
+        ]
+    }
+}
+
+impl DatabaseOptions {
+    fn check_custom_database(&self) -> Result<(), OptionsError> {
+        use crate::custom_database::config;
+        let Some(custom) = &self.custom_database else {
+            return Ok(());
+        };
+        if self.enabled_database_customization != Some(true) {
+            return Err(OptionsError::at(
+                "custom_database",
+                "requires `enabledDatabaseCustomization: true`",
+            ));
+        }
+        if let Some(ms) = custom.timeout_ms
+            && !(100..=30_000).contains(&ms)
+        {
+            return Err(OptionsError::at(
+                "custom_database.timeout_ms",
+                "must be between 100 and 30000",
+            ));
+        }
+        let setting = |key: &str| {
+            self.configuration
+                .as_ref()
+                .and_then(|c| c.get(key))
+                .map(|secret| secret.expose().to_owned())
+        };
+        match custom.kind {
+            CustomDatabaseKind::Sql => {
+                if custom.endpoints.is_some() {
+                    return Err(OptionsError::at(
+                        "custom_database.endpoints",
+                        "is only valid with `kind: http`",
+                    ));
+                }
+                let Some(queries) = &custom.queries else {
+                    return Err(OptionsError::at(
+                        "custom_database.queries",
+                        "is required with `kind: sql`",
+                    ));
+                };
+                if queries.login.is_none() {
+                    return Err(OptionsError::at(
+                        "custom_database.queries.login",
+                        "is required",
+                    ));
+                }
+                for (operation, sql) in queries.all() {
+                    if let Some(sql) = sql {
+                        config::check_query(operation, sql).map_err(|message| {
+                            OptionsError::at(
+                                &format!("custom_database.queries.{operation}"),
+                                message,
+                            )
+                        })?;
+                    }
+                }
+                if let Some(url) = setting(config::DATABASE_URL_SETTING) {
+                    config::check_database_url(&url).map_err(|message| {
+                        OptionsError::at("configuration.database_url", message)
+                    })?;
+                }
+            }
+            CustomDatabaseKind::Http => {
+                if custom.queries.is_some() {
+                    return Err(OptionsError::at(
+                        "custom_database.queries",
+                        "is only valid with `kind: sql`",
+                    ));
+                }
+                let Some(endpoints) = &custom.endpoints else {
+                    return Err(OptionsError::at(
+                        "custom_database.endpoints",
+                        "is required with `kind: http`",
+                    ));
+                };
+                if endpoints.login.is_none() {
+                    return Err(OptionsError::at(
+                        "custom_database.endpoints.login",
+                        "is required",
+                    ));
+                }
+                for (operation, url) in endpoints.all() {
+                    if let Some(url) = url {
+                        config::check_endpoint(url).map_err(|message| {
+                            OptionsError::at(
+                                &format!("custom_database.endpoints.{operation}"),
+                                message,
+                            )
+                        })?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mfa {
@@ -270,6 +451,7 @@ impl StrategyOptions for DatabaseOptions {
                 "requires `enabledDatabaseCustomization: true` (users are imported from the custom database)",
             ));
         }
+        self.check_custom_database()?;
         Ok(())
     }
 }
@@ -447,6 +629,72 @@ mod tests {
         validate(
             Strategy::Auth0,
             json!({"import_mode": true, "enabledDatabaseCustomization": true}),
+        );
+    }
+
+    #[test]
+    fn custom_database_shapes_are_checked() {
+        let sql = json!({
+            "enabledDatabaseCustomization": true,
+            "import_mode": true,
+            "configuration": {"database_url": "postgres://u@127.0.0.1/db"},
+            "custom_database": {"kind": "sql", "queries": {
+                "login": "SELECT id, email, password_hash FROM users WHERE email = $1",
+                "create": "INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)"
+            }}
+        });
+        let out = validate(Strategy::Auth0, sql.clone());
+        assert_eq!(out["custom_database"]["kind"], "sql");
+        let mut bad = sql.clone();
+        bad["custom_database"]["queries"]["login"] = json!("SELECT id FROM users WHERE email = $2");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.login",
+        );
+        let mut bad = sql.clone();
+        bad["custom_database"]["queries"]["delete"] = json!("DELETE FROM users; DROP TABLE x");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.delete",
+        );
+        let mut bad = sql.clone();
+        bad["configuration"]["database_url"] = json!("redis://h");
+        assert_rejected(Strategy::Auth0, bad, "options.configuration.database_url");
+        let mut bad = sql.clone();
+        bad["custom_database"]["queries"]["signin"] = json!("SELECT 1");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.queries.signin",
+        );
+        let mut bad = sql;
+        bad["enabledDatabaseCustomization"] = json!(false);
+        bad["import_mode"] = json!(false);
+        assert_rejected(Strategy::Auth0, bad, "options.custom_database");
+        let http = json!({
+            "enabledDatabaseCustomization": true,
+            "custom_database": {"kind": "http", "timeout_ms": 2000,
+                "endpoints": {"login": "https://users.example.com/login"}}
+        });
+        validate(Strategy::Auth0, http.clone());
+        let mut bad = http.clone();
+        bad["custom_database"]["endpoints"]["login"] = json!("http://users.example.com/login");
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.endpoints.login",
+        );
+        let mut bad = http.clone();
+        bad["custom_database"]["timeout_ms"] = json!(60_000);
+        assert_rejected(Strategy::Auth0, bad, "options.custom_database.timeout_ms");
+        let mut bad = http;
+        bad["custom_database"]["endpoints"] = json!({});
+        assert_rejected(
+            Strategy::Auth0,
+            bad,
+            "options.custom_database.endpoints.login",
         );
     }
 

@@ -32,6 +32,13 @@ pub async fn get_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Resu
 /// Deletes the user with their sessions, tokens and brute-force counters.
 pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<()> {
     let user = get_user(engine, tenant, user_id).await?;
+    if let Some(connection) = engine
+        .storage
+        .get_connection(tenant, &user.connection_id)
+        .await?
+    {
+        crate::custom_database::before_delete(engine, &connection, &user).await?;
+    }
     engine
         .storage
         .delete_user(tenant, user_id)

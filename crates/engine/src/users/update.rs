@@ -262,6 +262,24 @@ pub async fn update_user(
         let hash = engine.passwords.hash(password).await?;
         changes.password = Some((hash, policy.next_history(&user)));
     }
+    if crate::custom_database::is_custom(&connection) {
+        let new_password = input
+            .password
+            .as_deref()
+            .zip(changes.password.as_ref().map(|(hash, _)| hash.as_str()));
+        let verify = input.email_verified == Some(true) && !user.email_verified;
+        let keep_hash = crate::custom_database::apply_credential_changes(
+            engine,
+            &connection,
+            &user,
+            new_password,
+            verify,
+        )
+        .await?;
+        if !keep_hash {
+            changes.password = None;
+        }
+    }
     let now = engine.now();
     match engine
         .storage

@@ -31,6 +31,10 @@ const BLOCKED: &str = "Your account has been blocked after multiple consecutive 
 /// Suspicious IP throttling.
 const THROTTLED: &str = "We have detected suspicious login behavior and further attempts will be blocked. Please contact the administrator.";
 
+/// A custom database that failed or could not be reached.
+const UNAVAILABLE: &str =
+    "We could not reach the account database for this connection. Please try again later.";
+
 fn form(body: &[u8]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
     for (key, value) in url::form_urlencoded::parse(body) {
@@ -205,6 +209,7 @@ pub async fn login_submit(
         LoginOutcome::WrongCredentials => (StatusCode::BAD_REQUEST, WRONG_CREDENTIALS),
         LoginOutcome::Blocked => (StatusCode::TOO_MANY_REQUESTS, BLOCKED),
         LoginOutcome::Throttled => (StatusCode::TOO_MANY_REQUESTS, THROTTLED),
+        LoginOutcome::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE),
     };
     show_login(
         &state,

@@ -277,7 +277,7 @@ impl Browser {
 
     /// Submits the login form on `html` with these credentials; returns the
     /// raw answer to the POST.
-    async fn post_login(
+    pub(crate) async fn post_login(
         &self,
         page_url: &Url,
         html: &str,

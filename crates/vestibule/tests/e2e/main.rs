@@ -5,6 +5,7 @@
 // functions, where clippy's allow-*-in-tests settings do not reach.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod custom_db;
 mod harness;
 mod lifecycle;
 mod login;
