@@ -16,6 +16,7 @@ pub mod connections;
 pub mod database_users;
 pub mod error;
 pub mod grants;
+pub mod jobs;
 pub mod keys;
 pub mod login_protection;
 pub mod logout;
