@@ -8,6 +8,8 @@
 //! * [`jwt_verify`]: strict verification of JWTs against an allow-list of
 //!   algorithms and a caller-supplied key set.
 //! * [`password`]: argon2id password hashing.
+//! * [`legacy_hash`]: verification of imported / custom-database hashes
+//!   (bcrypt, argon2, PBKDF2, scrypt, SHA-crypt, LDAP, salted digests, HMAC).
 //! * [`secrets`]: constant-time comparison, randomness, digests.
 //!
 //! Every private-key operation goes through `aws-lc-rs` (never the `rsa`
@@ -18,6 +20,7 @@ mod b64;
 mod error;
 pub mod jws;
 pub mod jwt_verify;
+pub mod legacy_hash;
 pub mod master_key;
 pub mod password;
 pub mod secrets;

@@ -6,8 +6,11 @@
 //! [`PasswordHasher::verify_dummy`] inside `tokio::task::spawn_blocking` (and
 //! should bound how many run at once).
 //!
-//! Imported legacy hashes (bcrypt, pbkdf2, …) are not handled here; this
-//! module only verifies the argon2 family.
+//! Vestibule only ever writes argon2id. Hashes from other systems (bcrypt,
+//! PBKDF2, scrypt, SHA-crypt, salted digests, …; imported users and custom
+//! databases) are verified through [`crate::legacy_hash`], and
+//! [`PasswordHasher::needs_rehash`] is true for them, so the login path
+//! replaces them with argon2id at the user's first successful login.
 
 use crate::CryptoError;
 use argon2::PasswordHasher as _;
@@ -85,10 +88,16 @@ impl PasswordHasher {
             .map_err(|_| CryptoError::PasswordHashing)
     }
 
-    /// Checks `password` against a stored argon2 PHC string, using the
-    /// parameters recorded in that string. `Ok(false)` means wrong password;
-    /// `Err` means the stored hash is unusable. Blocking; see module docs.
+    /// Checks `password` against a stored hash: an argon2id PHC string
+    /// (Vestibule's own, verified with the parameters recorded in it) or any
+    /// format [`crate::legacy_hash`] knows. `Ok(false)` means wrong password;
+    /// `Err` means the stored hash is unusable (callers fail closed).
+    /// Blocking; see module docs.
     pub fn verify(&self, password: &str, phc: &str) -> Result<bool, CryptoError> {
+        if !phc.starts_with("$argon2id$") {
+            return crate::legacy_hash::verify(phc, password)
+                .map_err(|_| CryptoError::InvalidPasswordHash);
+        }
         let hash = PasswordHash::new(phc).map_err(|_| CryptoError::InvalidPasswordHash)?;
         let stored =
             argon2::Params::try_from(&hash).map_err(|_| CryptoError::InvalidPasswordHash)?;
@@ -210,6 +219,32 @@ mod tests {
             CryptoError::InvalidPasswordHash
         );
         assert!(hasher.needs_rehash("not a hash"));
+    }
+
+    #[test]
+    fn legacy_hashes_verify_and_need_rehash() {
+        let hasher = small();
+        // passlib sha256_crypt and bcrypt (Python `bcrypt`) vectors.
+        let sha_crypt = "$5$qkvJbJN4F3VcolOJ$5RN2Kz73tr4J1RtTwj5NRGadZs.n5B3uiM0HaxM8SDB";
+        let bcrypt = "$2b$04$SvPgor8zmtTVIP7FZfoPvuOx1Zun1mSMjtL.JQWzUJX6WfnVfzPeW";
+        let argon2i = "$argon2i$v=19$m=64,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$zEgUAfk8nkAqqwmxnskapVML0TG0qJm7u/61l2dzSuc";
+        for stored in [sha_crypt, bcrypt, argon2i] {
+            assert!(
+                hasher
+                    .verify("correct horse battery staple", stored)
+                    .unwrap()
+            );
+            assert!(
+                !hasher
+                    .verify("correct horse battery stapl", stored)
+                    .unwrap()
+            );
+            assert!(hasher.needs_rehash(stored), "{stored}");
+        }
+        assert_eq!(
+            hasher.verify("pw", "{RC4}abcd").unwrap_err(),
+            CryptoError::InvalidPasswordHash
+        );
     }
 
     #[test]
