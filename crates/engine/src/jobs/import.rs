@@ -338,30 +338,23 @@ pub fn validate_entry(
     }
 }
 
-/// How imported hashes become stored hashes.
+/// How imported hashes become stored hashes (`crypto::legacy_hash` owns
+/// every format; the login path verifies them and re-hashes to argon2id).
 mod hashes {
-    /// Auth0's `password_hash`: bcrypt (`$2a$`, `$2b$`, `$2y$`), stored as is.
+    use crypto::legacy_hash;
+
+    /// Auth0's `password_hash`: bcrypt, stored as is once validated.
     pub(super) fn bcrypt(hash: &str) -> Result<String, String> {
-        let bytes = hash.as_bytes();
-        let well_formed = bytes.len() == 60
-            && (hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$"))
-            && bytes[6] == b'$'
-            && hash[4..6]
-                .parse::<u32>()
-                .is_ok_and(|cost| (4..=31).contains(&cost))
-            && bytes[7..]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/');
-        if well_formed {
-            Ok(hash.to_owned())
-        } else {
-            Err("password_hash must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)".into())
-        }
+        legacy_hash::validate_bcrypt(hash)
+            .map(|()| hash.to_owned())
+            .map_err(|error| format!("password_hash: {error}"))
     }
 
-    /// Auth0's `custom_password_hash`.
-    pub(super) fn custom(_value: &serde_json::Value) -> Result<String, String> {
-        Err("custom_password_hash is not supported by this build".into())
+    /// Auth0's `custom_password_hash` object, converted to a stored string.
+    pub(super) fn custom(value: &serde_json::Value) -> Result<String, String> {
+        let stored = legacy_hash::from_custom_password_hash(value).map_err(|e| e.to_string())?;
+        legacy_hash::validate_stored(&stored).map_err(|e| e.to_string())?;
+        Ok(stored)
     }
 }
 
