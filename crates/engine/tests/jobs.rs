@@ -107,7 +107,12 @@ async fn import_reports_bad_entries_and_honours_upsert() {
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.failure);
     let summary = job.summary.unwrap();
     assert_eq!(
-        (summary.total, summary.inserted, summary.updated, summary.failed),
+        (
+            summary.total,
+            summary.inserted,
+            summary.updated,
+            summary.failed
+        ),
         (5, 2, 0, 3)
     );
     let (_, report) = jobs::job_errors(&engine, &tenant, &job.id).await.unwrap();
@@ -118,7 +123,10 @@ async fn import_reports_bad_entries_and_honours_upsert() {
         .iter()
         .map(|line| line["errors"][0]["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["INVALID_FORMAT", "INVALID_FORMAT", "DUPLICATED_USER"]);
+    assert_eq!(
+        codes,
+        ["INVALID_FORMAT", "INVALID_FORMAT", "DUPLICATED_USER"]
+    );
     assert_eq!(report[1]["user"]["password_hash"], "[redacted]");
     let bob = engine
         .storage
@@ -202,7 +210,10 @@ async fn import_files_are_checked_when_the_job_is_created() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(missing, engine::EngineError::NotFound("connection")));
+    assert!(matches!(
+        missing,
+        engine::EngineError::NotFound("connection")
+    ));
 }
 
 #[tokio::test]
@@ -385,7 +396,11 @@ async fn the_sweep_starts_forgotten_jobs_and_fails_interrupted_ones() {
         inserted: 499,
         total: 2_000,
     });
-    engine.storage.create_job(&interrupted, Some("[]")).await.unwrap();
+    engine
+        .storage
+        .create_job(&interrupted, Some("[]"))
+        .await
+        .unwrap();
 
     // Within the grace and stale periods nothing happens.
     assert_eq!(runner::sweep(&engine, 10_000).await.unwrap(), (0, 0));
@@ -395,10 +410,15 @@ async fn the_sweep_starts_forgotten_jobs_and_fails_interrupted_ones() {
     let resumed = finished(&engine, &tenant, "job_pending").await;
     assert_eq!(resumed.status, JobStatus::Completed);
     assert_eq!(resumed.summary.unwrap().inserted, 1);
-    let failed = jobs::get_job(&engine, &tenant, "job_interrupted").await.unwrap();
+    let failed = jobs::get_job(&engine, &tenant, "job_interrupted")
+        .await
+        .unwrap();
     assert_eq!(failed.status, JobStatus::Failed);
     let reason = failed.failure.unwrap();
-    assert!(reason.contains("interrupted") && reason.contains("500 of 2000"), "{reason}");
+    assert!(
+        reason.contains("interrupted") && reason.contains("500 of 2000"),
+        "{reason}"
+    );
     assert!(failed.expires_at.is_some());
     // Nothing is left to do.
     assert_eq!(runner::sweep(&engine, 10_000).await.unwrap(), (0, 0));

@@ -14,9 +14,9 @@ use crate::errors::{SqlResultExt, decode, encode};
 use crate::list::ListQuery;
 use crate::pool::{Arg, args, retrying};
 use crate::record::{Record, write_args};
-use sqlx::AssertSqlSafe;
 use async_trait::async_trait;
 use model::{TenantId, User};
+use sqlx::AssertSqlSafe;
 use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserSearch, UserStore};
 
 impl Record for User {
@@ -205,8 +205,9 @@ impl UserStore for SqlStorage {
                 let mut tuples = Vec::with_capacity(rows.len());
                 for row in rows {
                     let first = values.len() + 1;
-                    let placeholders: Vec<String> =
-                        (first..first + row.len()).map(|n| format!("${n}")).collect();
+                    let placeholders: Vec<String> = (first..first + row.len())
+                        .map(|n| format!("${n}"))
+                        .collect();
                     tuples.push(format!("({})", placeholders.join(", ")));
                     values.extend(row.iter().cloned());
                 }

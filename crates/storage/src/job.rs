@@ -14,8 +14,12 @@ pub trait JobStore: Send + Sync {
     async fn get_job(&self, tenant: &TenantId, id: &str) -> Result<Option<Job>>;
     /// Optimistic update, as every `update_*`: of two concurrent claims of a
     /// pending job exactly one sees it still pending.
-    async fn update_job(&self, tenant: &TenantId, id: &str, updater: Updater<'_, Job>)
-    -> Result<Job>;
+    async fn update_job(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        updater: Updater<'_, Job>,
+    ) -> Result<Job>;
     /// Up to `limit` jobs of the tenant in any of `statuses`, oldest first.
     async fn list_jobs_by_status(
         &self,

@@ -221,7 +221,10 @@ fn columns(fields: &[ExportField]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|field| {
-            let heading = field.export_as.clone().unwrap_or_else(|| field.name.clone());
+            let heading = field
+                .export_as
+                .clone()
+                .unwrap_or_else(|| field.name.clone());
             (field.name.clone(), heading)
         })
         .collect()
@@ -381,7 +384,10 @@ mod tests {
             "\"'=HYPERLINK(\"\"http://x\"\")\""
         );
         for formula in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(csv_cell(Some(&json!(formula))).starts_with("\"'"), "{formula}");
+            assert!(
+                csv_cell(Some(&json!(formula))).starts_with("\"'"),
+                "{formula}"
+            );
         }
         assert_eq!(csv_cell(Some(&json!(-3))), "-3");
         assert_eq!(csv_cell(Some(&json!(true))), "true");

@@ -251,7 +251,9 @@ pub fn validate_entry(
             "user_id must be 1 to 255 letters, digits, '-', '_' or '.' (without the 'auth0|' prefix)",
         ));
     }
-    let username = username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let username = username
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty());
     match (&username, database_users::requires_username(connection)) {
         (None, true) => errors.push(EntryError::new(
             "OBJECT_MISSING_REQUIRED_PROPERTY",
@@ -268,7 +270,9 @@ pub fn validate_entry(
             errors.push(EntryError::new(
                 "INVALID_FORMAT",
                 "username",
-                format!("username must be {min} to {max} letters, digits or _+-.!#$^`~' characters"),
+                format!(
+                    "username must be {min} to {max} letters, digits or _+-.!#$^`~' characters"
+                ),
             ));
         }
         _ => {}
@@ -500,7 +504,10 @@ fn new_user(
         username: imported.username.clone(),
         phone_number: None,
         phone_verified: false,
-        name: imported.name.clone().or_else(|| Some(imported.email.clone())),
+        name: imported
+            .name
+            .clone()
+            .or_else(|| Some(imported.email.clone())),
         nickname: imported.nickname.clone().or(Some(local_part)),
         given_name: imported.given_name.clone(),
         family_name: imported.family_name.clone(),
@@ -639,20 +646,24 @@ async fn import_batch(
     let now = engine.now();
     let mut valid = Vec::with_capacity(batch.len());
     let mut users = Vec::with_capacity(batch.len());
-    for entry in batch {
+    // (position in the batch, report line): the report follows the file's order.
+    let mut failures: Vec<(usize, Value)> = Vec::new();
+    for (position, entry) in batch.iter().enumerate() {
         match validate_entry(entry, connection) {
             Ok(imported) => {
                 users.push(new_user(&imported, tenant, connection, now)?);
-                valid.push((entry, imported));
+                valid.push((position, entry, imported));
             }
             Err(errors) => {
-                summary.failed += 1;
-                report.push(json!({"user": reported_entry(entry), "errors": errors}));
+                failures.push((
+                    position,
+                    json!({"user": reported_entry(entry), "errors": errors}),
+                ));
             }
         }
     }
     let created = engine.storage.create_users(&users).await?;
-    for ((entry, imported), inserted) in valid.into_iter().zip(created) {
+    for ((position, entry, imported), inserted) in valid.into_iter().zip(created) {
         if inserted {
             summary.inserted += 1;
             continue;
@@ -676,9 +687,14 @@ async fn import_batch(
                 "The user already exists and upsert parameter is false",
             )
         };
-        summary.failed += 1;
-        report.push(json!({"user": reported_entry(entry), "errors": [failure]}));
+        failures.push((
+            position,
+            json!({"user": reported_entry(entry), "errors": [failure]}),
+        ));
     }
+    failures.sort_by_key(|(position, _)| *position);
+    summary.failed += failures.len() as u64;
+    report.extend(failures.into_iter().map(|(_, line)| line));
     Ok(())
 }
 
@@ -762,7 +778,11 @@ mod tests {
             .unwrap_or_else(|errors| panic!("{errors:?}"));
         assert_eq!(user.email, "ada@example.com");
         assert_eq!(user.local_id.as_deref(), Some("ada-1"));
-        assert!(user.password_hash.as_deref().is_some_and(|h| h.starts_with("$2b$10$")));
+        assert!(
+            user.password_hash
+                .as_deref()
+                .is_some_and(|h| h.starts_with("$2b$10$"))
+        );
     }
 
     #[test]

@@ -135,11 +135,7 @@ pub async fn run_if_pending(engine: &Engine, tenant: &TenantId, id: &str) -> Res
         Err(StorageError::Rejected(_) | StorageError::NotFound) => return Ok(()),
         Err(other) => return Err(other.into()),
     };
-    let heartbeat = Heartbeat {
-        engine,
-        tenant,
-        id,
-    };
+    let heartbeat = Heartbeat { engine, tenant, id };
     let outcome = match &job.params {
         JobParams::UsersImport { .. } => import::run(engine, &job, &heartbeat).await,
         JobParams::UsersExport { .. } => export::run(engine, &job, &heartbeat).await,

@@ -46,10 +46,7 @@ fn job_view(job: &Job, issuer: &str) -> Value {
             if let Some(external_id) = external_id {
                 view.insert("external_id".into(), json!(external_id));
             }
-            view.insert(
-                "send_completion_email".into(),
-                json!(send_completion_email),
-            );
+            view.insert("send_completion_email".into(), json!(send_completion_email));
             if let Some(summary) = job.summary.filter(|_| job.status.is_finished()) {
                 view.insert("summary".into(), json!(summary));
             }
@@ -342,9 +339,9 @@ pub async fn errors(
 ) -> Result<Json<Value>, ApiError> {
     management.require_any(READ_JOBS)?;
     let (job, report) = jobs::job_errors(&state.engine, management.tenant_id(), &id).await?;
-    Ok(Json(
-        report.unwrap_or_else(|| job_view(&job, &management.tenant.issuer)),
-    ))
+    Ok(Json(report.unwrap_or_else(|| {
+        job_view(&job, &management.tenant.issuer)
+    })))
 }
 
 #[utoipa::path(get, path = "/api/v2/jobs/{id}/download", tag = "jobs",

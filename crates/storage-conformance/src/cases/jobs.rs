@@ -119,7 +119,12 @@ pub async fn jobs_list_by_status_and_expire(s: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert_eq!(ids(first), ["job_3"]);
-    assert!(s.list_jobs_by_status(&acme, &[], 10).await.unwrap().is_empty());
+    assert!(
+        s.list_jobs_by_status(&acme, &[], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Finished jobs go once they expire; unfinished ones stay.
     s.garbage_collect(NOW + 999).await.unwrap();
@@ -167,9 +172,14 @@ pub async fn job_claim_race(s: Arc<dyn Storage>) {
 
 pub async fn create_users_reports_collisions(s: Arc<dyn Storage>) {
     let acme = t("acme");
-    s.create_user(&fixtures::user("acme", "auth0|old", "con_1", "old@example.com"))
-        .await
-        .unwrap();
+    s.create_user(&fixtures::user(
+        "acme",
+        "auth0|old",
+        "con_1",
+        "old@example.com",
+    ))
+    .await
+    .unwrap();
     let mut batch = Vec::new();
     for n in 0..1_200 {
         batch.push(fixtures::user(
@@ -180,11 +190,26 @@ pub async fn create_users_reports_collisions(s: Arc<dyn Storage>) {
         ));
     }
     // Same email as an existing user, any case.
-    batch.push(fixtures::user("acme", "auth0|x1", "con_1", "OLD@example.com"));
+    batch.push(fixtures::user(
+        "acme",
+        "auth0|x1",
+        "con_1",
+        "OLD@example.com",
+    ));
     // Same id as an earlier row of the same batch.
-    batch.push(fixtures::user("acme", "auth0|n5", "con_1", "other5@example.com"));
+    batch.push(fixtures::user(
+        "acme",
+        "auth0|n5",
+        "con_1",
+        "other5@example.com",
+    ));
     // Same email as an earlier row, but in another connection: fine.
-    batch.push(fixtures::user("acme", "auth0|x2", "con_2", "user7@example.com"));
+    batch.push(fixtures::user(
+        "acme",
+        "auth0|x2",
+        "con_2",
+        "user7@example.com",
+    ));
     let created = s.create_users(&batch).await.unwrap();
     assert_eq!(created.len(), batch.len());
     assert!(created[..1_200].iter().all(|&c| c));

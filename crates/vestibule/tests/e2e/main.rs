@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod harness;
+mod jobs;
 mod lifecycle;
 mod login;
 mod management;
