@@ -19,3 +19,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_by_status ON jobs (tenant_id, status, created_at);
 CREATE INDEX jobs_by_expiry ON jobs (expires_at);
+
+-- Users of one connection in id order: the connection filter of searches
+-- and lists, and the paging of exports, without sorting the connection.
+CREATE INDEX users_by_connection ON users (tenant_id, connection_id, user_id);
