@@ -247,9 +247,9 @@ pub async fn sweep(engine: &Engine, grace_ms: i64) -> Result<(usize, usize)> {
                 JobStatus::Processing
                     if job.heartbeat_at.unwrap_or(job.updated_at) < stale_before =>
                 {
-                    if fail_interrupted(engine, &tenant.id, &job.id, stale_before).await? {
-                        failed += 1;
-                    }
+                    let interrupted =
+                        fail_interrupted(engine, &tenant.id, &job.id, stale_before).await?;
+                    failed += usize::from(interrupted);
                 }
                 _ => {}
             }

@@ -154,6 +154,9 @@ impl Api {
     }
 }
 
+/// Form parts: (field name, content).
+type Form<'a> = Vec<(&'a str, Vec<u8>)>;
+
 fn multipart(parts: &[(&str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, content) in parts {
@@ -321,7 +324,7 @@ async fn malformed_uploads_are_auth0_shaped_400s() {
     .await;
     let (connection_id, _, _) = api.database().await;
     let connection = connection_id.as_bytes();
-    let cases: Vec<(Vec<(&str, Vec<u8>)>, &str)> = vec![
+    let cases: Vec<(Form, &str)> = vec![
         (
             vec![
                 ("users", b"not json".to_vec()),
