@@ -172,6 +172,59 @@ async function main() {
   assert.ok(Array.isArray(keys) && keys.some((k) => k.current), "a current signing key");
   ok(`keys.signing.list shows ${keys.length} keys, current ones among them`);
 
+  step = "jobs.usersImports.create";
+  const usersFile = JSON.stringify([
+    { email: `ada-${suffix}@example.com`, given_name: "Ada", user_metadata: { plan: "pro" } },
+    { email: `grace-${suffix}@example.com`, email_verified: true },
+    { email: "not-an-email" },
+  ]);
+  const importJob = await management.jobs.usersImports.create({
+    users: new Blob([usersFile], { type: "application/json" }),
+    connection_id: database.id,
+    upsert: false,
+    external_id: `sdk-${suffix}`,
+  });
+  assert.equal(importJob.type, "users_import");
+  assert.equal(importJob.connection_id, database.id);
+  ok(`jobs.usersImports.create -> ${importJob.id} (${importJob.status})`);
+
+  /** Polls jobs.get until the job has finished. */
+  async function finished(id) {
+    for (let i = 0; i < 300; i++) {
+      const job = await management.jobs.get(id);
+      if (job.status === "completed" || job.status === "failed") {
+        return job;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`job ${id} did not finish`);
+  }
+
+  step = "jobs.get (import)";
+  const imported = await finished(importJob.id);
+  assert.equal(imported.status, "completed", JSON.stringify(imported));
+  assert.deepEqual(imported.summary, { failed: 1, updated: 0, inserted: 2, total: 3 });
+  ok("jobs.get: the import completed with 2 inserted and 1 failed");
+
+  step = "jobs.errors.get";
+  const report = await management.jobs.errors.get(importJob.id);
+  assert.ok(Array.isArray(report) && report.length === 1, JSON.stringify(report));
+  assert.equal(report[0].user.email, "not-an-email");
+  assert.ok(report[0].errors[0].code && report[0].errors[0].message, JSON.stringify(report));
+  ok(`jobs.errors.get reports the bad entry (${report[0].errors[0].code})`);
+
+  step = "jobs.usersExports.create";
+  const exportJob = await management.jobs.usersExports.create({
+    connection_id: database.id,
+    format: "json",
+    fields: [{ name: "email" }, { name: "user_metadata.plan", export_as: "plan" }],
+  });
+  assert.equal(exportJob.type, "users_export");
+  const exported = await finished(exportJob.id);
+  assert.equal(exported.status, "completed", JSON.stringify(exported));
+  assert.ok(exported.location.endsWith(`/api/v2/jobs/${exportJob.id}/download`), exported.location);
+  ok(`jobs.usersExports.create -> completed, location ${exported.location}`);
+
   step = "cleanup";
   await management.clientGrants.delete(grant.id);
   await management.resourceServers.delete(api.id);

@@ -17,6 +17,7 @@ pub mod custom_database;
 pub mod database_users;
 pub mod error;
 pub mod grants;
+pub mod jobs;
 pub mod keys;
 pub mod login_protection;
 pub mod logout;

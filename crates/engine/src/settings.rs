@@ -37,6 +37,14 @@ pub struct Settings {
     pub ip_throttle_max_failures: u64,
     /// The IP throttling window, seconds.
     pub ip_throttle_window: i64,
+    /// Largest user-import file accepted, bytes (Auth0: 500 KB).
+    pub import_max_bytes: usize,
+    /// A `processing` job whose runner gave no sign of life for this long,
+    /// seconds, was interrupted (its node stopped) and is failed.
+    pub job_stale_after: i64,
+    /// Finished jobs, their error reports and export files are kept this
+    /// long, seconds.
+    pub job_retention: i64,
 }
 
 impl Default for Settings {
@@ -56,6 +64,9 @@ impl Default for Settings {
             brute_force_block_lifetime: 30 * 86_400,
             ip_throttle_max_failures: 100,
             ip_throttle_window: 3_600,
+            import_max_bytes: 16 * 1024 * 1024,
+            job_stale_after: 60,
+            job_retention: 7 * 86_400,
         }
     }
 }

@@ -40,6 +40,7 @@ impl ApiError {
             "client grant" => "inexistent_client_grant",
             "signing key" => "inexistent_signing_key",
             "user" => "inexistent_user",
+            "job" | "export" => "inexistent_job",
             _ => "inexistent_resource",
         };
         Self::new(

@@ -11,6 +11,7 @@ pub mod client_grant;
 pub mod clock;
 pub mod connection;
 pub mod ids;
+pub mod job;
 pub mod one_time;
 pub mod resource_server;
 pub mod session;
@@ -25,6 +26,9 @@ pub use client_grant::ClientGrant;
 pub use clock::{Clock, FixedClock, SystemClock, UnixMillis};
 pub use connection::Connection;
 pub use ids::TenantId;
+pub use job::{
+    ExportField, ExportFormat, Job, JobKind, JobParams, JobPayload, JobStatus, JobSummary,
+};
 pub use one_time::OneTimeRecord;
 pub use resource_server::{ResourceServer, ResourceServerScope};
 pub use session::Session;

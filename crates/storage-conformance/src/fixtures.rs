@@ -299,3 +299,27 @@ pub fn transaction(tenant: &str, id: &str, expires_at: UnixMillis) -> LoginTrans
         expires_at,
     }
 }
+
+/// A pending import job of `connection_id`.
+pub fn job(tenant: &str, id: &str, connection_id: &str) -> model::Job {
+    model::Job {
+        tenant_id: tenant_id(tenant),
+        id: id.to_owned(),
+        status: model::JobStatus::Pending,
+        params: model::JobParams::UsersImport {
+            upsert: true,
+            external_id: Some("batch-7".to_owned()),
+            send_completion_email: false,
+        },
+        connection_id: Some(connection_id.to_owned()),
+        connection: Some("Username-Password-Authentication".to_owned()),
+        summary: None,
+        failure: None,
+        runner: None,
+        heartbeat_at: None,
+        created_at: NOW,
+        updated_at: NOW,
+        finished_at: None,
+        expires_at: None,
+    }
+}

@@ -163,6 +163,10 @@ macro_rules! suite {
             user_search_refuses_misfit_and_huge_conditions,
             login_counters_count_and_reset,
             login_counter_increments_race,
+            job_crud_and_payloads,
+            jobs_list_by_status_and_expire,
+            job_claim_race,
+            create_users_reports_collisions,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -12,6 +12,7 @@ mod client_grants;
 mod clients;
 mod connections;
 mod errors;
+mod jobs;
 mod list;
 mod login_counters;
 mod one_time;
@@ -78,7 +79,7 @@ impl Storage for SqlStorage {
     /// simply left for the next sweep. Tokens stay until their family has
     /// expired too, so that reuse of a rotated token is still recognised.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64> {
-        const SWEEPS: [(&str, &str); 5] = [
+        const SWEEPS: [(&str, &str); 6] = [
             (
                 "DELETE FROM one_time WHERE expires_at <= $1",
                 "remove expired one-time records",
@@ -98,6 +99,10 @@ impl Storage for SqlStorage {
             (
                 "DELETE FROM login_counters WHERE expires_at <= $1",
                 "remove expired login counters",
+            ),
+            (
+                "DELETE FROM jobs WHERE expires_at <= $1",
+                "remove expired jobs",
             ),
         ];
         let mut removed = 0;

@@ -10,12 +10,13 @@
 //! and tokens, in one transaction.
 
 use crate::SqlStorage;
-use crate::errors::{SqlResultExt, decode};
+use crate::errors::{SqlResultExt, decode, encode};
 use crate::list::ListQuery;
 use crate::pool::{Arg, args, retrying};
-use crate::record::Record;
+use crate::record::{Record, write_args};
 use async_trait::async_trait;
 use model::{TenantId, User};
+use sqlx::AssertSqlSafe;
 use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserSearch, UserStore};
 
 impl Record for User {
@@ -182,5 +183,59 @@ impl UserStore for SqlStorage {
         paging: &Paging,
     ) -> Result<Page<User>> {
         self.search_users_sql(tenant, search, paging).await
+    }
+
+    /// Multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING user_id`, a few
+    /// hundred rows per statement, all in one transaction: a colliding row
+    /// is skipped by the database (whichever unique rule it breaks) and
+    /// reported `false`, without aborting the others.
+    async fn create_users(&self, users: &[User]) -> Result<Vec<bool>> {
+        const CONTEXT: &str = "create users";
+        /// 12 values a row: well below both backends' bind limits.
+        const ROWS_PER_STATEMENT: usize = 500;
+        let mut encoded = Vec::with_capacity(users.len());
+        for user in users {
+            encoded.push(write_args(user, encode(user)?, 1));
+        }
+        let inserted: Vec<String> = retrying(|| async {
+            let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
+            let mut inserted = Vec::with_capacity(users.len());
+            for rows in encoded.chunks(ROWS_PER_STATEMENT) {
+                let mut values = Vec::with_capacity(rows.len() * 12);
+                let mut tuples = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let first = values.len() + 1;
+                    let placeholders: Vec<String> = (first..first + row.len())
+                        .map(|n| format!("${n}"))
+                        .collect();
+                    tuples.push(format!("({})", placeholders.join(", ")));
+                    values.extend(row.iter().cloned());
+                }
+                let sql = format!(
+                    "INSERT INTO users \
+                     (tenant_id, data, version, user_id, connection_id, email_lower, \
+                      username_lower, created_at, last_login, logins_count, email_search, \
+                      name_search) \
+                     VALUES {} ON CONFLICT DO NOTHING RETURNING user_id",
+                    tuples.join(", ")
+                );
+                let returned: Vec<(String,)> = tx
+                    .conn()
+                    .fetch_all(AssertSqlSafe(sql), values)
+                    .await
+                    .ctx(CONTEXT)?;
+                inserted.extend(returned.into_iter().map(|(id,)| id));
+            }
+            tx.commit().await.ctx(CONTEXT)?;
+            Ok(inserted)
+        })
+        .await?;
+        // A user id returned once marks only its first occurrence, so a
+        // batch that repeats an id reports the repeats as collisions.
+        let mut inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        Ok(users
+            .iter()
+            .map(|user| inserted.remove(&user.user_id))
+            .collect())
     }
 }

@@ -16,9 +16,11 @@
 //!
 //! This crate must not know SQL, HTTP or Auth0 wire shapes.
 
+mod job;
 mod login_counter;
 mod user_search;
 
+pub use job::JobStore;
 pub use login_counter::{CounterKey, CounterKind, Failure, LoginCounter};
 pub use user_search::{Bound, UserCondition, UserField, UserSearch, UserSort};
 
@@ -338,6 +340,22 @@ pub trait UserStore: Send + Sync {
         search: &UserSearch,
         paging: &Paging,
     ) -> Result<Page<User>>;
+    /// Creates many users at once (bulk imports): for each user, in order,
+    /// `true` when it was stored and `false` when it collides with an
+    /// existing user (same id, or same email or username in its
+    /// connection), which is left unchanged. Backends may batch the inserts
+    /// in one transaction; this default inserts one by one.
+    async fn create_users(&self, users: &[User]) -> Result<Vec<bool>> {
+        let mut created = Vec::with_capacity(users.len());
+        for user in users {
+            match self.create_user(user).await {
+                Ok(()) => created.push(true),
+                Err(StorageError::AlreadyExists(_)) => created.push(false),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(created)
+    }
 }
 
 /// Failed-login counters (brute-force protection, IP throttling).
@@ -480,6 +498,7 @@ pub trait Storage:
     + TokenStore
     + TransactionStore
     + LoginCounterStore
+    + JobStore
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;

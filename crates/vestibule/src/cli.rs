@@ -82,6 +82,10 @@ pub struct StoreArgs {
     /// (concurrent refreshes) before it counts as reuse and revokes its family.
     #[arg(long, env = "VESTIBULE_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
     pub refresh_reuse_interval: i64,
+    /// Largest user-import file accepted by `POST /api/v2/jobs/users-imports`,
+    /// bytes (Auth0: 500 KB per file).
+    #[arg(long, env = "VESTIBULE_IMPORT_MAX_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub import_max_bytes: usize,
 }
 
 #[derive(Debug, Clone, Args)]

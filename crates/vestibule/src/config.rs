@@ -42,6 +42,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         // Hashing is CPU-bound: more threads than cores adds memory, not speed.
         max_concurrent_hashes: cores,
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
+        import_max_bytes: store.import_max_bytes,
         ..Settings::default()
     };
     Engine::new(

@@ -5,6 +5,7 @@
 pub mod client_grants;
 pub mod clients;
 pub mod connections;
+pub mod jobs;
 pub mod keys;
 pub mod query;
 pub mod resource_servers;
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
         (name = "keys", description = "Token signing keys"),
         (name = "users", description = "Users"),
         (name = "user-blocks", description = "Brute-force blocks"),
+        (name = "jobs", description = "User imports, exports and verification emails"),
     )
 )]
 pub struct ManagementApiDoc;
@@ -94,4 +96,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             user_blocks::get_by_identifier,
             user_blocks::delete_by_identifier
         ))
+        .routes(routes!(jobs::import_users))
+        .routes(routes!(jobs::export_users))
+        .routes(routes!(jobs::verification_email))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::errors))
+        .routes(routes!(jobs::download))
 }

@@ -7,6 +7,7 @@
 
 mod custom_db;
 mod harness;
+mod jobs;
 mod lifecycle;
 mod login;
 mod management;
