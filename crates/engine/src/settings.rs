@@ -37,6 +37,19 @@ pub struct Settings {
     pub ip_throttle_max_failures: u64,
     /// The IP throttling window, seconds.
     pub ip_throttle_window: i64,
+    /// Email verification links live this long unless the template says
+    /// otherwise, seconds (Auth0: 5 days).
+    pub verification_ticket_lifetime: i64,
+    /// Password reset links live this long unless the template says
+    /// otherwise, seconds (SECURITY AUTH-RST-02: at most an hour).
+    pub reset_ticket_lifetime: i64,
+    /// Account unblock links live this long, seconds.
+    pub unblock_ticket_lifetime: i64,
+    /// The first retry of a failed email waits this long, doubling per
+    /// attempt up to an hour, seconds.
+    pub email_retry_base: i64,
+    /// An email is given up after this many failed attempts.
+    pub email_max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -56,6 +69,11 @@ impl Default for Settings {
             brute_force_block_lifetime: 30 * 86_400,
             ip_throttle_max_failures: 100,
             ip_throttle_window: 3_600,
+            verification_ticket_lifetime: 5 * 86_400,
+            reset_ticket_lifetime: 3_600,
+            unblock_ticket_lifetime: 86_400,
+            email_retry_base: 30,
+            email_max_attempts: 8,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod client;
 pub mod client_grant;
 pub mod clock;
 pub mod connection;
+pub mod email;
 pub mod ids;
 pub mod one_time;
 pub mod resource_server;
@@ -24,6 +25,7 @@ pub use client::{AppType, Client, JwtConfiguration, RefreshTokenPolicy, TokenEnd
 pub use client_grant::ClientGrant;
 pub use clock::{Clock, FixedClock, SystemClock, UnixMillis};
 pub use connection::Connection;
+pub use email::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail};
 pub use ids::TenantId;
 pub use one_time::OneTimeRecord;
 pub use resource_server::{ResourceServer, ResourceServerScope};

@@ -92,7 +92,7 @@ impl TenantStore for SqlStorage {
 
     /// One transaction, so no half-deleted tenant is ever visible.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        const STATEMENTS: [&str; 12] = [
+        const STATEMENTS: [&str; 16] = [
             "DELETE FROM connection_clients WHERE tenant_id = $1",
             "DELETE FROM client_grants WHERE tenant_id = $1",
             "DELETE FROM clients WHERE tenant_id = $1",
@@ -105,6 +105,10 @@ impl TenantStore for SqlStorage {
             "DELETE FROM sessions WHERE tenant_id = $1",
             "DELETE FROM tokens WHERE tenant_id = $1",
             "DELETE FROM transactions WHERE tenant_id = $1",
+            "DELETE FROM email_providers WHERE tenant_id = $1",
+            "DELETE FROM email_templates WHERE tenant_id = $1",
+            "DELETE FROM email_outbox WHERE tenant_id = $1",
+            "DELETE FROM log_events WHERE tenant_id = $1",
         ];
         const CONTEXT: &str = "delete tenant";
         retrying(|| async {
