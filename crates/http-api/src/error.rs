@@ -40,6 +40,9 @@ impl ApiError {
             "client grant" => "inexistent_client_grant",
             "signing key" => "inexistent_signing_key",
             "user" => "inexistent_user",
+            "email provider" => "inexistent_email_provider",
+            "email template" => "inexistent_email_template",
+            "log event" => "inexistent_log",
             _ => "inexistent_resource",
         };
         Self::new(

@@ -82,6 +82,10 @@ pub struct StoreArgs {
     /// (concurrent refreshes) before it counts as reuse and revokes its family.
     #[arg(long, env = "VESTIBULE_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
     pub refresh_reuse_interval: i64,
+    /// Seconds before the first retry of an email that could not be
+    /// delivered; each further retry waits twice as long (at most an hour).
+    #[arg(long, env = "VESTIBULE_EMAIL_RETRY_SECONDS", default_value_t = 30)]
+    pub email_retry_seconds: i64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -59,6 +59,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         "vestibule is ready"
     );
     spawn_garbage_collection(engine.clone());
+    tokio::spawn(engine::email::outbox::run_worker(engine.clone()));
     let handle = axum_server::Handle::new();
     tokio::spawn({
         let handle = handle.clone();
