@@ -5,11 +5,13 @@
 // functions, where clippy's allow-*-in-tests settings do not reach.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod email;
 mod harness;
 mod lifecycle;
 mod login;
 mod management;
 mod multi_node;
 mod sdk_node;
+mod smtp_sink;
 mod upstream;
 mod users;
