@@ -161,6 +161,11 @@ macro_rules! suite {
             user_search_refuses_misfit_and_huge_conditions,
             login_counters_count_and_reset,
             login_counter_increments_race,
+            email_provider_and_templates_crud,
+            outbox_claims_retries_and_completes,
+            outbox_claim_race,
+            log_events_list_newest_first_and_stay_in_their_tenant,
+            one_time_can_be_peeked_without_consuming,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
