@@ -99,7 +99,11 @@ async fn change_password(
         Err(engine::EngineError::Invalid { field, message }) => auth_error(
             StatusCode::BAD_REQUEST,
             "BadRequestError",
-            if field == "connection" { "connection_not_enabled" } else { "invalid_request" },
+            if field == "connection" {
+                "connection_not_enabled"
+            } else {
+                "invalid_request"
+            },
             &message,
             None,
         ),
@@ -279,8 +283,7 @@ pub(crate) async fn queue_verification_email(
         return;
     }
     if let Err(error) =
-        engine::email::send_verification_email(engine, tenant, &user.user_id, Some(client_id))
-            .await
+        engine::email::send_verification_email(engine, tenant, &user.user_id, Some(client_id)).await
     {
         tracing::error!(error = %crate::error::error_chain(&error), "could not queue the verification email");
     }

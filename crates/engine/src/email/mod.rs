@@ -28,7 +28,11 @@ async fn tenant_of(engine: &Engine, tenant: &TenantId) -> Result<Tenant> {
         .ok_or(EngineError::NotFound("tenant"))
 }
 
-async fn client_of(engine: &Engine, tenant: &TenantId, client_id: Option<&str>) -> Result<Option<Client>> {
+async fn client_of(
+    engine: &Engine,
+    tenant: &TenantId,
+    client_id: Option<&str>,
+) -> Result<Option<Client>> {
     match client_id {
         Some(id) => Ok(engine.storage.get_client(tenant, id).await?),
         None => Ok(None),
@@ -133,11 +137,17 @@ pub async fn request_password_reset(
         .into_iter()
         .find(|c| c.name == connection_name && database_users::is_database(c))
         .ok_or_else(|| {
-            EngineError::invalid("connection", "The connection is not enabled for this client")
+            EngineError::invalid(
+                "connection",
+                "The connection is not enabled for this client",
+            )
         })?;
     let email = email.trim().to_owned();
     if !database_users::is_valid_email(&email) {
-        return Err(EngineError::invalid("email", "email is not a valid email address"));
+        return Err(EngineError::invalid(
+            "email",
+            "email is not a valid email address",
+        ));
     }
     let engine = engine.clone();
     let tenant = tenant.clone();
@@ -222,7 +232,10 @@ async fn send_reset_email(
 #[derive(Debug, Clone)]
 pub enum TicketUser {
     Id(String),
-    Email { email: String, connection_id: String },
+    Email {
+        email: String,
+        connection_id: String,
+    },
 }
 
 /// `POST /api/v2/tickets/password-change` and `…/email-verification` options.
@@ -244,7 +257,10 @@ fn check_options(options: &TicketOptions) -> Result<()> {
     {
         return Err(EngineError::invalid(
             "ttl_sec",
-            format!("ttl_sec must be between 0 and {}", templates::MAX_URL_LIFETIME),
+            format!(
+                "ttl_sec must be between 0 and {}",
+                templates::MAX_URL_LIFETIME
+            ),
         ));
     }
     Ok(())
@@ -260,7 +276,10 @@ pub async fn password_change_ticket(
     check_options(&options)?;
     let user = match who {
         TicketUser::Id(id) => user_of(engine, tenant, &id).await?,
-        TicketUser::Email { email, connection_id } => engine
+        TicketUser::Email {
+            email,
+            connection_id,
+        } => engine
             .storage
             .get_user_by_email(tenant, &connection_id, &email)
             .await?
@@ -301,7 +320,10 @@ pub async fn email_verification_ticket(
     check_options(&options)?;
     let user = user_of(engine, tenant, user_id).await?;
     if user.email.is_none() {
-        return Err(EngineError::invalid("user_id", "the user has no email address"));
+        return Err(EngineError::invalid(
+            "user_id",
+            "the user has no email address",
+        ));
     }
     let tenant = tenant_of(engine, tenant).await?;
     let mut payload = TicketPayload::for_user(&user);
@@ -311,7 +333,14 @@ pub async fn email_verification_ticket(
         .ttl_sec
         .filter(|ttl| *ttl > 0)
         .unwrap_or(engine.settings.verification_ticket_lifetime);
-    tickets::issue(engine, &tenant, TicketKind::EmailVerification, &payload, ttl).await
+    tickets::issue(
+        engine,
+        &tenant,
+        TicketKind::EmailVerification,
+        &payload,
+        ttl,
+    )
+    .await
 }
 
 /// Where the browser goes after a link's action, Auth0-style:
@@ -340,8 +369,13 @@ pub struct Done {
 
 /// Follows an email verification link. `None`: unknown, used, expired, or
 /// the address changed since the link was sent.
-pub async fn verify_email(engine: &Engine, tenant: &TenantId, ticket: &str) -> Result<Option<Done>> {
-    let Some(payload) = tickets::consume(engine, tenant, TicketKind::EmailVerification, ticket).await?
+pub async fn verify_email(
+    engine: &Engine,
+    tenant: &TenantId,
+    ticket: &str,
+) -> Result<Option<Done>> {
+    let Some(payload) =
+        tickets::consume(engine, tenant, TicketKind::EmailVerification, ticket).await?
     else {
         return Ok(None);
     };
@@ -377,12 +411,20 @@ pub async fn verify_email(engine: &Engine, tenant: &TenantId, ticket: &str) -> R
         send_welcome_email(engine, tenant, &verified, payload.client_id.as_deref()).await;
     }
     Ok(Some(Done {
-        redirect: result_redirect(&payload, "Your email was verified. You can continue using the application."),
+        redirect: result_redirect(
+            &payload,
+            "Your email was verified. You can continue using the application.",
+        ),
     }))
 }
 
 /// The welcome email, if the tenant enabled a `welcome_email` template.
-async fn send_welcome_email(engine: &Engine, tenant: &TenantId, user: &User, client_id: Option<&str>) {
+async fn send_welcome_email(
+    engine: &Engine,
+    tenant: &TenantId,
+    user: &User,
+    client_id: Option<&str>,
+) {
     let outcome = async {
         let template = templates::effective(engine, tenant, TemplateName::WelcomeEmail).await?;
         if !template.enabled {
@@ -390,7 +432,16 @@ async fn send_welcome_email(engine: &Engine, tenant: &TenantId, user: &User, cli
         }
         let tenant = tenant_of(engine, tenant).await?;
         let client = client_of(engine, &tenant.id, client_id).await?;
-        outbox::enqueue(engine, &tenant, TemplateName::WelcomeEmail, &template, user, client.as_ref(), None).await
+        outbox::enqueue(
+            engine,
+            &tenant,
+            TemplateName::WelcomeEmail,
+            &template,
+            user,
+            client.as_ref(),
+            None,
+        )
+        .await
     }
     .await;
     if let Err(error) = outcome {
@@ -417,21 +468,32 @@ async fn reset_target(
     if !payload.still_matches(&user) || user.password_hash.is_none() {
         return Ok(None);
     }
-    let Some(connection) = engine.storage.get_connection(tenant, &user.connection_id).await? else {
+    let Some(connection) = engine
+        .storage
+        .get_connection(tenant, &user.connection_id)
+        .await?
+    else {
         return Ok(None);
     };
     Ok(Some((user, connection)))
 }
 
 /// The reset page's GET: `None` when the link is not usable. The ticket is not used up.
-pub async fn reset_form(engine: &Engine, tenant: &TenantId, ticket: &str) -> Result<Option<ResetForm>> {
-    let Some(payload) = tickets::peek(engine, tenant, TicketKind::PasswordReset, ticket).await? else {
+pub async fn reset_form(
+    engine: &Engine,
+    tenant: &TenantId,
+    ticket: &str,
+) -> Result<Option<ResetForm>> {
+    let Some(payload) = tickets::peek(engine, tenant, TicketKind::PasswordReset, ticket).await?
+    else {
         return Ok(None);
     };
-    Ok(reset_target(engine, tenant, &payload).await?.map(|(user, connection)| ResetForm {
-        email: user.email,
-        policy: PasswordPolicy::from_options(&connection.options).describe(),
-    }))
+    Ok(reset_target(engine, tenant, &payload)
+        .await?
+        .map(|(user, connection)| ResetForm {
+            email: user.email,
+            policy: PasswordPolicy::from_options(&connection.options).describe(),
+        }))
 }
 
 /// How a password reset ended.
@@ -454,7 +516,8 @@ pub async fn complete_password_reset(
     password: &str,
     ip: Option<String>,
 ) -> Result<ResetOutcome> {
-    let Some(payload) = tickets::peek(engine, tenant, TicketKind::PasswordReset, ticket).await? else {
+    let Some(payload) = tickets::peek(engine, tenant, TicketKind::PasswordReset, ticket).await?
+    else {
         return Ok(ResetOutcome::InvalidTicket);
     };
     let Some((user, connection)) = reset_target(engine, tenant, &payload).await? else {
@@ -486,7 +549,10 @@ pub async fn complete_password_reset(
     let hash = engine.passwords.hash(password).await?;
     // Used up only now, so a refused password leaves the link usable; of
     // two racing submissions one wins.
-    if tickets::consume(engine, tenant, TicketKind::PasswordReset, ticket).await?.is_none() {
+    if tickets::consume(engine, tenant, TicketKind::PasswordReset, ticket)
+        .await?
+        .is_none()
+    {
         return Ok(ResetOutcome::InvalidTicket);
     }
     let history = policy.next_history(&user);
@@ -497,7 +563,10 @@ pub async fn complete_password_reset(
         .storage
         .update_user(tenant, &user.user_id, &|mut stored: User| {
             // A change that slipped in since the checks above wins.
-            if fingerprint.as_deref().is_some_and(|f| f != tickets::password_fingerprint(&stored)) {
+            if fingerprint
+                .as_deref()
+                .is_some_and(|f| f != tickets::password_fingerprint(&stored))
+            {
                 return Err(crate::error::reject(EngineError::Conflict));
             }
             stored.password_hash = Some(hash.clone());
@@ -518,7 +587,10 @@ pub async fn complete_password_reset(
         .storage
         .revoke_user_tokens(tenant, &user.user_id, None, now)
         .await?;
-    engine.storage.delete_user_sessions(tenant, &user.user_id).await?;
+    engine
+        .storage
+        .delete_user_sessions(tenant, &user.user_id)
+        .await?;
     login_protection::unblock(engine, tenant, &login_protection::identifiers_of(&user)).await?;
     logs::record(
         engine,
@@ -560,7 +632,9 @@ pub fn notify_blocked_account(
         ip.to_owned(),
     );
     tokio::spawn(async move {
-        if let Err(error) = send_blocked_account_email(&engine, &tenant, &connection, &identifier, &ip).await {
+        if let Err(error) =
+            send_blocked_account_email(&engine, &tenant, &connection, &identifier, &ip).await
+        {
             tracing::error!(%error, "could not queue a blocked-account email");
         }
     });
@@ -573,9 +647,18 @@ async fn send_blocked_account_email(
     identifier: &str,
     ip: &str,
 ) -> Result<()> {
-    let user = match engine.storage.get_user_by_email(tenant, &connection.id, identifier).await? {
+    let user = match engine
+        .storage
+        .get_user_by_email(tenant, &connection.id, identifier)
+        .await?
+    {
         Some(user) => Some(user),
-        None => engine.storage.get_user_by_username(tenant, &connection.id, identifier).await?,
+        None => {
+            engine
+                .storage
+                .get_user_by_username(tenant, &connection.id, identifier)
+                .await?
+        }
     };
     let Some(user) = user else {
         return Ok(());
@@ -610,13 +693,24 @@ async fn send_blocked_account_email(
         lifetime(&template, engine.settings.unblock_ticket_lifetime),
     )
     .await?;
-    outbox::enqueue(engine, &tenant, TemplateName::BlockedAccount, &template, &user, None, Some(&url)).await?;
+    outbox::enqueue(
+        engine,
+        &tenant,
+        TemplateName::BlockedAccount,
+        &template,
+        &user,
+        None,
+        Some(&url),
+    )
+    .await?;
     Ok(())
 }
 
 /// Whether an unblock link is usable (the page's GET; not used up).
 pub async fn unblock_form(engine: &Engine, tenant: &TenantId, ticket: &str) -> Result<bool> {
-    Ok(tickets::peek(engine, tenant, TicketKind::Unblock, ticket).await?.is_some())
+    Ok(tickets::peek(engine, tenant, TicketKind::Unblock, ticket)
+        .await?
+        .is_some())
 }
 
 /// Follows an unblock link: lifts every brute-force block of the user's

@@ -43,7 +43,12 @@ fn seal_context(tenant: &TenantId, id: &str) -> String {
 }
 
 /// The variables a template sees.
-fn context(tenant: &Tenant, user: &User, client: Option<&Client>, url: Option<&str>) -> minijinja::Value {
+fn context(
+    tenant: &Tenant,
+    user: &User,
+    client: Option<&Client>,
+    url: Option<&str>,
+) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(json!({
         "user": {
             "user_id": user.user_id,
@@ -140,7 +145,11 @@ pub async fn enqueue(
     let (subject, html, text) = match rendered {
         Ok(parts) => parts,
         Err(error) => {
-            fail(format!("The {} template failed to render: {error}", name.as_str())).await;
+            fail(format!(
+                "The {} template failed to render: {error}",
+                name.as_str()
+            ))
+            .await;
             return Ok(false);
         }
     };
@@ -152,9 +161,8 @@ pub async fn enqueue(
         html,
         text,
     };
-    let plaintext = serde_json::to_vec(&message).map_err(|e| {
-        EngineError::Storage(storage::StorageError::backend("encode an email", e))
-    })?;
+    let plaintext = serde_json::to_vec(&message)
+        .map_err(|e| EngineError::Storage(storage::StorageError::backend("encode an email", e)))?;
     let now = engine.now();
     engine
         .storage
@@ -216,20 +224,31 @@ fn transport(
         .port(provider.smtp_port)
         .tls(tls)
         .timeout(Some(SMTP_TIMEOUT));
-    if let (Some(user), Some(pass)) = (&provider.smtp_user, provider::smtp_password(engine, provider)?) {
+    if let (Some(user), Some(pass)) = (
+        &provider.smtp_user,
+        provider::smtp_password(engine, provider)?,
+    ) {
         builder = builder.credentials(Credentials::new(user.clone(), pass));
     }
     Ok(builder.build())
 }
 
 async fn send(engine: &Engine, email: &OutboxEmail) -> Result<(), SendError> {
-    let provider = match engine.storage.get_email_provider(&email.tenant_id).await.map_err(EngineError::from)? {
+    let provider = match engine
+        .storage
+        .get_email_provider(&email.tenant_id)
+        .await
+        .map_err(EngineError::from)?
+    {
         Some(provider) if provider.enabled => provider,
         _ => return Err(SendError::NoProvider),
     };
     let plaintext = engine
         .master_key
-        .open(&seal_context(&email.tenant_id, &email.id), &email.sealed_message)
+        .open(
+            &seal_context(&email.tenant_id, &email.id),
+            &email.sealed_message,
+        )
         .map_err(EngineError::from)?;
     let message: Message =
         serde_json::from_slice(&plaintext).map_err(|e| SendError::Build(e.to_string()))?;
@@ -245,7 +264,10 @@ async fn send(engine: &Engine, email: &OutboxEmail) -> Result<(), SendError> {
         .from(mailbox(&message.from)?)
         .to(mailbox(&message.to)?)
         .subject(message.subject.replace(|c: char| c.is_control(), " "))
-        .multipart(MultiPart::alternative_plain_html(message.text, message.html))
+        .multipart(MultiPart::alternative_plain_html(
+            message.text,
+            message.html,
+        ))
         .map_err(|e| SendError::Build(e.to_string()))?;
     transport(engine, &provider)?.send(built).await?;
     Ok(())
@@ -284,9 +306,15 @@ pub async fn deliver_due(engine: &Engine) -> Result<usize> {
                     .retry_email(&email.tenant_id, &email.id, claim.lease, retry_at)
                     .await?;
                 let description = if give_up {
-                    format!("Giving up sending the {} email after {attempts} attempts: {error}", email.template)
+                    format!(
+                        "Giving up sending the {} email after {attempts} attempts: {error}",
+                        email.template
+                    )
                 } else {
-                    format!("Sending the {} email failed (attempt {attempts}, retrying in {delay} s): {error}", email.template)
+                    format!(
+                        "Sending the {} email failed (attempt {attempts}, retrying in {delay} s): {error}",
+                        email.template
+                    )
                 };
                 log_failure(
                     engine,

@@ -34,15 +34,13 @@ fn check_host(host: &str) -> Result<()> {
     let valid = !host.is_empty()
         && host.len() <= 253
         && (host.parse::<std::net::IpAddr>().is_ok()
-            || host
-                .split('.')
-                .all(|label| {
-                    !label.is_empty()
-                        && label.len() <= 63
-                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                        && !label.starts_with('-')
-                        && !label.ends_with('-')
-                }));
+            || host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            }));
     if valid {
         Ok(())
     } else {

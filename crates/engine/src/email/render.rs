@@ -158,24 +158,27 @@ fn decode_entities(text: &str) -> String {
     while let Some(at) = rest.find('&') {
         out.push_str(&rest[..at]);
         let candidate = &rest[at..];
-        let decoded = candidate.find(';').filter(|end| *end <= 10).and_then(|end| {
-            let entity = &candidate[1..end];
-            let ch = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((ch, end))
-        });
+        let decoded = candidate
+            .find(';')
+            .filter(|end| *end <= 10)
+            .and_then(|end| {
+                let entity = &candidate[1..end];
+                let ch = match entity {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    "nbsp" => Some(' '),
+                    _ => entity
+                        .strip_prefix("#x")
+                        .or_else(|| entity.strip_prefix("#X"))
+                        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                        .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                        .and_then(char::from_u32),
+                }?;
+                Some((ch, end))
+            });
         match decoded {
             Some((ch, end)) => {
                 out.push(ch);
@@ -204,8 +207,11 @@ mod tests {
 
     #[test]
     fn html_is_escaped_and_text_keeps_links() {
-        let body = html(r#"<p>Hi {{ user.email }}</p><a href="{{ url }}">Reset</a>"#, &context())
-            .unwrap();
+        let body = html(
+            r#"<p>Hi {{ user.email }}</p><a href="{{ url }}">Reset</a>"#,
+            &context(),
+        )
+        .unwrap();
         assert!(body.contains("&lt;b&gt;eve"), "{body}");
         assert!(!body.contains("<b>eve"), "{body}");
         let plain = html_to_text(&body);
@@ -225,7 +231,8 @@ mod tests {
     #[test]
     fn sandbox_refuses_includes_and_runaway_loops() {
         assert!(html("{% include 'x' %}", &context()).is_err());
-        let runaway = "{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}";
+        let runaway =
+            "{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}";
         assert!(html(runaway, &context()).is_err());
         assert!(check_syntax("{% if %}").is_err());
         assert!(check_syntax("{% assign x = 1 %}").is_err());
@@ -233,7 +240,9 @@ mod tests {
 
     #[test]
     fn style_and_entities() {
-        let plain = html_to_text("<html><head><style>p{}</style></head><body><p>a&amp;b&#x2f;c</p>d<br>e</body></html>");
+        let plain = html_to_text(
+            "<html><head><style>p{}</style></head><body><p>a&amp;b&#x2f;c</p>d<br>e</body></html>",
+        );
         assert_eq!(plain, "a&b/c\n\nd\ne\n");
     }
 }

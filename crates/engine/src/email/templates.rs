@@ -80,12 +80,10 @@ fn name_of(name: &str) -> Result<TemplateName> {
 
 fn validate(template: &EmailTemplate) -> Result<()> {
     if template.body.len() > MAX_BODY {
-        return Err(EngineError::invalid(
-            "body",
-            "body is larger than 100 KiB",
-        ));
+        return Err(EngineError::invalid("body", "body is larger than 100 KiB"));
     }
-    render::check_syntax(&template.body).map_err(|message| EngineError::invalid("body", message))?;
+    render::check_syntax(&template.body)
+        .map_err(|message| EngineError::invalid("body", message))?;
     if template.subject.is_empty() || template.subject.len() > 998 || has_control(&template.subject)
     {
         return Err(EngineError::invalid(
@@ -116,9 +114,7 @@ fn validate(template: &EmailTemplate) -> Result<()> {
 }
 
 fn require<T>(value: Option<T>, field: &str) -> Result<T> {
-    value.ok_or_else(|| {
-        EngineError::invalid(field, format!("Missing required property: {field}"))
-    })
+    value.ok_or_else(|| EngineError::invalid(field, format!("Missing required property: {field}")))
 }
 
 /// Saves a template; `name` is the path's `templateName` (for `POST`, the body's `template`).
@@ -337,8 +333,16 @@ mod tests {
 
     #[test]
     fn names() {
-        for name in ["verify_email", "reset_email", "blocked_account", "welcome_email"] {
-            assert_eq!(TemplateName::parse(name).map(TemplateName::as_str), Some(name));
+        for name in [
+            "verify_email",
+            "reset_email",
+            "blocked_account",
+            "welcome_email",
+        ] {
+            assert_eq!(
+                TemplateName::parse(name).map(TemplateName::as_str),
+                Some(name)
+            );
         }
         assert!(TemplateName::parse("mfa_oob_code").is_none());
     }

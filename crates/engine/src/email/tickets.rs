@@ -112,8 +112,9 @@ pub async fn issue(
             tenant_id: tenant.id.clone(),
             kind: kind.record_kind().to_owned(),
             key_hash: hash(&ticket),
-            payload: serde_json::to_value(payload)
-                .map_err(|e| crate::EngineError::Storage(storage::StorageError::backend("encode a ticket", e)))?,
+            payload: serde_json::to_value(payload).map_err(|e| {
+                crate::EngineError::Storage(storage::StorageError::backend("encode a ticket", e))
+            })?,
             expires_at: now + lifetime_seconds.max(1) * 1_000,
             created_at: now,
         })

@@ -32,7 +32,11 @@ pub struct TemplateBody {
     #[serde(rename = "resultUrl", default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub result_url: Option<Option<String>>,
-    #[serde(rename = "urlLifetimeInSeconds", default, deserialize_with = "nullable")]
+    #[serde(
+        rename = "urlLifetimeInSeconds",
+        default,
+        deserialize_with = "nullable"
+    )]
     #[schema(value_type = Option<i64>)]
     pub url_lifetime_in_seconds: Option<Option<i64>>,
     #[serde(rename = "includeEmailInRedirect")]
@@ -140,9 +144,15 @@ async fn save(
 ) -> Result<Json<TemplateView>, ApiError> {
     management.require("update:email_templates")?;
     Ok(Json(
-        templates::save(&state.engine, management.tenant_id(), name, body.into(), mode)
-            .await?
-            .into(),
+        templates::save(
+            &state.engine,
+            management.tenant_id(),
+            name,
+            body.into(),
+            mode,
+        )
+        .await?
+        .into(),
     ))
 }
 

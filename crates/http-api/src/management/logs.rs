@@ -73,9 +73,13 @@ pub async fn list(
             ));
         }
     };
-    let result =
-        engine::logs::list(&state.engine, management.tenant_id(), ascending, &page.paging())
-            .await?;
+    let result = engine::logs::list(
+        &state.engine,
+        management.tenant_id(),
+        ascending,
+        &page.paging(),
+    )
+    .await?;
     let items = result.items.iter().map(view).collect();
     Ok(Json(page.respond("logs", items, result.total)))
 }

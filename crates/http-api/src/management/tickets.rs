@@ -62,7 +62,10 @@ pub async fn password_change(
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     management.require("create:user_tickets")?;
     if body.organization_id.is_some() {
-        return Err(refused("organizations are not supported", "organization_id"));
+        return Err(refused(
+            "organizations are not supported",
+            "organization_id",
+        ));
     }
     let who = match (body.user_id, body.email, body.connection_id) {
         (Some(id), None, None) => TicketUser::Id(id),
@@ -99,7 +102,10 @@ pub async fn email_verification(
 ) -> Result<(StatusCode, Json<TicketView>), ApiError> {
     management.require("create:user_tickets")?;
     if body.organization_id.is_some() {
-        return Err(refused("organizations are not supported", "organization_id"));
+        return Err(refused(
+            "organizations are not supported",
+            "organization_id",
+        ));
     }
     let Some(user_id) = body.user_id else {
         return Err(refused("Missing required property: user_id", "user_id"));

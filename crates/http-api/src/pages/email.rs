@@ -50,7 +50,11 @@ fn form(body: &[u8]) -> HashMap<String, String> {
 }
 
 /// Refuses cross-site posts, then parses the form.
-fn accept(headers: &HeaderMap, tenant: &Tenant, body: &[u8]) -> Result<HashMap<String, String>, Response> {
+fn accept(
+    headers: &HeaderMap,
+    tenant: &Tenant,
+    body: &[u8],
+) -> Result<HashMap<String, String>, Response> {
     let host = request_host_of(headers);
     if is_cross_site(headers, &tenant.issuer, host.as_deref()) {
         return Err(error_page(
@@ -136,7 +140,12 @@ pub async fn verification_submit(
     }
 }
 
-fn reset_page(status: StatusCode, ticket: &str, form: &email::ResetForm, error: Option<&str>) -> Response {
+fn reset_page(
+    status: StatusCode,
+    ticket: &str,
+    form: &email::ResetForm,
+    error: Option<&str>,
+) -> Response {
     render(
         status,
         "reset_password.html",
@@ -176,7 +185,10 @@ pub async fn reset_submit(
     };
     let ticket = fields.get("ticket").map(String::as_str).unwrap_or("");
     let password = fields.get("password").map(String::as_str).unwrap_or("");
-    let confirm = fields.get("password_confirm").map(String::as_str).unwrap_or("");
+    let confirm = fields
+        .get("password_confirm")
+        .map(String::as_str)
+        .unwrap_or("");
     let again = |error: String| {
         let engine = state.engine.clone();
         let tenant_id = tenant.id.clone();

@@ -74,14 +74,16 @@ pub async fn email_provider_and_templates_crud(s: Arc<dyn Storage>) {
     let acme = t("acme");
     assert_eq!(s.get_email_provider(&acme).await.unwrap(), None);
     assert!(matches!(
-        s.put_email_provider(&provider("acme", "a.example"), false).await,
+        s.put_email_provider(&provider("acme", "a.example"), false)
+            .await,
         Err(StorageError::NotFound)
     ));
     s.put_email_provider(&provider("acme", "a.example"), true)
         .await
         .unwrap();
     assert_already_exists(
-        s.put_email_provider(&provider("acme", "b.example"), true).await,
+        s.put_email_provider(&provider("acme", "b.example"), true)
+            .await,
         "email provider",
     );
     s.put_email_provider(&provider("acme", "c.example"), false)
@@ -114,14 +116,18 @@ pub async fn email_provider_and_templates_crud(s: Arc<dyn Storage>) {
         Some(template("acme", "verify_email", "two"))
     );
     assert_eq!(
-        s.get_email_template(&t("beta"), "verify_email").await.unwrap(),
+        s.get_email_template(&t("beta"), "verify_email")
+            .await
+            .unwrap(),
         None
     );
 }
 
 pub async fn outbox_claims_retries_and_completes(s: Arc<dyn Storage>) {
     s.enqueue_email(&outbox("acme", "m1", NOW)).await.unwrap();
-    s.enqueue_email(&outbox("beta", "m2", NOW + 10)).await.unwrap();
+    s.enqueue_email(&outbox("beta", "m2", NOW + 10))
+        .await
+        .unwrap();
     s.enqueue_email(&outbox("acme", "later", NOW + 60_000))
         .await
         .unwrap();
@@ -135,17 +141,29 @@ pub async fn outbox_claims_retries_and_completes(s: Arc<dyn Storage>) {
     let claimed = s.claim_due_emails(NOW + 10, lease, 10).await.unwrap();
     let ids: Vec<&str> = claimed.iter().map(|c| c.email.id.as_str()).collect();
     assert_eq!(ids, ["m1", "m2"]);
-    assert!(claimed.iter().all(|c| c.email.attempts == 1 && c.lease == lease));
+    assert!(
+        claimed
+            .iter()
+            .all(|c| c.email.attempts == 1 && c.lease == lease)
+    );
     assert_eq!(claimed[0].email.sealed_message, "sealed-m1");
     // Claimed messages are hidden until the lease ends.
-    assert!(s.claim_due_emails(NOW + 10, lease + 1, 10).await.unwrap().is_empty());
+    assert!(
+        s.claim_due_emails(NOW + 10, lease + 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Retry m1 later, deliver m2.
     s.retry_email(&t("acme"), "m1", lease, Some(NOW + 1_000))
         .await
         .unwrap();
     s.complete_email(&t("beta"), "m2", lease).await.unwrap();
-    let again = s.claim_due_emails(NOW + 1_000, NOW + 200_000, 10).await.unwrap();
+    let again = s
+        .claim_due_emails(NOW + 1_000, NOW + 200_000, 10)
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].email.id, "m1");
     assert_eq!(again[0].email.attempts, 2);
@@ -155,7 +173,10 @@ pub async fn outbox_claims_retries_and_completes(s: Arc<dyn Storage>) {
     s.retry_email(&t("acme"), "m1", NOW + 200_000, None)
         .await
         .unwrap();
-    let rest = s.claim_due_emails(NOW + 60_000, NOW + 300_000, 10).await.unwrap();
+    let rest = s
+        .claim_due_emails(NOW + 60_000, NOW + 300_000, 10)
+        .await
+        .unwrap();
     let ids: Vec<&str> = rest.iter().map(|c| c.email.id.as_str()).collect();
     assert_eq!(ids, ["later"]);
 }
@@ -171,7 +192,9 @@ pub async fn outbox_claim_race(s: Arc<dyn Storage>) {
     for worker in 0..8 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.claim_due_emails(NOW, NOW + 1_000 + worker, 20).await.unwrap()
+            s.claim_due_emails(NOW, NOW + 1_000 + worker, 20)
+                .await
+                .unwrap()
         }));
     }
     let mut ids = Vec::new();

@@ -7,7 +7,9 @@
 //! and auth0-python's `Database.change_password`.
 
 use crate::harness::{self, Server, ServerOptions, http, management_token};
-use crate::login::{App, DATABASE, PASSWORD, REDIRECT_A, Tenant, ensure_venv, python_toolchain, toolchain_or_skip};
+use crate::login::{
+    App, DATABASE, PASSWORD, REDIRECT_A, Tenant, ensure_venv, python_toolchain, toolchain_or_skip,
+};
 use crate::smtp_sink::{Received, SMTP_PASS, SMTP_USER, SmtpSink};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -53,7 +55,9 @@ impl Mail {
         });
         let token = management_token(&server).await;
         let tenant = Tenant { server, token };
-        let app = tenant.client("Mail App", REDIRECT_A, "client_secret_post").await;
+        let app = tenant
+            .client("Mail App", REDIRECT_A, "client_secret_post")
+            .await;
         tenant
             .connection(json!({
                 "name": DATABASE,
@@ -64,7 +68,11 @@ impl Mail {
             .await;
         if with_provider {
             tenant
-                .management(Method::POST, "/api/v2/emails/provider", provider(&sink, SMTP_PASS))
+                .management(
+                    Method::POST,
+                    "/api/v2/emails/provider",
+                    provider(&sink, SMTP_PASS),
+                )
                 .await;
         }
         Self { tenant, app, sink }
@@ -140,7 +148,12 @@ impl Mail {
         (response.status(), response.text().await.expect("page"))
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)], origin: Option<&str>) -> (StatusCode, String) {
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> (StatusCode, String) {
         let mut request = http().post(self.tenant.server.url(path)).form(form);
         if let Some(origin) = origin {
             request = request.header("origin", origin);
@@ -159,13 +172,23 @@ fn ticket_of(link: &str) -> String {
 }
 
 fn check_message(message: &Received, to: &str) {
-    assert!(message.rcpt.iter().any(|r| r.contains(to)), "{:?}", message.rcpt);
+    assert!(
+        message.rcpt.iter().any(|r| r.contains(to)),
+        "{:?}",
+        message.rcpt
+    );
     assert_eq!(message.header("from").as_deref(), Some(FROM));
     let content_type = message.header("content-type").unwrap_or_default();
-    assert!(content_type.starts_with("multipart/alternative"), "{content_type}");
+    assert!(
+        content_type.starts_with("multipart/alternative"),
+        "{content_type}"
+    );
     let html = message.part("text/html");
     // The user's name is escaped in the HTML part, plain in the text part.
-    assert!(html.contains("&lt;b&gt;Alice&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;Alice"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;Alice&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;Alice"),
+        "{html}"
+    );
     assert!(!html.contains("<b>Alice"), "{html}");
     assert!(message.part("text/plain").contains("<b>Alice</b>"));
 }
@@ -199,7 +222,10 @@ async fn verification_and_password_reset_emails_complete_over_smtp() {
     assert!(page.contains(INVALID_LINK), "{page}");
 
     // Password reset: same answer for a known and an unknown address.
-    assert_eq!(mail.change_password(email).await, (StatusCode::OK, SENT.to_owned()));
+    assert_eq!(
+        mail.change_password(email).await,
+        (StatusCode::OK, SENT.to_owned())
+    );
     assert_eq!(
         mail.change_password("nobody@example.com").await,
         (StatusCode::OK, SENT.to_owned())
@@ -221,20 +247,31 @@ async fn verification_and_password_reset_emails_complete_over_smtp() {
         let (status, page) = mail
             .post(
                 "/u/reset-password",
-                &[("ticket", &ticket), ("password", password), ("password_confirm", confirm)],
+                &[
+                    ("ticket", &ticket),
+                    ("password", password),
+                    ("password_confirm", confirm),
+                ],
                 None,
             )
             .await;
         assert_eq!(status, 400, "{password}: {page}");
         assert!(page.contains(why), "{page}");
-        assert!(page.contains("name=\"password_confirm\""), "the form is shown again: {page}");
+        assert!(
+            page.contains("name=\"password_confirm\""),
+            "the form is shown again: {page}"
+        );
     }
     assert_eq!(mail.login(email, PASSWORD).await, 200);
 
     let (status, page) = mail
         .post(
             "/u/reset-password",
-            &[("ticket", &ticket), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)],
+            &[
+                ("ticket", &ticket),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
             None,
         )
         .await;
@@ -245,7 +282,11 @@ async fn verification_and_password_reset_emails_complete_over_smtp() {
     let (status, _) = mail
         .post(
             "/u/reset-password",
-            &[("ticket", &ticket), ("password", "An0ther-Fine-Passw0rd"), ("password_confirm", "An0ther-Fine-Passw0rd")],
+            &[
+                ("ticket", &ticket),
+                ("password", "An0ther-Fine-Passw0rd"),
+                ("password_confirm", "An0ther-Fine-Passw0rd"),
+            ],
             None,
         )
         .await;
@@ -254,7 +295,10 @@ async fn verification_and_password_reset_emails_complete_over_smtp() {
 
     let types = mail.log_types().await;
     for expected in ["svr", "sv", "scpr", "scp", "fcp"] {
-        assert!(types.iter().any(|t| t == expected), "{expected} missing from {types:?}");
+        assert!(
+            types.iter().any(|t| t == expected),
+            "{expected} missing from {types:?}"
+        );
     }
     assert_eq!(mail.sink.auth_failures(), 0);
 }
@@ -268,17 +312,36 @@ async fn reset_and_verification_links_refuse_guessed_used_expired_and_cross_site
     let user_id = user["user_id"].as_str().expect("user_id").to_owned();
 
     // Guessing: well-formed random tickets, malformed ones, none at all.
-    let mut guesses: Vec<String> = (0..30).map(|_| crate::login::random_token()[..32].to_owned() + "AAAAAAAAAAA").collect();
-    guesses.extend(["".into(), "x".into(), "'; DROP TABLE one_time; --".into(), "A".repeat(5000)]);
+    let mut guesses: Vec<String> = (0..30)
+        .map(|_| crate::login::random_token()[..32].to_owned() + "AAAAAAAAAAA")
+        .collect();
+    guesses.extend([
+        "".into(),
+        "x".into(),
+        "'; DROP TABLE one_time; --".into(),
+        "A".repeat(5000),
+    ]);
     for guess in &guesses {
         for path in ["/u/reset-password", "/u/email-verification", "/u/unblock"] {
             let (status, page) = mail
-                .post(path, &[("ticket", guess), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)], None)
+                .post(
+                    path,
+                    &[
+                        ("ticket", guess),
+                        ("password", NEW_PASSWORD),
+                        ("password_confirm", NEW_PASSWORD),
+                    ],
+                    None,
+                )
                 .await;
             assert_eq!(status, 400, "{path} {guess}: {page}");
             assert!(page.contains(INVALID_LINK));
         }
-        let url = format!("{}?ticket={}", mail.tenant.server.url("/u/reset-password"), urlencode(guess));
+        let url = format!(
+            "{}?ticket={}",
+            mail.tenant.server.url("/u/reset-password"),
+            urlencode(guess)
+        );
         assert_eq!(mail.get(&url).await.0, 400);
     }
     assert_eq!(mail.login(email, PASSWORD).await, 200);
@@ -294,11 +357,25 @@ async fn reset_and_verification_links_refuse_guessed_used_expired_and_cross_site
         )
         .await;
     let link = ticket["ticket"].as_str().expect("ticket url").to_owned();
-    assert!(link.starts_with(&format!("{}u/reset-password?ticket=", mail.tenant.server.issuer())), "{link}");
+    assert!(
+        link.starts_with(&format!(
+            "{}u/reset-password?ticket=",
+            mail.tenant.server.issuer()
+        )),
+        "{link}"
+    );
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(mail.get(&link).await.0, 400, "expired link");
     let (status, _) = mail
-        .post("/u/reset-password", &[("ticket", &ticket_of(&link)), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)], None)
+        .post(
+            "/u/reset-password",
+            &[
+                ("ticket", &ticket_of(&link)),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+            None,
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(mail.login(email, PASSWORD).await, 200);
@@ -314,8 +391,14 @@ async fn reset_and_verification_links_refuse_guessed_used_expired_and_cross_site
         )
         .await;
     let live = ticket_of(ticket["ticket"].as_str().expect("url"));
-    let form = [("ticket", live.as_str()), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)];
-    let (status, _) = mail.post("/u/reset-password", &form, Some("https://evil.example")).await;
+    let form = [
+        ("ticket", live.as_str()),
+        ("password", NEW_PASSWORD),
+        ("password_confirm", NEW_PASSWORD),
+    ];
+    let (status, _) = mail
+        .post("/u/reset-password", &form, Some("https://evil.example"))
+        .await;
     assert_eq!(status, 403);
     assert_eq!(mail.login(email, PASSWORD).await, 200);
     let response = http()
@@ -325,17 +408,32 @@ async fn reset_and_verification_links_refuse_guessed_used_expired_and_cross_site
         .await
         .expect("post");
     assert_eq!(response.status(), 302);
-    let location = response.headers()["location"].to_str().expect("location").to_owned();
-    assert!(location.starts_with("https://app.example/done?success=true"), "{location}");
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with("https://app.example/done?success=true"),
+        "{location}"
+    );
     assert_eq!(mail.login(email, NEW_PASSWORD).await, 200);
     assert_eq!(mail.user(email).await["email_verified"], true);
 
     // Verification ticket for another user is bound to its address.
     let verification = mail
         .tenant
-        .management(Method::POST, "/api/v2/tickets/email-verification", json!({"user_id": user_id}))
+        .management(
+            Method::POST,
+            "/api/v2/tickets/email-verification",
+            json!({"user_id": user_id}),
+        )
         .await;
-    assert!(verification["ticket"].as_str().expect("url").contains("/u/email-verification?ticket="));
+    assert!(
+        verification["ticket"]
+            .as_str()
+            .expect("url")
+            .contains("/u/email-verification?ticket=")
+    );
     let missing = http()
         .post(mail.tenant.server.url("/api/v2/tickets/email-verification"))
         .bearer_auth(&mail.tenant.token)
@@ -360,7 +458,10 @@ async fn api(mail: &Mail, method: Method, path: &str, body: Value) -> (StatusCod
         .expect("request");
     let status = response.status();
     let text = response.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn assert_auth0_400(status: StatusCode, body: &Value, what: &str) {
@@ -383,10 +484,19 @@ async fn email_provider_and_templates_validate_input_and_hide_the_password() {
         ("/name", json!("mailgun")),
         ("/credentials/smtp_port", json!(0)),
         ("/credentials/smtp_port", json!(70000)),
-        ("/credentials/smtp_host", json!("mail.example\r\nRCPT TO:<x@evil.example>")),
+        (
+            "/credentials/smtp_host",
+            json!("mail.example\r\nRCPT TO:<x@evil.example>"),
+        ),
         ("/credentials/smtp_host", json!("")),
-        ("/credentials/smtp_user", json!("mailer\r\nMAIL FROM:<x@evil.example>")),
-        ("/default_from_address", json!("a@b.example\r\nBcc: victim@evil.example")),
+        (
+            "/credentials/smtp_user",
+            json!("mailer\r\nMAIL FROM:<x@evil.example>"),
+        ),
+        (
+            "/default_from_address",
+            json!("a@b.example\r\nBcc: victim@evil.example"),
+        ),
         ("/default_from_address", json!("not an address")),
         ("/credentials/unknown", json!(1)),
         ("/settings/allow_insecure_plaintext", json!("yes")),
@@ -416,10 +526,19 @@ async fn email_provider_and_templates_validate_input_and_hide_the_password() {
     assert_eq!(read["credentials"]["smtp_host"], "127.0.0.1");
     assert_eq!(read["credentials"]["smtp_user"], SMTP_USER);
     for body in [&created, &read] {
-        assert!(!body.to_string().contains(SMTP_PASS), "the password leaked: {body}");
+        assert!(
+            !body.to_string().contains(SMTP_PASS),
+            "the password leaked: {body}"
+        );
         assert!(body["credentials"].get("smtp_pass").is_none());
     }
-    let (status, patched) = api(&mail, Method::PATCH, "/api/v2/emails/provider", json!({"enabled": false})).await;
+    let (status, patched) = api(
+        &mail,
+        Method::PATCH,
+        "/api/v2/emails/provider",
+        json!({"enabled": false}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(patched["enabled"], false);
     assert_eq!(patched["credentials"]["smtp_port"], mail.sink.port);
@@ -437,7 +556,10 @@ async fn email_provider_and_templates_validate_input_and_hide_the_password() {
     });
     for (field, value) in [
         ("subject", json!("Hello\r\nBcc: victim@evil.example")),
-        ("from", json!("support@vestibule.test\r\nBcc: victim@evil.example")),
+        (
+            "from",
+            json!("support@vestibule.test\r\nBcc: victim@evil.example"),
+        ),
         ("from", json!("two@a.example, three@b.example")),
         ("body", json!("{% if %}")),
         ("syntax", json!("handlebars")),
@@ -450,36 +572,99 @@ async fn email_provider_and_templates_validate_input_and_hide_the_password() {
         let (status, answer) = api(&mail, Method::POST, "/api/v2/email-templates", body).await;
         assert_auth0_400(status, &answer, &format!("{field} = {value}"));
     }
-    let (status, _) = api(&mail, Method::GET, "/api/v2/email-templates/verify_email", Value::Null).await;
+    let (status, _) = api(
+        &mail,
+        Method::GET,
+        "/api/v2/email-templates/verify_email",
+        Value::Null,
+    )
+    .await;
     assert_eq!(status, 404);
-    let (status, saved) = api(&mail, Method::POST, "/api/v2/email-templates", template.clone()).await;
+    let (status, saved) = api(
+        &mail,
+        Method::POST,
+        "/api/v2/email-templates",
+        template.clone(),
+    )
+    .await;
     assert_eq!(status, 201, "{saved}");
     assert_eq!(saved["resultUrl"], "https://app.example/verified");
-    let (status, _) = api(&mail, Method::POST, "/api/v2/email-templates", template.clone()).await;
+    let (status, _) = api(
+        &mail,
+        Method::POST,
+        "/api/v2/email-templates",
+        template.clone(),
+    )
+    .await;
     assert_eq!(status, 409);
-    let (status, patched) = api(&mail, Method::PATCH, "/api/v2/email-templates/verify_email", json!({"subject": "Verify, {{ user.email }}!", "resultUrl": null})).await;
+    let (status, patched) = api(
+        &mail,
+        Method::PATCH,
+        "/api/v2/email-templates/verify_email",
+        json!({"subject": "Verify, {{ user.email }}!", "resultUrl": null}),
+    )
+    .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["subject"], "Verify, {{ user.email }}!");
     assert_eq!(patched["resultUrl"], Value::Null);
     assert_eq!(patched["body"], template["body"]);
-    let (status, answer) = api(&mail, Method::PATCH, "/api/v2/email-templates/verify_email", json!({"subject": "x\ny"})).await;
+    let (status, answer) = api(
+        &mail,
+        Method::PATCH,
+        "/api/v2/email-templates/verify_email",
+        json!({"subject": "x\ny"}),
+    )
+    .await;
     assert_auth0_400(status, &answer, "patched subject with LF");
     let mut reset = template.clone();
     reset["template"] = json!("reset_email");
-    let (status, put) = api(&mail, Method::PUT, "/api/v2/email-templates/reset_email", reset).await;
+    let (status, put) = api(
+        &mail,
+        Method::PUT,
+        "/api/v2/email-templates/reset_email",
+        reset,
+    )
+    .await;
     assert_eq!(status, 200, "{put}");
-    let (status, read) = api(&mail, Method::GET, "/api/v2/email-templates/reset_email", Value::Null).await;
+    let (status, read) = api(
+        &mail,
+        Method::GET,
+        "/api/v2/email-templates/reset_email",
+        Value::Null,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(read["template"], "reset_email");
 
     // The custom template is what goes out once the provider is enabled again.
-    api(&mail, Method::PATCH, "/api/v2/emails/provider", json!({"enabled": true})).await;
+    api(
+        &mail,
+        Method::PATCH,
+        "/api/v2/emails/provider",
+        json!({"enabled": true}),
+    )
+    .await;
     mail.signup("carol@example.com").await;
-    let message = mail.sink.wait_for("carol@example.com", "Verify, carol@example.com!").await;
-    assert_eq!(message.header("from").as_deref(), Some("Support <support@vestibule.test>"));
-    assert!(message.part("text/plain").contains("Verify ("), "text derived from the HTML");
+    let message = mail
+        .sink
+        .wait_for("carol@example.com", "Verify, carol@example.com!")
+        .await;
+    assert_eq!(
+        message.header("from").as_deref(),
+        Some("Support <support@vestibule.test>")
+    );
+    assert!(
+        message.part("text/plain").contains("Verify ("),
+        "text derived from the HTML"
+    );
 
-    let (status, _) = api(&mail, Method::DELETE, "/api/v2/emails/provider", Value::Null).await;
+    let (status, _) = api(
+        &mail,
+        Method::DELETE,
+        "/api/v2/emails/provider",
+        Value::Null,
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, _) = api(&mail, Method::GET, "/api/v2/emails/provider", Value::Null).await;
     assert_eq!(status, 404);
@@ -489,7 +674,11 @@ async fn email_provider_and_templates_validate_input_and_hide_the_password() {
 async fn failed_delivery_is_logged_and_retried_until_it_succeeds() {
     let mail = Mail::start(false).await;
     mail.tenant
-        .management(Method::POST, "/api/v2/emails/provider", provider(&mail.sink, "wrong-password"))
+        .management(
+            Method::POST,
+            "/api/v2/emails/provider",
+            provider(&mail.sink, "wrong-password"),
+        )
         .await;
     let email = "dave@example.com";
     // The request is not slowed or failed by the broken provider.
@@ -503,7 +692,10 @@ async fn failed_delivery_is_logged_and_retried_until_it_succeeds() {
     }
     assert!(mail.sink.auth_failures() >= 1);
     assert_eq!(mail.sink.count(), 0);
-    let logs = mail.tenant.management(Method::GET, "/api/v2/logs", Value::Null).await;
+    let logs = mail
+        .tenant
+        .management(Method::GET, "/api/v2/logs", Value::Null)
+        .await;
     let failed = logs
         .as_array()
         .expect("array")
@@ -511,11 +703,18 @@ async fn failed_delivery_is_logged_and_retried_until_it_succeeds() {
         .find(|e| e["type"] == "fn")
         .expect("fn event")
         .clone();
-    assert!(failed["date"].is_string() && failed["log_id"].is_string(), "{failed}");
+    assert!(
+        failed["date"].is_string() && failed["log_id"].is_string(),
+        "{failed}"
+    );
     assert!(!failed.to_string().contains("wrong-password"), "{failed}");
     // Fix the credentials: the outbox retries and delivers.
     mail.tenant
-        .management(Method::PATCH, "/api/v2/emails/provider", json!({"credentials": {"smtp_pass": SMTP_PASS}}))
+        .management(
+            Method::PATCH,
+            "/api/v2/emails/provider",
+            json!({"credentials": {"smtp_pass": SMTP_PASS}}),
+        )
         .await;
     mail.sink.wait_for(email, "Verify your email").await;
 }
@@ -532,14 +731,25 @@ async fn blocked_account_email_unblocks_the_user() {
     let blocked = mail.sink.wait_for(email, "blocked").await;
     let link = blocked.link(&format!("{}u/unblock?ticket=", mail.tenant.server.issuer()));
     assert_eq!(mail.get(&link).await.0, 200);
-    assert_eq!(mail.login(email, PASSWORD).await, 429, "a GET unblocks nothing");
-    let (status, page) = mail.post("/u/unblock", &[("ticket", &ticket_of(&link))], None).await;
+    assert_eq!(
+        mail.login(email, PASSWORD).await,
+        429,
+        "a GET unblocks nothing"
+    );
+    let (status, page) = mail
+        .post("/u/unblock", &[("ticket", &ticket_of(&link))], None)
+        .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(mail.login(email, PASSWORD).await, 200);
-    let (status, _) = mail.post("/u/unblock", &[("ticket", &ticket_of(&link))], None).await;
+    let (status, _) = mail
+        .post("/u/unblock", &[("ticket", &ticket_of(&link))], None)
+        .await;
     assert_eq!(status, 400, "used");
     let types = mail.log_types().await;
-    assert!(types.iter().any(|t| t == "limit_wc") && types.iter().any(|t| t == "ublkdu"), "{types:?}");
+    assert!(
+        types.iter().any(|t| t == "limit_wc") && types.iter().any(|t| t == "ublkdu"),
+        "{types:?}"
+    );
 }
 
 #[tokio::test]
@@ -563,7 +773,10 @@ async fn auth0_python_change_password_sends_the_reset_email() {
     script
         .arg(dir.join("test_change_password.py"))
         .current_dir(&dir)
-        .env("VESTIBULE_DOMAIN", format!("127.0.0.1:{}", mail.tenant.server.port))
+        .env(
+            "VESTIBULE_DOMAIN",
+            format!("127.0.0.1:{}", mail.tenant.server.port),
+        )
         .env("CLIENT_ID", &mail.app.id)
         .env("CLIENT_SECRET", &mail.app.secret)
         .env("CONNECTION", DATABASE)
@@ -581,11 +794,25 @@ async fn auth0_python_change_password_sends_the_reset_email() {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("all change_password checks passed"), "{stdout}");
+    assert!(
+        stdout.contains("all change_password checks passed"),
+        "{stdout}"
+    );
     let reset = mail.sink.wait_for(email, "Reset your password").await;
-    let link = reset.link(&format!("{}u/reset-password?ticket=", mail.tenant.server.issuer()));
+    let link = reset.link(&format!(
+        "{}u/reset-password?ticket=",
+        mail.tenant.server.issuer()
+    ));
     let (status, _) = mail
-        .post("/u/reset-password", &[("ticket", &ticket_of(&link)), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)], None)
+        .post(
+            "/u/reset-password",
+            &[
+                ("ticket", &ticket_of(&link)),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(mail.login(email, NEW_PASSWORD).await, 200);

@@ -271,7 +271,12 @@ impl SmtpSink {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "no email {subject:?} to {to} within 20 s; got {:?}",
-                self.messages.lock().expect("lock").iter().map(|m| m.header("subject")).collect::<Vec<_>>()
+                self.messages
+                    .lock()
+                    .expect("lock")
+                    .iter()
+                    .map(|m| m.header("subject"))
+                    .collect::<Vec<_>>()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
