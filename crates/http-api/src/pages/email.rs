@@ -49,21 +49,16 @@ fn form(body: &[u8]) -> HashMap<String, String> {
     fields
 }
 
-/// Refuses cross-site posts, then parses the form.
-fn accept(
-    headers: &HeaderMap,
-    tenant: &Tenant,
-    body: &[u8],
-) -> Result<HashMap<String, String>, Response> {
+/// A refusal page when a post comes from another site.
+fn refuse_cross_site(headers: &HeaderMap, tenant: &Tenant) -> Option<Response> {
     let host = request_host_of(headers);
-    if is_cross_site(headers, &tenant.issuer, host.as_deref()) {
-        return Err(error_page(
+    is_cross_site(headers, &tenant.issuer, host.as_deref()).then(|| {
+        error_page(
             StatusCode::FORBIDDEN,
             "Request refused",
             "This form can only be submitted from this site.",
-        ));
-    }
-    Ok(form(body))
+        )
+    })
 }
 
 fn done(outcome: Done, title: &str, message: &str) -> Response {
@@ -124,10 +119,10 @@ pub async fn verification_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match accept(&headers, &tenant, &body) {
-        Ok(fields) => fields,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
+        return refused;
+    }
+    let fields = form(&body);
     let ticket = fields.get("ticket").map(String::as_str).unwrap_or("");
     match email::verify_email(&state.engine, &tenant.id, ticket).await {
         Ok(Some(outcome)) => done(
@@ -179,10 +174,10 @@ pub async fn reset_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match accept(&headers, &tenant, &body) {
-        Ok(fields) => fields,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
+        return refused;
+    }
+    let fields = form(&body);
     let ticket = fields.get("ticket").map(String::as_str).unwrap_or("");
     let password = fields.get("password").map(String::as_str).unwrap_or("");
     let confirm = fields
@@ -251,10 +246,10 @@ pub async fn unblock_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fields = match accept(&headers, &tenant, &body) {
-        Ok(fields) => fields,
-        Err(refused) => return refused,
-    };
+    if let Some(refused) = refuse_cross_site(&headers, &tenant) {
+        return refused;
+    }
+    let fields = form(&body);
     let ticket = fields.get("ticket").map(String::as_str).unwrap_or("");
     match email::unblock(&state.engine, &tenant.id, ticket).await {
         Ok(Some(outcome)) => done(
