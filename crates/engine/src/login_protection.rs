@@ -15,8 +15,10 @@
 //!   login from that IP until the window ends.
 //!
 //! Counters live in storage (one atomic upsert per failure), so every node
-//! sees the same counts. Not yet: the "unblock your account" email (part of
-//! the email work), an IP allow-list, and NFKC folding of identifiers.
+//! sees the same counts. When a pair gets blocked, the account's owner (if
+//! the identifier names one) is emailed a link that lifts the block
+//! (`crate::email::notify_blocked_account`). Not yet: an IP allow-list, and
+//! NFKC folding of identifiers.
 
 use crate::Engine;
 use crate::error::Result;
@@ -139,6 +141,7 @@ pub async fn record_failure(
                 ip,
                 "login identifier blocked for an IP after repeated failures"
             );
+            crate::email::notify_blocked_account(engine, tenant, connection, identifier, ip);
         }
     }
     Ok(())

@@ -33,6 +33,15 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "create:users_app_metadata",
     "update:users_app_metadata",
     "delete:users_app_metadata",
+    "read:email_provider",
+    "create:email_provider",
+    "update:email_provider",
+    "delete:email_provider",
+    "read:email_templates",
+    "create:email_templates",
+    "update:email_templates",
+    "create:user_tickets",
+    "read:logs",
 ];
 
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.

@@ -45,6 +45,19 @@ pub struct Settings {
     /// Finished jobs, their error reports and export files are kept this
     /// long, seconds.
     pub job_retention: i64,
+    /// Email verification links live this long unless the template says
+    /// otherwise, seconds (Auth0: 5 days).
+    pub verification_ticket_lifetime: i64,
+    /// Password reset links live this long unless the template says
+    /// otherwise, seconds (SECURITY AUTH-RST-02: at most an hour).
+    pub reset_ticket_lifetime: i64,
+    /// Account unblock links live this long, seconds.
+    pub unblock_ticket_lifetime: i64,
+    /// The first retry of a failed email waits this long, doubling per
+    /// attempt up to an hour, seconds.
+    pub email_retry_base: i64,
+    /// An email is given up after this many failed attempts.
+    pub email_max_attempts: u32,
 }
 
 impl Default for Settings {
@@ -67,6 +80,11 @@ impl Default for Settings {
             import_max_bytes: 16 * 1024 * 1024,
             job_stale_after: 60,
             job_retention: 7 * 86_400,
+            verification_ticket_lifetime: 5 * 86_400,
+            reset_ticket_lifetime: 3_600,
+            unblock_ticket_lifetime: 86_400,
+            email_retry_base: 30,
+            email_max_attempts: 8,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! `POST /dbconnections/signup`: Auth0's signup for database connections,
-//! with its request and response shapes.
+//! `POST /dbconnections/signup` and `POST /dbconnections/change_password`:
+//! Auth0's Authentication API for database connections, with its request
+//! and response shapes.
 
 use crate::AppState;
-use crate::extract::CurrentTenant;
+use crate::extract::{ClientIp, CurrentTenant};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -16,9 +17,98 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub const SIGNUP_PATH: &str = "/dbconnections/signup";
+pub const CHANGE_PASSWORD_PATH: &str = "/dbconnections/change_password";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route(SIGNUP_PATH, post(signup))
+    Router::new()
+        .route(SIGNUP_PATH, post(signup))
+        .route(CHANGE_PASSWORD_PATH, post(change_password))
+}
+
+/// The fields of a JSON or form body, as strings.
+fn body_fields(headers: &HeaderMap, body: &[u8]) -> Option<serde_json::Map<String, Value>> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        Some(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+        )
+    } else {
+        serde_json::from_slice(body).ok()
+    }
+}
+
+/// Auth0's answer to every accepted reset request, whether or not an
+/// account has that address.
+pub const CHANGE_PASSWORD_SENT: &str = "We've just sent you an email to reset your password.";
+
+/// `POST /dbconnections/change_password` `{client_id, email, connection}`.
+/// Other fields SDKs send (`client_secret`, `organization`) are ignored, as
+/// Auth0 does. The email goes out in the background.
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if body.len() > 16 * 1024 {
+        return bad_request("invalid_body", "The request body is too large");
+    }
+    let Some(fields) = body_fields(&headers, &body) else {
+        return bad_request("invalid_body", "The request body is not valid");
+    };
+    let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (Some(client_id), Some(connection), Some(email)) =
+        (text("client_id"), text("connection"), text("email"))
+    else {
+        return bad_request(
+            "invalid_request",
+            "client_id, email and connection are required",
+        );
+    };
+    match engine::email::request_password_reset(
+        &state.engine,
+        &tenant.id,
+        &client_id,
+        &connection,
+        &email,
+        ip,
+    )
+    .await
+    {
+        Ok(()) => {
+            let mut response = CHANGE_PASSWORD_SENT.into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            response
+        }
+        Err(engine::EngineError::NotFound(_)) => auth_error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedError",
+            "unauthorized_client",
+            "Unknown client",
+            None,
+        ),
+        Err(engine::EngineError::Invalid { field, message }) => auth_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            if field == "connection" {
+                "connection_not_enabled"
+            } else {
+                "invalid_request"
+            },
+            &message,
+            None,
+        ),
+        Err(error) => server_error(&error),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +234,7 @@ async fn signup(
     };
     match database_users::signup(engine, &tenant.id, &connection, input).await {
         Ok(user) => {
+            queue_verification_email(engine, &tenant.id, &user, &client.client_id).await;
             let mut out = json!({
                 "_id": user.user_id.trim_start_matches("auth0|"),
                 "email_verified": user.email_verified,
@@ -178,6 +269,23 @@ async fn signup(
             Some(("field", json!(field))),
         ),
         Err(SignupError::Engine(error)) => server_error(&error),
+    }
+}
+
+/// Signup's verification email: queued, never failing the signup.
+pub(crate) async fn queue_verification_email(
+    engine: &engine::Engine,
+    tenant: &model::TenantId,
+    user: &model::User,
+    client_id: &str,
+) {
+    if user.email_verified {
+        return;
+    }
+    if let Err(error) =
+        engine::email::send_verification_email(engine, tenant, &user.user_id, Some(client_id)).await
+    {
+        tracing::error!(error = %crate::error::error_chain(&error), "could not queue the verification email");
     }
 }
 

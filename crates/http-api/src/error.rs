@@ -41,6 +41,9 @@ impl ApiError {
             "signing key" => "inexistent_signing_key",
             "user" => "inexistent_user",
             "job" | "export" => "inexistent_job",
+            "email provider" => "inexistent_email_provider",
+            "email template" => "inexistent_email_template",
+            "log event" => "inexistent_log",
             _ => "inexistent_resource",
         };
         Self::new(

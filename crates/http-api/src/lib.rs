@@ -58,6 +58,18 @@ fn authorize_routes() -> Router<AppState> {
         )
         .route("/u/assets/style.css", get(pages::stylesheet))
         .route(
+            "/u/email-verification",
+            get(pages::email::verification_form).post(pages::email::verification_submit),
+        )
+        .route(
+            "/u/reset-password",
+            get(pages::email::reset_form).post(pages::email::reset_submit),
+        )
+        .route(
+            "/u/unblock",
+            get(pages::email::unblock_form).post(pages::email::unblock_submit),
+        )
+        .route(
             engine::upstream::CALLBACK_PATH,
             get(upstream::callback).post(upstream::callback),
         )

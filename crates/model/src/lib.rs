@@ -10,6 +10,7 @@ pub mod client;
 pub mod client_grant;
 pub mod clock;
 pub mod connection;
+pub mod email;
 pub mod ids;
 pub mod job;
 pub mod one_time;
@@ -25,6 +26,7 @@ pub use client::{AppType, Client, JwtConfiguration, RefreshTokenPolicy, TokenEnd
 pub use client_grant::ClientGrant;
 pub use clock::{Clock, FixedClock, SystemClock, UnixMillis};
 pub use connection::Connection;
+pub use email::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail};
 pub use ids::TenantId;
 pub use job::{
     ExportField, ExportFormat, Job, JobKind, JobParams, JobPayload, JobStatus, JobSummary,

@@ -167,6 +167,11 @@ macro_rules! suite {
             jobs_list_by_status_and_expire,
             job_claim_race,
             create_users_reports_collisions,
+            email_provider_and_templates_crud,
+            outbox_claims_retries_and_completes,
+            outbox_claim_race,
+            log_events_list_newest_first_and_stay_in_their_tenant,
+            one_time_can_be_peeked_without_consuming,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -11,6 +11,7 @@
 mod client_grants;
 mod clients;
 mod connections;
+mod email;
 mod errors;
 mod jobs;
 mod list;
@@ -33,6 +34,9 @@ use errors::SqlResultExt;
 use model::UnixMillis;
 use pool::{Pool, args};
 use storage::{Result, Storage};
+
+/// Tenant log events are kept this long (Auth0 keeps them 2 to 30 days by plan).
+const LOG_RETENTION_MILLIS: i64 = 30 * 86_400_000;
 
 /// The SQL storage. Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
@@ -79,35 +83,51 @@ impl Storage for SqlStorage {
     /// simply left for the next sweep. Tokens stay until their family has
     /// expired too, so that reuse of a rotated token is still recognised.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64> {
-        const SWEEPS: [(&str, &str); 6] = [
+        // (statement, what it does, how old a record must be beyond its expiry)
+        const SWEEPS: [(&str, &str, i64); 7] = [
             (
                 "DELETE FROM one_time WHERE expires_at <= $1",
                 "remove expired one-time records",
+                0,
             ),
             (
                 "DELETE FROM transactions WHERE expires_at <= $1",
                 "remove expired login transactions",
+                0,
             ),
             (
                 "DELETE FROM sessions WHERE expires_at <= $1",
                 "remove expired sessions",
+                0,
             ),
             (
                 "DELETE FROM tokens WHERE expires_at <= $1 AND family_expires_at <= $1",
                 "remove expired tokens",
+                0,
             ),
             (
                 "DELETE FROM login_counters WHERE expires_at <= $1",
                 "remove expired login counters",
+                0,
+            ),
+            (
+                "DELETE FROM log_events WHERE date <= $1",
+                "remove old log events",
+                LOG_RETENTION_MILLIS,
             ),
             (
                 "DELETE FROM jobs WHERE expires_at <= $1",
                 "remove expired jobs",
+                0,
             ),
         ];
         let mut removed = 0;
-        for (sql, context) in SWEEPS {
-            removed += self.pool.execute(sql, args![now]).await.ctx(context)?;
+        for (sql, context, age) in SWEEPS {
+            removed += self
+                .pool
+                .execute(sql, args![now - age])
+                .await
+                .ctx(context)?;
         }
         Ok(removed)
     }

@@ -51,4 +51,23 @@ impl OneTimeStore for SqlStorage {
             .ctx("consume one-time record")?;
         row.map(|(data,)| decode(&data)).transpose()
     }
+
+    async fn get_one_time(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        key_hash: &str,
+        now: UnixMillis,
+    ) -> Result<Option<OneTimeRecord>> {
+        let row: Option<(String,)> = self
+            .pool
+            .fetch_optional(
+                "SELECT data FROM one_time \
+                 WHERE tenant_id = $1 AND kind = $2 AND key_hash = $3 AND expires_at > $4",
+                args![tenant, kind, key_hash, now],
+            )
+            .await
+            .ctx("get one-time record")?;
+        row.map(|(data,)| decode(&data)).transpose()
+    }
 }

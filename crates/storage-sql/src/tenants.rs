@@ -92,7 +92,8 @@ impl TenantStore for SqlStorage {
 
     /// One transaction, so no half-deleted tenant is ever visible.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        const STATEMENTS: [&str; 13] = [
+        
+        const STATEMENTS: [&str; 17] = [
             "DELETE FROM connection_clients WHERE tenant_id = $1",
             "DELETE FROM client_grants WHERE tenant_id = $1",
             "DELETE FROM clients WHERE tenant_id = $1",
@@ -106,6 +107,10 @@ impl TenantStore for SqlStorage {
             "DELETE FROM tokens WHERE tenant_id = $1",
             "DELETE FROM transactions WHERE tenant_id = $1",
             "DELETE FROM jobs WHERE tenant_id = $1",
+            "DELETE FROM email_providers WHERE tenant_id = $1",
+            "DELETE FROM email_templates WHERE tenant_id = $1",
+            "DELETE FROM email_outbox WHERE tenant_id = $1",
+            "DELETE FROM log_events WHERE tenant_id = $1",
         ];
         const CONTEXT: &str = "delete tenant";
         retrying(|| async {

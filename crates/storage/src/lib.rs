@@ -16,11 +16,14 @@
 //!
 //! This crate must not know SQL, HTTP or Auth0 wire shapes.
 
+mod email;
 mod job;
 mod login_counter;
 mod user_search;
 
 pub use job::JobStore;
+
+pub use email::{ClaimedEmail, EmailStore};
 pub use login_counter::{CounterKey, CounterKind, Failure, LoginCounter};
 pub use user_search::{Bound, UserCondition, UserField, UserSearch, UserSort};
 
@@ -289,6 +292,14 @@ pub trait OneTimeStore: Send + Sync {
         key_hash: &str,
         now: UnixMillis,
     ) -> Result<Option<OneTimeRecord>>;
+    /// The record if it exists and has not expired at `now`, without consuming it.
+    async fn get_one_time(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        key_hash: &str,
+        now: UnixMillis,
+    ) -> Result<Option<OneTimeRecord>>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -499,6 +510,7 @@ pub trait Storage:
     + TransactionStore
     + LoginCounterStore
     + JobStore
+    + EmailStore
 {
     /// Which backend this is (`sqlite`, `postgres`), for logs and `/readyz`.
     fn backend_name(&self) -> &'static str;

@@ -86,6 +86,10 @@ pub struct StoreArgs {
     /// bytes (Auth0: 500 KB per file).
     #[arg(long, env = "VESTIBULE_IMPORT_MAX_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub import_max_bytes: usize,
+    /// Seconds before the first retry of an email that could not be
+    /// delivered; each further retry waits twice as long (at most an hour).
+    #[arg(long, env = "VESTIBULE_EMAIL_RETRY_SECONDS", default_value_t = 30)]
+    pub email_retry_seconds: i64,
 }
 
 #[derive(Debug, Clone, Args)]

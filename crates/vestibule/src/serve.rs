@@ -60,6 +60,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     );
     spawn_garbage_collection(engine.clone());
     engine::jobs::runner::spawn_sweeper(engine.clone());
+    tokio::spawn(engine::email::outbox::run_worker(engine.clone()));
     let handle = axum_server::Handle::new();
     tokio::spawn({
         let handle = handle.clone();

@@ -6,9 +6,13 @@ pub mod client_grants;
 pub mod clients;
 pub mod connections;
 pub mod jobs;
+pub mod email_templates;
+pub mod emails;
 pub mod keys;
+pub mod logs;
 pub mod query;
 pub mod resource_servers;
+pub mod tickets;
 pub mod user_blocks;
 pub mod users;
 
@@ -33,6 +37,10 @@ use utoipa_axum::routes;
         (name = "users", description = "Users"),
         (name = "user-blocks", description = "Brute-force blocks"),
         (name = "jobs", description = "User imports, exports and verification emails"),
+        (name = "emails", description = "Email provider"),
+        (name = "email-templates", description = "Email templates"),
+        (name = "tickets", description = "Password-change and email-verification links"),
+        (name = "logs", description = "Tenant log events"),
     )
 )]
 pub struct ManagementApiDoc;
@@ -102,4 +110,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(jobs::get))
         .routes(routes!(jobs::errors))
         .routes(routes!(jobs::download))
+        .routes(routes!(
+            emails::get,
+            emails::create,
+            emails::update,
+            emails::delete
+        ))
+        .routes(routes!(email_templates::create))
+        .routes(routes!(
+            email_templates::get,
+            email_templates::patch,
+            email_templates::put
+        ))
+        .routes(routes!(tickets::password_change))
+        .routes(routes!(tickets::email_verification))
+        .routes(routes!(logs::list))
+        .routes(routes!(logs::get))
 }

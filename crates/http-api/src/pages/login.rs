@@ -364,6 +364,13 @@ pub async fn signup_submit(
             .await;
         }
     };
+    crate::dbconnections::queue_verification_email(
+        &state.engine,
+        &tenant.id,
+        &user,
+        &open.transaction.client_id,
+    )
+    .await;
     let user =
         match database_users::record_login(&state.engine, &tenant.id, &user.user_id, ip.as_deref())
             .await

@@ -6,6 +6,7 @@
 //! requests by Fetch Metadata and `Origin` (SECURITY.md §5.6); the session and
 //! transaction cookies are `SameSite=Lax` and `HttpOnly`.
 
+pub mod email;
 pub mod login;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -33,6 +34,15 @@ fn environment() -> &'static Environment<'static> {
                 "form_post.html",
                 include_str!("../../templates/form_post.html"),
             ),
+            (
+                "reset_password.html",
+                include_str!("../../templates/reset_password.html"),
+            ),
+            (
+                "email_action.html",
+                include_str!("../../templates/email_action.html"),
+            ),
+            ("message.html", include_str!("../../templates/message.html")),
         ];
         for (name, source) in templates {
             if let Err(error) = env.add_template(name, source) {
@@ -288,6 +298,9 @@ mod tests {
             "error.html",
             "logged_out.html",
             "form_post.html",
+            "reset_password.html",
+            "email_action.html",
+            "message.html",
         ] {
             assert!(environment().get_template(name).is_ok(), "{name}");
         }

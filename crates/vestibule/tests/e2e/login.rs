@@ -1073,7 +1073,7 @@ async fn cross_site_login_posts_are_refused() {
 // ------------------------------------------------------------ auth0-python
 
 /// `python3 --version`, or why not.
-fn python_toolchain() -> Result<String, String> {
+pub(crate) fn python_toolchain() -> Result<String, String> {
     let output = Command::new("python3")
         .arg("--version")
         .output()
@@ -1087,7 +1087,7 @@ fn python_toolchain() -> Result<String, String> {
 /// `python3 -m venv .venv` + `pip install -r requirements.txt` in
 /// `tests/python`, once per requirements file: `.venv/.installed` keeps the
 /// requirements it was built from. A lock file serialises test processes.
-fn ensure_venv(dir: &Path) -> std::path::PathBuf {
+pub(crate) fn ensure_venv(dir: &Path) -> std::path::PathBuf {
     let _lock = harness::InstallLock::acquire(&dir.join(".venv-install.lock"));
     let venv = dir.join(".venv");
     let python = venv.join("bin/python");

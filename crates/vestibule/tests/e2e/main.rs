@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod custom_db;
+mod email;
 mod harness;
 mod jobs;
 mod lifecycle;
@@ -13,5 +14,6 @@ mod login;
 mod management;
 mod multi_node;
 mod sdk_node;
+mod smtp_sink;
 mod upstream;
 mod users;
