@@ -92,7 +92,6 @@ impl TenantStore for SqlStorage {
 
     /// One transaction, so no half-deleted tenant is ever visible.
     async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
-        
         const STATEMENTS: [&str; 17] = [
             "DELETE FROM connection_clients WHERE tenant_id = $1",
             "DELETE FROM client_grants WHERE tenant_id = $1",

@@ -2,11 +2,9 @@
 //! verifies their address, as a job.
 //!
 //! The request is checked when the job is created (the user exists and has
-//! an email, the client exists). Sending goes through
-//! [`send_verification_email_hook`], the one place that will call
-//! `engine::email::send_verification_email` once email sending is part of
-//! the engine; until then the job fails with that reason rather than
-//! pretending an email left.
+//! an email, the client exists). Running the job queues the message with
+//! [`crate::email::send_verification_email`]; when nothing could be queued
+//! the job fails with the reason rather than pretending an email left.
 
 use super::runner::{Finished, JobFailure};
 use super::{pending_job, submit};
@@ -74,31 +72,6 @@ fn check_identity(user: &User, identity: &Value) -> Result<()> {
     }
 }
 
-/// Why the email could not be sent.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// No email provider is available to this engine.
-    #[error("{0}")]
-    Unavailable(&'static str),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-}
-
-/// The hook the verification-email job calls. Wire it to
-/// `engine::email::send_verification_email(engine, tenant, user_id, client_id)`
-/// when email sending lands; it must return only once the email was handed
-/// to the provider.
-pub async fn send_verification_email_hook(
-    _engine: &Engine,
-    _tenant: &TenantId,
-    _user_id: &str,
-    _client_id: Option<&str>,
-) -> std::result::Result<(), SendError> {
-    Err(SendError::Unavailable(
-        "Verification emails cannot be sent: this server has no email provider",
-    ))
-}
-
 pub(super) async fn run(engine: &Engine, job: &Job) -> std::result::Result<Finished, JobFailure> {
     let JobParams::VerificationEmail {
         user_id, client_id, ..
@@ -106,10 +79,22 @@ pub(super) async fn run(engine: &Engine, job: &Job) -> std::result::Result<Finis
     else {
         return Err(JobFailure::Refused("not a verification email job".into()));
     };
-    match send_verification_email_hook(engine, &job.tenant_id, user_id, client_id.as_deref()).await
+    // The message is queued in the email outbox, which delivers and retries
+    // it; the job is done once it is queued.
+    match crate::email::send_verification_email(
+        engine,
+        &job.tenant_id,
+        user_id,
+        client_id.as_deref(),
+    )
+    .await
     {
-        Ok(()) => Ok(Finished::default()),
-        Err(SendError::Unavailable(reason)) => Err(JobFailure::Refused(reason.to_owned())),
-        Err(SendError::Engine(error)) => Err(JobFailure::Internal(error)),
+        Ok(true) => Ok(Finished::default()),
+        Ok(false) => Err(JobFailure::Refused(
+            "No verification email was queued: the address is verified already, the \
+             verify_email template is disabled, or the tenant has no email provider"
+                .to_owned(),
+        )),
+        Err(error) => Err(JobFailure::Internal(error)),
     }
 }

@@ -5,9 +5,9 @@
 pub mod client_grants;
 pub mod clients;
 pub mod connections;
-pub mod jobs;
 pub mod email_templates;
 pub mod emails;
+pub mod jobs;
 pub mod keys;
 pub mod logs;
 pub mod query;

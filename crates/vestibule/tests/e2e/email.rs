@@ -817,3 +817,62 @@ async fn auth0_python_change_password_sends_the_reset_email() {
     assert_eq!(status, 200);
     assert_eq!(mail.login(email, NEW_PASSWORD).await, 200);
 }
+
+#[tokio::test]
+async fn verification_email_job_sends_a_fresh_link() {
+    let mail = Mail::start(true).await;
+    let email = "gwen@example.com";
+    mail.signup(email).await;
+    let first = mail.sink.wait_for(email, "Verify your email").await;
+    let issuer = mail.tenant.server.issuer().to_owned();
+    let prefix = format!("{issuer}u/email-verification?ticket=");
+    let first_link = first.link(&prefix);
+    let before = mail.sink.count();
+    let user_id = mail.user(email).await["user_id"]
+        .as_str()
+        .expect("user_id")
+        .to_owned();
+
+    let job = mail
+        .tenant
+        .management(
+            Method::POST,
+            "/api/v2/jobs/verification-email",
+            json!({"user_id": user_id, "client_id": mail.app.id}),
+        )
+        .await;
+    assert_eq!(job["type"], "verification_email", "{job}");
+    let path = format!("/api/v2/jobs/{}", job["id"].as_str().expect("job id"));
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = mail
+            .tenant
+            .management(Method::GET, &path, Value::Null)
+            .await;
+        if status["status"] == "completed" || status["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["status"], "completed", "{status}");
+
+    // A second message arrives with its own link, and that link verifies.
+    for _ in 0..200 {
+        if mail.sink.count() > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = mail.sink.wait_for(email, "Verify your email").await;
+    let second_link = second.link(&prefix);
+    assert_ne!(second_link, first_link);
+    let (status, page) = mail
+        .post(
+            "/u/email-verification",
+            &[("ticket", &ticket_of(&second_link))],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(mail.user(email).await["email_verified"], true);
+}
