@@ -161,6 +161,8 @@ macro_rules! suite {
             user_search_refuses_misfit_and_huge_conditions,
             login_counters_count_and_reset,
             login_counter_increments_race,
+            redirect_users_may_share_an_email,
+            linking_and_unlinking_users,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
