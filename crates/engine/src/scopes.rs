@@ -33,6 +33,7 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "create:users_app_metadata",
     "update:users_app_metadata",
     "delete:users_app_metadata",
+    "read:user_idp_tokens",
 ];
 
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.

@@ -37,6 +37,10 @@ pub struct Settings {
     pub ip_throttle_max_failures: u64,
     /// The IP throttling window, seconds.
     pub ip_throttle_window: i64,
+    /// Lets upstream identity providers live on loopback, private or
+    /// link-local addresses (tests, local development). Off in production:
+    /// connection options must not reach into the server's network (SSRF).
+    pub allow_private_upstreams: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +60,7 @@ impl Default for Settings {
             brute_force_block_lifetime: 30 * 86_400,
             ip_throttle_max_failures: 100,
             ip_throttle_window: 3_600,
+            allow_private_upstreams: false,
         }
     }
 }

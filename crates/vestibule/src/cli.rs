@@ -82,6 +82,11 @@ pub struct StoreArgs {
     /// (concurrent refreshes) before it counts as reuse and revokes its family.
     #[arg(long, env = "VESTIBULE_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
     pub refresh_reuse_interval: i64,
+    /// Let connections reach identity providers on loopback, private or link-local
+    /// addresses (tests, local development). Off by default: protects the server's
+    /// network and cloud metadata from connection options (SSRF).
+    #[arg(long, env = "VESTIBULE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_upstreams: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -42,6 +42,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         // Hashing is CPU-bound: more threads than cores adds memory, not speed.
         max_concurrent_hashes: cores,
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
+        allow_private_upstreams: store.allow_private_upstreams,
         ..Settings::default()
     };
     Engine::new(

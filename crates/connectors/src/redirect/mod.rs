@@ -24,6 +24,7 @@ mod id_token;
 mod mapping;
 pub mod oauth2;
 pub mod oidc;
+mod ssrf;
 
 pub use http::{Upstreams, UpstreamsConfig};
 

@@ -59,7 +59,7 @@ async fn fake_upstream() -> Fake {
 }
 
 fn connector(fake: &Fake) -> OidcConnector {
-    let upstreams = Arc::new(Upstreams::new(UpstreamsConfig::default()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
     OidcConnector::new(
         OidcConfig {
             source: ProviderSource::Manual(Endpoints {
@@ -268,7 +268,7 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
     let fake = fake_upstream().await;
     let upstreams = Upstreams::new(UpstreamsConfig {
         total_timeout: std::time::Duration::from_millis(500),
-        ..UpstreamsConfig::default()
+        ..local_upstreams()
     })
     .unwrap();
     for path in ["/big", "/slow", "/redirect"] {
@@ -284,6 +284,44 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
             "{path}: {result:?}"
         );
     }
+}
+
+/// The fakes run on loopback, which production refuses (SSRF).
+fn local_upstreams() -> UpstreamsConfig {
+    UpstreamsConfig {
+        allow_private_addresses: true,
+        ..UpstreamsConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn inner_addresses_are_refused_by_default() {
+    let fake = fake_upstream().await;
+    let upstreams = Upstreams::new(UpstreamsConfig::default()).unwrap();
+    let port = url::Url::parse(&fake.base).unwrap().port().unwrap();
+    // An IP literal, a name resolving to loopback, and the metadata address.
+    for url in [
+        format!("{}/jwks", fake.base),
+        format!("http://localhost:{port}/jwks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+    ] {
+        let result = upstreams
+            .json("JWKS", upstreams.client().get(&url), false)
+            .await;
+        match result {
+            Err(RedirectError::Upstream(message)) => {
+                assert!(message.contains("reserved address"), "{url}: {message}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    // Allowed explicitly, the same request works.
+    let local = Upstreams::new(local_upstreams()).unwrap();
+    let url = format!("http://localhost:{port}/jwks");
+    local
+        .json("JWKS", local.client().get(&url), false)
+        .await
+        .unwrap();
 }
 
 #[test]

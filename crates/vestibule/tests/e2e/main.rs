@@ -7,6 +7,7 @@
 
 mod harness;
 mod lifecycle;
+mod linking;
 mod login;
 mod management;
 mod multi_node;
