@@ -32,8 +32,7 @@ use storage::{Page, Paging, Result, StorageError, Updater, UserFilter, UserSearc
 impl Record for User {
     const KIND: &'static str = "user";
     const KEY_FIELD: &'static str = "user_id";
-    const SELECT: &'static str =
-        "SELECT data, version FROM users WHERE tenant_id = $1 AND user_id = $2 AND linked_to IS NULL";
+    const SELECT: &'static str = "SELECT data, version FROM users WHERE tenant_id = $1 AND user_id = $2 AND linked_to IS NULL";
     const INSERT: &'static str = "INSERT INTO users \
          (tenant_id, data, version, user_id, connection_id, email_lower, username_lower, \
           created_at, last_login, logins_count, email_search, name_search) \
@@ -226,7 +225,9 @@ impl UserStore for SqlStorage {
     ) -> Result<User> {
         const CONTEXT: &str = "link users";
         if primary_user_id == secondary_user_id {
-            return Err(StorageError::Rejected("a user cannot be linked to itself".into()));
+            return Err(StorageError::Rejected(
+                "a user cannot be linked to itself".into(),
+            ));
         }
         on_conflict_again(|| async {
             let mut tx = self.pool.begin().await.ctx(CONTEXT)?;

@@ -42,9 +42,14 @@ pub async fn redirect_users_may_share_an_email(s: Arc<dyn Storage>) {
     let page = s.list_users(&acme, &filter, &offset(0, 10)).await.unwrap();
     assert_eq!(page.total, 2);
     // Database users still may not.
-    s.create_user(&fixtures::user("acme", "auth0|a", "con_db", "x@example.com"))
-        .await
-        .unwrap();
+    s.create_user(&fixtures::user(
+        "acme",
+        "auth0|a",
+        "con_db",
+        "x@example.com",
+    ))
+    .await
+    .unwrap();
     let duplicate = fixtures::user("acme", "auth0|b", "con_db", "X@example.com");
     assert!(matches!(
         s.create_user(&duplicate).await,
@@ -116,7 +121,10 @@ pub async fn linking_and_unlinking_users(s: Arc<dyn Storage>) {
     assert_eq!(restored.identities[0].provider, "github");
     assert_eq!(s.get_user(&acme, "github|7").await.unwrap(), Some(restored));
     assert_eq!(
-        s.primary_user_id(&acme, "github|7").await.unwrap().as_deref(),
+        s.primary_user_id(&acme, "github|7")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("github|7")
     );
 
