@@ -566,3 +566,36 @@ async fn oidc_provider_upstream_with_discovery_and_with_manual_endpoints() {
     assert_eq!(claims["sub"], "oidc|peer-discovery|user-alice-0001");
     assert_eq!(users(&tenant, "oidc|").await.len(), 2);
 }
+
+#[tokio::test]
+async fn upstreams_on_inner_addresses_are_refused_by_default() {
+    // The production default: the harness allows loopback upstreams, this
+    // server does not.
+    let server = harness::Server::start_with(harness::ServerOptions {
+        env: vec![("VESTIBULE_ALLOW_PRIVATE_UPSTREAMS".into(), "false".into())],
+        ..harness::ServerOptions::default()
+    });
+    let token = harness::management_token(&server).await;
+    let tenant = Tenant { server, token };
+    let (gh, state) = fake_github().await;
+    let app = tenant.client("A", REDIRECT_A, "client_secret_basic").await;
+    github_connection(&tenant, &app, &gh, "on_each_login").await;
+    let browser = Browser::new(&tenant);
+    let request = authorize(&tenant, &app, &[("connection", "github")]);
+    let origin = tenant.origin();
+    // The browser reaches the (loopback) authorization page itself; the
+    // server's own requests to the token endpoint are refused.
+    let at = start_walk(&browser, &request.url, &[origin.as_str(), gh.as_str()])
+        .await
+        .away();
+    assert_eq!(
+        query_param(&at, "error").as_deref(),
+        Some("server_error"),
+        "{at}"
+    );
+    let state = state.lock().unwrap();
+    assert!(state.tokens.is_empty(), "the token endpoint was never called");
+    assert_eq!(state.codes.len(), 1, "the code was never redeemed");
+    drop(state);
+    assert!(users(&tenant, "github|").await.is_empty());
+}
