@@ -24,6 +24,7 @@ mod id_token;
 mod mapping;
 pub mod oauth2;
 pub mod oidc;
+mod presets;
 mod ssrf;
 
 pub use http::{Upstreams, UpstreamsConfig};
@@ -163,7 +164,7 @@ pub fn is_redirect(strategy: Strategy) -> bool {
     matches!(
         strategy,
         Strategy::Oidc | Strategy::OAuth2 | Strategy::Github | Strategy::GoogleOAuth2
-    )
+    ) || presets::preset(strategy).is_some()
 }
 
 /// Builds the connector of a connection from its **unsealed** options
@@ -187,9 +188,14 @@ pub fn open(
             parse(options)?,
             upstreams,
         )?)),
-        other => Err(RedirectError::Config(format!(
-            "login through {other} connections is not available"
-        ))),
+        other => match presets::preset(other) {
+            Some(preset) => Ok(Box::new(presets::PresetConnector::new(
+                preset, options, upstreams,
+            )?)),
+            None => Err(RedirectError::Config(format!(
+                "login through {other} connections is not available"
+            ))),
+        },
     }
 }
 
