@@ -17,6 +17,7 @@
 //!
 //! This module knows no storage and no inbound HTTP types.
 
+mod enterprise;
 mod github;
 mod google;
 mod http;
@@ -163,7 +164,13 @@ pub trait RedirectConnector: Send + Sync {
 pub fn is_redirect(strategy: Strategy) -> bool {
     matches!(
         strategy,
-        Strategy::Oidc | Strategy::OAuth2 | Strategy::Github | Strategy::GoogleOAuth2
+        Strategy::Oidc
+            | Strategy::OAuth2
+            | Strategy::Github
+            | Strategy::GoogleOAuth2
+            | Strategy::Okta
+            | Strategy::Waad
+            | Strategy::GoogleApps
     ) || presets::preset(strategy).is_some()
 }
 
@@ -181,6 +188,12 @@ pub fn open(
         )?)),
         Strategy::GoogleOAuth2 => Ok(Box::new(google::connector(parse(options)?, upstreams)?)),
         Strategy::Github => Ok(Box::new(github::GithubConnector::new(
+            parse(options)?,
+            upstreams,
+        )?)),
+        Strategy::Okta => Ok(Box::new(enterprise::okta(parse(options)?, upstreams)?)),
+        Strategy::Waad => Ok(Box::new(enterprise::waad(parse(options)?, upstreams)?)),
+        Strategy::GoogleApps => Ok(Box::new(enterprise::GoogleAppsConnector::new(
             parse(options)?,
             upstreams,
         )?)),

@@ -37,6 +37,11 @@ use std::sync::Arc;
 pub enum ProviderSource {
     /// A discovery document; `issuer` (if set) must match it exactly.
     Discovery { url: String, issuer: Option<String> },
+    /// A discovery document at a fixed, trusted location whose issuer
+    /// cannot be known in advance (an Entra ID directory named by its
+    /// domain: the issuer carries the directory's id). The issuer it names
+    /// is then checked exactly in every ID token.
+    DirectoryDiscovery { url: String },
     /// Everything configured by hand.
     Manual(Endpoints),
 }
@@ -229,7 +234,14 @@ impl OidcConnector {
     pub async fn endpoints(&self) -> Result<Endpoints, RedirectError> {
         let mut endpoints = match &self.config.source {
             ProviderSource::Manual(endpoints) => return Ok(endpoints.clone()),
-            ProviderSource::Discovery { url, issuer } => {
+            ProviderSource::Discovery { .. } | ProviderSource::DirectoryDiscovery { .. } => {
+                let (url, issuer, any_issuer) = match &self.config.source {
+                    ProviderSource::Discovery { url, issuer } => (url, issuer, false),
+                    ProviderSource::DirectoryDiscovery { url } => (url, &None, true),
+                    ProviderSource::Manual(_) => {
+                        return Err(RedirectError::Config("no discovery document".into()));
+                    }
+                };
                 let document = self.upstreams.discovery(url).await?;
                 let Some(found) = document.get("issuer").and_then(Value::as_str) else {
                     return Err(RedirectError::Config(
@@ -237,6 +249,7 @@ impl OidcConnector {
                     ));
                 };
                 let expected_ok = match issuer {
+                    _ if any_issuer => true,
                     Some(issuer) => issuer == found,
                     None => {
                         let derived = format!(

@@ -334,3 +334,79 @@ fn basic_authorization_encodes_the_credentials() {
         )
     );
 }
+
+/// Multi-tenant Entra ID: the issuer is a template filled with the token's
+/// own `tid`; a token whose `iss` names another directory is refused.
+#[tokio::test]
+async fn entra_issuer_is_checked_per_tenant() {
+    let fake = fake_upstream().await;
+    let template = format!("{}/{{tenantid}}/v2.0", fake.base);
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let connector = OidcConnector::new(
+        OidcConfig {
+            source: ProviderSource::Manual(Endpoints {
+                issuer: template,
+                authorization_endpoint: format!("{}/authorize", fake.base),
+                token_endpoint: Some(format!("{}/token", fake.base)),
+                userinfo_endpoint: None,
+                jwks_uri: format!("{}/jwks", fake.base),
+                token_endpoint_auth_methods: vec![],
+                iss_parameter_supported: false,
+            }),
+            overrides: Overrides::default(),
+            client_id: CLIENT.into(),
+            client_secret: Some("secret".into()),
+            auth: None,
+            flow: Flow::BackChannel,
+            scope: vec!["openid".into()],
+            algs: DEFAULT_ALGS.to_vec(),
+            alternate_issuer: None,
+            pkce: true,
+            send_nonce: true,
+        },
+        upstreams,
+    );
+    let tenant_a = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    let tenant_b = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let params = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
+    let login_request = request();
+    let login = |claims: Value| {
+        let token = fake.key.sign_jwt("k1", None, &claims).unwrap();
+        *fake.id_token.lock().unwrap() = token;
+        connector.callback(&login_request, &params, NOW)
+    };
+    let mut claims = good_claims(&fake);
+    claims["tid"] = json!(tenant_a);
+    claims["iss"] = json!(format!("{}/{tenant_a}/v2.0", fake.base));
+    let identity = login(claims.clone()).await.unwrap();
+    assert_eq!(identity.user_id, "user-1");
+
+    let mut other = claims.clone();
+    other["iss"] = json!(format!("{}/{tenant_b}/v2.0", fake.base));
+    let literal = {
+        let mut c = claims.clone();
+        c["iss"] = json!(format!("{}/{{tenantid}}/v2.0", fake.base));
+        c
+    };
+    let no_tid = {
+        let mut c = claims.clone();
+        c.as_object_mut().unwrap().remove("tid");
+        c
+    };
+    let bad_tid = {
+        let mut c = claims.clone();
+        c["tid"] = json!("../evil");
+        c
+    };
+    for (case, claims) in [
+        ("another directory's issuer", other),
+        ("the template itself", literal),
+        ("no tid", no_tid),
+        ("malformed tid", bad_tid),
+    ] {
+        assert!(
+            matches!(login(claims).await, Err(RedirectError::InvalidIdToken(_))),
+            "{case}"
+        );
+    }
+}
