@@ -17,6 +17,7 @@
 //!
 //! This module knows no storage and no inbound HTTP types.
 
+mod assertion;
 mod enterprise;
 mod github;
 mod google;

@@ -401,6 +401,7 @@ impl PresetConnector {
                 client_id,
                 client_secret: options.client_secret.map(|s| s.expose().to_owned()),
                 auth: preset.auth,
+                client_assertion: None,
             },
             authorization_endpoint: pick(
                 &options.authorization_endpoint,

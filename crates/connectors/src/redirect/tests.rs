@@ -20,6 +20,8 @@ struct Fake {
     base: String,
     id_token: Arc<Mutex<String>>,
     key: KeyPair,
+    /// The form bodies the token endpoint received.
+    token_forms: Arc<Mutex<Vec<BTreeMap<String, String>>>>,
 }
 
 async fn fake_upstream() -> Fake {
@@ -27,14 +29,21 @@ async fn fake_upstream() -> Fake {
     let jwks = json!({"keys": [key.public_jwk("k1")]});
     let id_token = Arc::new(Mutex::new(String::new()));
     let token_body = id_token.clone();
+    let token_forms: Arc<Mutex<Vec<BTreeMap<String, String>>>> = Arc::default();
+    let forms = token_forms.clone();
     let app = Router::new()
         .route("/jwks", get(move || async move { axum::Json(jwks) }))
         .route(
             "/token",
-            post(move || async move {
-                let token = token_body.lock().unwrap().clone();
-                axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": token}))
-            }),
+            post(
+                move |axum::Form(form): axum::Form<BTreeMap<String, String>>| async move {
+                    forms.lock().unwrap().push(form);
+                    let token = token_body.lock().unwrap().clone();
+                    axum::Json(
+                        json!({"access_token": "at", "token_type": "Bearer", "id_token": token}),
+                    )
+                },
+            ),
         )
         .route("/big", get(|| async { "x".repeat(2 * 1024 * 1024) }))
         .route(
@@ -55,6 +64,7 @@ async fn fake_upstream() -> Fake {
         base,
         id_token,
         key,
+        token_forms,
     }
 }
 
@@ -409,4 +419,61 @@ async fn entra_issuer_is_checked_per_tenant() {
             "{case}"
         );
     }
+}
+
+#[tokio::test]
+async fn private_key_jwt_sends_a_fresh_signed_assertion() {
+    let fake = fake_upstream().await;
+    let client_key = KeyPair::generate(SigningAlg::Es256).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(client_key.pkcs8_der())
+    );
+    let options: crate::options::oidc::OidcOptions = serde_json::from_value(json!({
+        "type": "back_channel",
+        "client_id": CLIENT,
+        "issuer": fake.base,
+        "authorization_endpoint": format!("{}/authorize", fake.base),
+        "token_endpoint": format!("{}/token", fake.base),
+        "jwks_uri": format!("{}/jwks", fake.base),
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "client_assertion_signing_key": pem,
+        "client_assertion_signing_kid": "client-key-1",
+    }))
+    .unwrap();
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let connector = OidcConnector::from_oidc_options(options, upstreams).unwrap();
+    let params = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
+    for _ in 0..2 {
+        let token = fake.key.sign_jwt("k1", None, &good_claims(&fake)).unwrap();
+        *fake.id_token.lock().unwrap() = token;
+        connector.callback(&request(), &params, NOW).await.unwrap();
+    }
+    let forms = fake.token_forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 2);
+    let public = crypto::PublicKey::from_key_pair(&client_key, "client-key-1").unwrap();
+    let token_endpoint = format!("{}/token", fake.base);
+    let expected = crypto::Expectations::new(CLIENT, token_endpoint.clone());
+    let mut jtis = Vec::new();
+    for form in &forms {
+        assert_eq!(
+            form["client_assertion_type"],
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        );
+        assert_eq!(form["client_id"], CLIENT);
+        assert!(!form.contains_key("client_secret"));
+        let claims = crypto::verify_jwt(
+            &form["client_assertion"],
+            &[public.clone()],
+            &[SigningAlg::Es256],
+            &expected,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(claims["sub"], CLIENT);
+        assert_eq!(claims["aud"], token_endpoint.as_str());
+        jtis.push(claims["jti"].clone());
+    }
+    assert_ne!(jtis[0], jtis[1], "a fresh jti each time");
 }
