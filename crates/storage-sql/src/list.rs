@@ -44,7 +44,7 @@ impl ListQuery {
     }
 
     /// Only records whose `column` is NULL.
-    pub(crate) fn is_null(mut self, column: &'static str) -> Self {
+    pub(crate) fn where_null(mut self, column: &'static str) -> Self {
         self.conditions.push(format!("{column} IS NULL"));
         self
     }

@@ -155,7 +155,7 @@ impl UserStore for SqlStorage {
         filter: &UserFilter,
         paging: &Paging,
     ) -> Result<Page<User>> {
-        let mut query = ListQuery::new("users", "user_id", tenant.as_str()).is_null("linked_to");
+        let mut query = ListQuery::new("users", "user_id", tenant.as_str()).where_null("linked_to");
         if let Some(connection_id) = &filter.connection_id {
             query = query.equals("connection_id", connection_id.as_str());
         }

@@ -108,7 +108,7 @@ mod tests {
         let verify = |token: &str| {
             crypto::verify_jwt(
                 token,
-                &[public.clone()],
+                std::slice::from_ref(&public),
                 &[SigningAlg::Es256],
                 &expected,
                 1_700_000_010,

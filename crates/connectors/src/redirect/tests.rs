@@ -465,7 +465,7 @@ async fn private_key_jwt_sends_a_fresh_signed_assertion() {
         assert!(!form.contains_key("client_secret"));
         let claims = crypto::verify_jwt(
             &form["client_assertion"],
-            &[public.clone()],
+            std::slice::from_ref(&public),
             &[SigningAlg::Es256],
             &expected,
             NOW,

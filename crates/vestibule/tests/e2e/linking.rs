@@ -218,7 +218,7 @@ async fn linked_identities_log_in_as_the_primary_and_unlink_back() {
     )
     .await;
     assert_eq!(status, 200, "{left}");
-    assert_eq!(identity_ids(&left), [primary_id.clone()]);
+    assert_eq!(identity_ids(&left), std::slice::from_ref(&primary_id));
     let (status, restored) = call(
         &tenant,
         &token,

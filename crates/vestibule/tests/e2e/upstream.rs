@@ -593,9 +593,11 @@ async fn upstreams_on_inner_addresses_are_refused_by_default() {
         Some("server_error"),
         "{at}"
     );
-    let state = state.lock().unwrap();
-    assert!(state.tokens.is_empty(), "the token endpoint was never called");
-    assert_eq!(state.codes.len(), 1, "the code was never redeemed");
-    drop(state);
+    let (tokens, codes) = {
+        let state = state.lock().unwrap();
+        (state.tokens.len(), state.codes.len())
+    };
+    assert_eq!(tokens, 0, "the token endpoint was never called");
+    assert_eq!(codes, 1, "the code was never redeemed");
     assert!(users(&tenant, "github|").await.is_empty());
 }
