@@ -224,6 +224,42 @@ async function main() {
   assert.equal(exported.status, "completed", JSON.stringify(exported));
   assert.ok(exported.location.endsWith(`/api/v2/jobs/${exportJob.id}/download`), exported.location);
   ok(`jobs.usersExports.create -> completed, location ${exported.location}`);
+  step = "users.identities.link";
+  const password = "Corr3ct-Horse-Battery";
+  const primary = await management.users.create({
+    connection: database.name,
+    email: `primary-${suffix}@example.com`,
+    password,
+  });
+  const secondary = await management.users.create({
+    connection: database.name,
+    email: `secondary-${suffix}@example.com`,
+    password,
+  });
+  const secondaryLocalId = secondary.user_id.split("|")[1];
+  const linked = await management.users.identities.link(primary.user_id, {
+    provider: "auth0",
+    user_id: secondaryLocalId,
+    connection_id: database.id,
+  });
+  assert.deepEqual(
+    linked.map((i) => `${i.provider}|${i.user_id}`),
+    [primary.user_id, secondary.user_id],
+  );
+  await assert.rejects(management.users.get(secondary.user_id), (e) => e.statusCode === 404);
+  ok("users.identities.link moves the secondary into the primary's identities");
+
+  step = "users.identities.delete";
+  const left = await management.users.identities.delete(primary.user_id, "auth0", secondaryLocalId);
+  assert.deepEqual(
+    left.map((i) => `${i.provider}|${i.user_id}`),
+    [primary.user_id],
+  );
+  const restored = await management.users.get(secondary.user_id);
+  assert.equal(restored.user_id, secondary.user_id);
+  await management.users.delete(primary.user_id);
+  await management.users.delete(secondary.user_id);
+  ok("users.identities.delete gives the identity back to a user of its own");
 
   step = "cleanup";
   await management.clientGrants.delete(grant.id);

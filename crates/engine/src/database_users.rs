@@ -401,13 +401,48 @@ pub async fn login(
         .as_ref()
         .and_then(|user| user.password_hash.as_deref());
     let matches = engine.passwords.verify(password, stored_hash).await?;
-    let Some(user) = found.filter(|user| matches && !user.blocked) else {
+    // A user linked to another logs in as that (primary) user, which must
+    // not be blocked either; its own record keeps the password.
+    let primary_id = match &found {
+        Some(user) if matches => {
+            engine
+                .storage
+                .primary_user_id(tenant, &user.user_id)
+                .await?
+        }
+        _ => None,
+    };
+    let primary = match primary_id {
+        Some(id) if found.as_ref().is_some_and(|user| user.user_id != id) => {
+            engine.storage.get_user(tenant, &id).await?
+        }
+        _ => None,
+    };
+    let Some(user) = found.filter(|user| {
+        matches && !user.blocked && primary.as_ref().is_none_or(|primary| !primary.blocked)
+    }) else {
         if well_formed {
             login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
         }
         return Ok(LoginOutcome::WrongCredentials);
     };
     login_protection::record_success(engine, tenant, connection, login, ip_key).await?;
+    let Some(primary) = primary else {
+        return record_password_login(engine, tenant, &user, password, ip).await;
+    };
+    let user = record_login(engine, tenant, &primary.user_id, ip).await?;
+    Ok(LoginOutcome::LoggedIn(Box::new(user)))
+}
+
+/// Counts a password login of a user that is not linked, rehashing the
+/// password when its parameters are outdated.
+async fn record_password_login(
+    engine: &Engine,
+    tenant: &TenantId,
+    user: &User,
+    password: &str,
+    ip: Option<&str>,
+) -> Result<LoginOutcome> {
     let rehash = match &user.password_hash {
         Some(stored) if engine.passwords.needs_rehash(stored) => {
             Some(engine.passwords.hash(password).await?)

@@ -90,8 +90,11 @@ impl Engine {
             settings.max_concurrent_hashes,
         )?);
         let upstreams = Arc::new(
-            connectors::redirect::Upstreams::new(connectors::redirect::UpstreamsConfig::default())
-                .map_err(EngineError::Upstream)?,
+            connectors::redirect::Upstreams::new(connectors::redirect::UpstreamsConfig {
+                allow_private_addresses: settings.allow_private_upstreams,
+                ..connectors::redirect::UpstreamsConfig::default()
+            })
+            .map_err(EngineError::Upstream)?,
         );
         Ok(Self {
             storage,

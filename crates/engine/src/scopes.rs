@@ -42,6 +42,7 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "update:email_templates",
     "create:user_tickets",
     "read:logs",
+    "read:user_idp_tokens",
 ];
 
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.

@@ -58,6 +58,10 @@ pub struct Settings {
     pub email_retry_base: i64,
     /// An email is given up after this many failed attempts.
     pub email_max_attempts: u32,
+    /// Lets upstream identity providers live on loopback, private or
+    /// link-local addresses (tests, local development). Off in production:
+    /// connection options must not reach into the server's network (SSRF).
+    pub allow_private_upstreams: bool,
 }
 
 impl Default for Settings {
@@ -85,6 +89,7 @@ impl Default for Settings {
             unblock_ticket_lifetime: 86_400,
             email_retry_base: 30,
             email_max_attempts: 8,
+            allow_private_upstreams: false,
         }
     }
 }

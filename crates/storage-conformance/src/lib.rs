@@ -172,6 +172,8 @@ macro_rules! suite {
             outbox_claim_race,
             log_events_list_newest_first_and_stay_in_their_tenant,
             one_time_can_be_peeked_without_consuming,
+            redirect_users_may_share_an_email,
+            linking_and_unlinking_users,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

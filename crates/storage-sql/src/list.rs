@@ -43,6 +43,12 @@ impl ListQuery {
         self
     }
 
+    /// Only records whose `column` is NULL.
+    pub(crate) fn where_null(mut self, column: &'static str) -> Self {
+        self.conditions.push(format!("{column} IS NULL"));
+        self
+    }
+
     /// Only records whose `column` is one of `values`; no restriction when empty.
     pub(crate) fn any_of(mut self, column: &'static str, values: Vec<Arg>) -> Self {
         if values.is_empty() {

@@ -168,7 +168,8 @@ impl SqlStorage {
         let mut builder = Builder {
             args: args![tenant],
         };
-        let mut filter = "tenant_id = $1".to_owned();
+        // Linked (secondary) users are part of their primary, not users of their own.
+        let mut filter = "tenant_id = $1 AND linked_to IS NULL".to_owned();
         if let Some(condition) = &search.condition {
             if condition.depth() > MAX_DEPTH || condition.leaves() > MAX_LEAVES {
                 return Err(refused("the search condition is too large"));

@@ -367,6 +367,38 @@ pub trait UserStore: Send + Sync {
         }
         Ok(created)
     }
+
+    // Account linking. A linked (secondary) user keeps its record, so its
+    // password and its email's place in its connection stay; `get_user`,
+    // lists and searches no longer see it, `get_user_by_email`/`_by_username`
+    // still find it (the login then resolves it with `primary_user_id`).
+
+    /// Links `secondary` (and every identity already linked to it) to
+    /// `primary` in one transaction: the secondary's identities are appended
+    /// to the primary's, the secondary's sessions and tokens are deleted.
+    /// `NotFound` when either is missing or already linked; `Rejected` when
+    /// they are the same user. Returns the updated primary.
+    async fn link_user(
+        &self,
+        tenant: &TenantId,
+        primary_user_id: &str,
+        secondary_user_id: &str,
+    ) -> Result<User>;
+    /// Undoes a link in one transaction: the identity `secondary_user_id`
+    /// (`{provider}|{id}`) leaves the primary's identities and the secondary
+    /// becomes a user of its own again, whose only identity is that one
+    /// (with the primary's latest copy of it). `NotFound` when the primary
+    /// does not exist or that identity is not linked to it. Returns the
+    /// updated primary and the restored secondary.
+    async fn unlink_user(
+        &self,
+        tenant: &TenantId,
+        primary_user_id: &str,
+        secondary_user_id: &str,
+    ) -> Result<(User, User)>;
+    /// Whom a user id logs in as: the primary it is linked to, itself when
+    /// it is not linked, `None` when there is no such user.
+    async fn primary_user_id(&self, tenant: &TenantId, user_id: &str) -> Result<Option<String>>;
 }
 
 /// Failed-login counters (brute-force protection, IP throttling).

@@ -90,6 +90,11 @@ pub struct StoreArgs {
     /// delivered; each further retry waits twice as long (at most an hour).
     #[arg(long, env = "VESTIBULE_EMAIL_RETRY_SECONDS", default_value_t = 30)]
     pub email_retry_seconds: i64,
+    /// Let connections reach identity providers on loopback, private or link-local
+    /// addresses (tests, local development). Off by default: protects the server's
+    /// network and cloud metadata from connection options (SSRF).
+    #[arg(long, env = "VESTIBULE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_upstreams: bool,
 }
 
 #[derive(Debug, Clone, Args)]

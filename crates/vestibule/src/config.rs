@@ -44,6 +44,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
         import_max_bytes: store.import_max_bytes,
         email_retry_base: store.email_retry_seconds.clamp(1, 3_600),
+        allow_private_upstreams: store.allow_private_upstreams,
         ..Settings::default()
     };
     Engine::new(

@@ -185,8 +185,8 @@ pub fn secret_fields(strategy: Strategy) -> &'static [&'static str] {
         Strategy::Apple => &["/app_secret"],
         Strategy::Sms => &["/twilio_token", "/gateway_authentication/secret"],
         Strategy::Email => &[],
-        Strategy::Oidc
-        | Strategy::Okta
+        Strategy::Oidc => &["/client_secret", "/client_assertion_signing_key"],
+        Strategy::Okta
         | Strategy::Waad
         | Strategy::GoogleApps
         | Strategy::GoogleOAuth2

@@ -80,7 +80,15 @@ pub struct OidcOptions {
     /// Space-separated; `openid` is always sent.
     pub scope: Option<String>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// `RS256` (default), `ES256` or `EdDSA`: the `private_key_jwt` signature.
     pub token_endpoint_auth_signing_alg: Option<String>,
+    /// Vestibule extension: the PKCS#8 PEM private key that signs
+    /// `private_key_jwt` client assertions (its public key is registered at
+    /// the provider). Secret: sealed, never shown.
+    pub client_assertion_signing_key: Option<Secret>,
+    /// Vestibule extension: the `kid` of that key at the provider (default:
+    /// its RFC 7638 thumbprint).
+    pub client_assertion_signing_kid: Option<String>,
     pub id_token_signed_response_algs: Option<Vec<String>>,
     pub send_back_channel_nonce: Option<bool>,
     pub connection_settings: Option<ConnectionSettings>,
@@ -123,6 +131,15 @@ impl StrategyOptions for OidcOptions {
         }
         if back_channel {
             check_back_channel_secret(&self.client_secret, self.token_endpoint_auth_method)?;
+        }
+        if self.token_endpoint_auth_method == Some(TokenEndpointAuthMethod::PrivateKeyJwt)
+            && back_channel
+            && self.client_assertion_signing_key.is_none()
+        {
+            return Err(OptionsError::at(
+                "client_assertion_signing_key",
+                "is required with `private_key_jwt` (a PKCS#8 PEM private key)",
+            ));
         }
         Ok(())
     }
@@ -275,6 +292,12 @@ mod tests {
         validate(Strategy::Oidc, options.clone());
         options.as_object_mut().unwrap().remove("client_secret");
         options["token_endpoint_auth_method"] = json!("private_key_jwt");
+        assert_rejected(
+            Strategy::Oidc,
+            options.clone(),
+            "options.client_assertion_signing_key",
+        );
+        options["client_assertion_signing_key"] = json!("-----BEGIN PRIVATE KEY-----");
         validate(Strategy::Oidc, options);
     }
 

@@ -179,6 +179,8 @@ pub(crate) fn full_options(strategy: Strategy) -> Value {
             "scope": "openid profile email",
             "token_endpoint_auth_method": "client_secret_post",
             "token_endpoint_auth_signing_alg": "RS256",
+            "client_assertion_signing_key": "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n",
+            "client_assertion_signing_kid": "client-key-1",
             "id_token_signed_response_algs": ["RS256", "ES256"],
             "send_back_channel_nonce": true,
             "connection_settings": {"pkce": "S256"},

@@ -62,6 +62,7 @@ impl GithubConnector {
                     .as_ref()
                     .map(|s| s.expose().to_owned()),
                 auth: ClientAuth::SecretPost,
+                client_assertion: None,
             },
             authorization_endpoint: pick(
                 &options.authorization_endpoint,

@@ -7,8 +7,13 @@
 //! body is cut off. Discovery documents and JWKS are cached per URL for a
 //! TTL; a JWKS is fetched again early when a token names an unknown `kid`,
 //! at most once per [`UpstreamsConfig::jwks_refetch_interval`] per URL.
+//!
+//! Unless [`UpstreamsConfig::allow_private_addresses`] is set, no request
+//! reaches a loopback, private, link-local or reserved address, whatever
+//! the URL or DNS says (see `ssrf.rs`).
 
 use super::RedirectError;
+use super::ssrf;
 use crypto::PublicKey;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -24,6 +29,9 @@ pub struct UpstreamsConfig {
     pub discovery_ttl: Duration,
     pub jwks_ttl: Duration,
     pub jwks_refetch_interval: Duration,
+    /// Lets upstream requests reach loopback, private and link-local
+    /// addresses (tests, local development). Off by default: SSRF.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for UpstreamsConfig {
@@ -35,6 +43,7 @@ impl Default for UpstreamsConfig {
             discovery_ttl: Duration::from_secs(600),
             jwks_ttl: Duration::from_secs(600),
             jwks_refetch_interval: Duration::from_secs(10),
+            allow_private_addresses: false,
         }
     }
 }
@@ -66,11 +75,17 @@ fn upstream(what: &str, error: impl std::fmt::Display) -> RedirectError {
 
 impl Upstreams {
     pub fn new(config: UpstreamsConfig) -> Result<Self, RedirectError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")));
+        if !config.allow_private_addresses {
+            // Every connection goes to a resolved, vetted address: no proxy
+            // from the environment may stand in between.
+            builder = builder.dns_resolver(ssrf::GuardedResolver).no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| upstream("cannot build the HTTP client", e))?;
         Ok(Self {
@@ -94,17 +109,22 @@ impl Upstreams {
         request: reqwest::RequestBuilder,
         accept_error_json: bool,
     ) -> Result<Value, RedirectError> {
-        let mut response = request
+        let (client, request) = request
             .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    upstream(what, "timed out")
-                } else {
-                    upstream(what, "unreachable")
-                }
-            })?;
+            .build_split();
+        let request = request.map_err(|_| upstream(what, "invalid request"))?;
+        if !self.config.allow_private_addresses {
+            ssrf::check_url(request.url()).map_err(|refused| upstream(what, refused))?;
+        }
+        let mut response = client.execute(request).await.map_err(|e| {
+            if let Some(refused) = ssrf::refusal_in(&e) {
+                upstream(what, refused)
+            } else if e.is_timeout() {
+                upstream(what, "timed out")
+            } else {
+                upstream(what, "unreachable")
+            }
+        })?;
         let status = response.status();
         if status.is_redirection() {
             return Err(upstream(what, "answered with a redirect"));

@@ -42,7 +42,8 @@ pub(crate) async fn verify(
 ) -> Result<Map<String, Value>, RedirectError> {
     let mut keys = upstreams.jwks(rules.jwks_uri, false).await?;
     let mut refreshed = false;
-    let mut issuers = vec![rules.issuer];
+    let tenant_issuer = tenant_issuer(rules.issuer, token)?;
+    let mut issuers = vec![tenant_issuer.as_deref().unwrap_or(rules.issuer)];
     issuers.extend(rules.alternate_issuer);
     let mut index = 0;
     let claims = loop {
@@ -65,6 +66,33 @@ pub(crate) async fn verify(
     };
     check_claims(&claims, rules, now_seconds)?;
     Ok(claims)
+}
+
+/// Multi-tenant Entra ID: the metadata's issuer is a template
+/// (`https://login.microsoftonline.com/{tenantid}/v2.0`). The issuer an ID
+/// token must carry is the template filled with the token's own `tid` (read
+/// here unverified, then bound by the signature: `iss` is checked exactly
+/// against this value), so a token of one directory cannot pass as
+/// another's. `None` when the issuer is no template.
+fn tenant_issuer(issuer: &str, token: &str) -> Result<Option<String>, RedirectError> {
+    const PLACEHOLDER: &str = "{tenantid}";
+    if !issuer.contains(PLACEHOLDER) {
+        return Ok(None);
+    }
+    use base64::Engine as _;
+    let tid = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|claims| claims.get("tid").and_then(Value::as_str).map(str::to_owned))
+        .filter(|tid| tid.len() == 36 && tid.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .ok_or_else(|| invalid("tid is missing or not a directory id"))?;
+    Ok(Some(issuer.replace(PLACEHOLDER, &tid)))
 }
 
 fn check_claims(

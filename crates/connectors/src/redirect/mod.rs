@@ -17,6 +17,8 @@
 //!
 //! This module knows no storage and no inbound HTTP types.
 
+mod assertion;
+mod enterprise;
 mod github;
 mod google;
 mod http;
@@ -24,6 +26,8 @@ mod id_token;
 mod mapping;
 pub mod oauth2;
 pub mod oidc;
+mod presets;
+mod ssrf;
 
 pub use http::{Upstreams, UpstreamsConfig};
 
@@ -161,8 +165,14 @@ pub trait RedirectConnector: Send + Sync {
 pub fn is_redirect(strategy: Strategy) -> bool {
     matches!(
         strategy,
-        Strategy::Oidc | Strategy::OAuth2 | Strategy::Github | Strategy::GoogleOAuth2
-    )
+        Strategy::Oidc
+            | Strategy::OAuth2
+            | Strategy::Github
+            | Strategy::GoogleOAuth2
+            | Strategy::Okta
+            | Strategy::Waad
+            | Strategy::GoogleApps
+    ) || presets::preset(strategy).is_some()
 }
 
 /// Builds the connector of a connection from its **unsealed** options
@@ -182,13 +192,24 @@ pub fn open(
             parse(options)?,
             upstreams,
         )?)),
+        Strategy::Okta => Ok(Box::new(enterprise::okta(parse(options)?, upstreams)?)),
+        Strategy::Waad => Ok(Box::new(enterprise::waad(parse(options)?, upstreams)?)),
+        Strategy::GoogleApps => Ok(Box::new(enterprise::GoogleAppsConnector::new(
+            parse(options)?,
+            upstreams,
+        )?)),
         Strategy::OAuth2 => Ok(Box::new(oauth2::OAuth2Connector::from_options(
             parse(options)?,
             upstreams,
         )?)),
-        other => Err(RedirectError::Config(format!(
-            "login through {other} connections is not available"
-        ))),
+        other => match presets::preset(other) {
+            Some(preset) => Ok(Box::new(presets::PresetConnector::new(
+                preset, options, upstreams,
+            )?)),
+            None => Err(RedirectError::Config(format!(
+                "login through {other} connections is not available"
+            ))),
+        },
     }
 }
 

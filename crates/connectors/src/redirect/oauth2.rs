@@ -21,6 +21,9 @@ pub enum ClientAuth {
     SecretPost,
     /// HTTP Basic with the form-urlencoded id and secret (RFC 6749 §2.3.1).
     SecretBasic,
+    /// A signed client assertion (`private_key_jwt`, RFC 7523 §2.2, OIDC
+    /// Core §9), in [`ClientCredentials::client_assertion`].
+    PrivateKeyJwt,
 }
 
 /// The client credentials of a connection.
@@ -29,6 +32,9 @@ pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub auth: ClientAuth,
+    /// The signed assertion for [`ClientAuth::PrivateKeyJwt`], fresh for
+    /// this one request.
+    pub client_assertion: Option<String>,
 }
 
 impl std::fmt::Debug for ClientCredentials {
@@ -52,6 +58,9 @@ pub fn basic_authorization(client_id: &str, secret: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(pair)
     )
 }
+
+/// RFC 7523 §2.2.
+pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// The tokens a code exchange returned.
 pub(crate) struct Tokens {
@@ -91,6 +100,14 @@ pub(crate) async fn exchange_code(
                 reqwest::header::AUTHORIZATION,
                 basic_authorization(&credentials.client_id, secret),
             );
+        }
+        ClientAuth::PrivateKeyJwt => {
+            let assertion = credentials.client_assertion.as_deref().ok_or_else(|| {
+                RedirectError::Config("`private_key_jwt` needs a signing key".into())
+            })?;
+            form.push(("client_id", credentials.client_id.as_str()));
+            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+            form.push(("client_assertion", assertion));
         }
     }
     let answer = upstreams
@@ -173,6 +190,7 @@ impl OAuth2Connector {
                 client_id: options.client_id.ok_or_else(|| missing("client_id"))?,
                 client_secret: options.client_secret.map(|s| s.expose().to_owned()),
                 auth: ClientAuth::SecretPost,
+                client_assertion: None,
             },
             authorization_url: options
                 .authorization_url

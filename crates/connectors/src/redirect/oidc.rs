@@ -17,6 +17,7 @@
 //! authorization response carrying `iss` (RFC 9207) must name the issuer;
 //! when the metadata says the provider always sends it, it is required.
 
+use super::assertion::AssertionKey;
 use super::http::Upstreams;
 use super::id_token::{self, PROTOCOL_CLAIMS};
 use super::oauth2::{self, ClientAuth, ClientCredentials};
@@ -37,6 +38,11 @@ use std::sync::Arc;
 pub enum ProviderSource {
     /// A discovery document; `issuer` (if set) must match it exactly.
     Discovery { url: String, issuer: Option<String> },
+    /// A discovery document at a fixed, trusted location whose issuer
+    /// cannot be known in advance (an Entra ID directory named by its
+    /// domain: the issuer carries the directory's id). The issuer it names
+    /// is then checked exactly in every ID token.
+    DirectoryDiscovery { url: String },
     /// Everything configured by hand.
     Manual(Endpoints),
 }
@@ -90,6 +96,8 @@ pub struct OidcConfig {
 pub struct OidcConnector {
     upstreams: Arc<Upstreams>,
     config: OidcConfig,
+    /// Signs `private_key_jwt` assertions when the client authenticates so.
+    assertion_key: Option<AssertionKey>,
 }
 
 /// The default ID token algorithms: everything Vestibule verifies.
@@ -115,7 +123,11 @@ fn checked_url(document: &Value, name: &str) -> Result<Option<String>, RedirectE
 
 impl OidcConnector {
     pub fn new(config: OidcConfig, upstreams: Arc<Upstreams>) -> Self {
-        Self { upstreams, config }
+        Self {
+            upstreams,
+            config,
+            assertion_key: None,
+        }
     }
 
     /// An `oidc` connection (Auth0's options).
@@ -131,12 +143,24 @@ impl OidcConnector {
             OidcType::FrontChannel => Flow::FrontChannel,
             OidcType::BackChannel => Flow::BackChannel,
         };
+        let assertion_key = match options.token_endpoint_auth_method {
+            Some(TokenEndpointAuthMethod::PrivateKeyJwt) => Some(AssertionKey::from_pem(
+                options
+                    .client_assertion_signing_key
+                    .as_ref()
+                    .map(|key| key.expose())
+                    .ok_or_else(|| {
+                        RedirectError::Config(
+                            "`private_key_jwt` needs `client_assertion_signing_key`".into(),
+                        )
+                    })?,
+                options.token_endpoint_auth_signing_alg.as_deref(),
+                options.client_assertion_signing_kid.as_deref(),
+            )?),
+            _ => None,
+        };
         let auth = match options.token_endpoint_auth_method {
-            Some(TokenEndpointAuthMethod::PrivateKeyJwt) => {
-                return Err(RedirectError::Config(
-                    "`private_key_jwt` is not supported yet".into(),
-                ));
-            }
+            Some(TokenEndpointAuthMethod::PrivateKeyJwt) => Some(ClientAuth::PrivateKeyJwt),
             Some(TokenEndpointAuthMethod::ClientSecretPost) => Some(ClientAuth::SecretPost),
             None => None,
         };
@@ -207,7 +231,7 @@ impl OidcConnector {
                 scope.push(item.to_owned());
             }
         }
-        Ok(Self::new(
+        let mut connector = Self::new(
             OidcConfig {
                 source,
                 overrides,
@@ -222,14 +246,23 @@ impl OidcConnector {
                 send_nonce: true,
             },
             upstreams,
-        ))
+        );
+        connector.assertion_key = assertion_key;
+        Ok(connector)
     }
 
     /// The provider's metadata, discovered (cached) or configured.
     pub async fn endpoints(&self) -> Result<Endpoints, RedirectError> {
         let mut endpoints = match &self.config.source {
             ProviderSource::Manual(endpoints) => return Ok(endpoints.clone()),
-            ProviderSource::Discovery { url, issuer } => {
+            ProviderSource::Discovery { .. } | ProviderSource::DirectoryDiscovery { .. } => {
+                let (url, issuer, any_issuer) = match &self.config.source {
+                    ProviderSource::Discovery { url, issuer } => (url, issuer, false),
+                    ProviderSource::DirectoryDiscovery { url } => (url, &None, true),
+                    ProviderSource::Manual(_) => {
+                        return Err(RedirectError::Config("no discovery document".into()));
+                    }
+                };
                 let document = self.upstreams.discovery(url).await?;
                 let Some(found) = document.get("issuer").and_then(Value::as_str) else {
                     return Err(RedirectError::Config(
@@ -237,6 +270,7 @@ impl OidcConnector {
                     ));
                 };
                 let expected_ok = match issuer {
+                    _ if any_issuer => true,
                     Some(issuer) => issuer == found,
                     None => {
                         let derived = format!(
@@ -430,10 +464,18 @@ impl RedirectConnector for OidcConnector {
             .token_endpoint
             .clone()
             .ok_or_else(|| RedirectError::Config("the provider has no token endpoint".into()))?;
+        let auth = self.client_auth(&endpoints);
+        let client_assertion = match (&self.assertion_key, auth) {
+            (Some(key), ClientAuth::PrivateKeyJwt) => {
+                Some(key.sign(&self.config.client_id, &token_endpoint, now_seconds)?)
+            }
+            _ => None,
+        };
         let credentials = ClientCredentials {
             client_id: self.config.client_id.clone(),
             client_secret: self.config.client_secret.clone(),
-            auth: self.client_auth(&endpoints),
+            auth,
+            client_assertion,
         };
         let tokens = oauth2::exchange_code(
             &self.upstreams,

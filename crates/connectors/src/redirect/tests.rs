@@ -20,6 +20,8 @@ struct Fake {
     base: String,
     id_token: Arc<Mutex<String>>,
     key: KeyPair,
+    /// The form bodies the token endpoint received.
+    token_forms: Arc<Mutex<Vec<BTreeMap<String, String>>>>,
 }
 
 async fn fake_upstream() -> Fake {
@@ -27,14 +29,21 @@ async fn fake_upstream() -> Fake {
     let jwks = json!({"keys": [key.public_jwk("k1")]});
     let id_token = Arc::new(Mutex::new(String::new()));
     let token_body = id_token.clone();
+    let token_forms: Arc<Mutex<Vec<BTreeMap<String, String>>>> = Arc::default();
+    let forms = token_forms.clone();
     let app = Router::new()
         .route("/jwks", get(move || async move { axum::Json(jwks) }))
         .route(
             "/token",
-            post(move || async move {
-                let token = token_body.lock().unwrap().clone();
-                axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": token}))
-            }),
+            post(
+                move |axum::Form(form): axum::Form<BTreeMap<String, String>>| async move {
+                    forms.lock().unwrap().push(form);
+                    let token = token_body.lock().unwrap().clone();
+                    axum::Json(
+                        json!({"access_token": "at", "token_type": "Bearer", "id_token": token}),
+                    )
+                },
+            ),
         )
         .route("/big", get(|| async { "x".repeat(2 * 1024 * 1024) }))
         .route(
@@ -55,11 +64,12 @@ async fn fake_upstream() -> Fake {
         base,
         id_token,
         key,
+        token_forms,
     }
 }
 
 fn connector(fake: &Fake) -> OidcConnector {
-    let upstreams = Arc::new(Upstreams::new(UpstreamsConfig::default()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
     OidcConnector::new(
         OidcConfig {
             source: ProviderSource::Manual(Endpoints {
@@ -268,7 +278,7 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
     let fake = fake_upstream().await;
     let upstreams = Upstreams::new(UpstreamsConfig {
         total_timeout: std::time::Duration::from_millis(500),
-        ..UpstreamsConfig::default()
+        ..local_upstreams()
     })
     .unwrap();
     for path in ["/big", "/slow", "/redirect"] {
@@ -286,6 +296,44 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
     }
 }
 
+/// The fakes run on loopback, which production refuses (SSRF).
+fn local_upstreams() -> UpstreamsConfig {
+    UpstreamsConfig {
+        allow_private_addresses: true,
+        ..UpstreamsConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn inner_addresses_are_refused_by_default() {
+    let fake = fake_upstream().await;
+    let upstreams = Upstreams::new(UpstreamsConfig::default()).unwrap();
+    let port = url::Url::parse(&fake.base).unwrap().port().unwrap();
+    // An IP literal, a name resolving to loopback, and the metadata address.
+    for url in [
+        format!("{}/jwks", fake.base),
+        format!("http://localhost:{port}/jwks"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+    ] {
+        let result = upstreams
+            .json("JWKS", upstreams.client().get(&url), false)
+            .await;
+        match result {
+            Err(RedirectError::Upstream(message)) => {
+                assert!(message.contains("reserved address"), "{url}: {message}");
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    // Allowed explicitly, the same request works.
+    let local = Upstreams::new(local_upstreams()).unwrap();
+    let url = format!("http://localhost:{port}/jwks");
+    local
+        .json("JWKS", local.client().get(&url), false)
+        .await
+        .unwrap();
+}
+
 #[test]
 fn basic_authorization_encodes_the_credentials() {
     assert_eq!(
@@ -295,4 +343,137 @@ fn basic_authorization_encodes_the_credentials() {
             base64::engine::general_purpose::STANDARD.encode("a+b:c%3Ad")
         )
     );
+}
+
+/// Multi-tenant Entra ID: the issuer is a template filled with the token's
+/// own `tid`; a token whose `iss` names another directory is refused.
+#[tokio::test]
+async fn entra_issuer_is_checked_per_tenant() {
+    let fake = fake_upstream().await;
+    let template = format!("{}/{{tenantid}}/v2.0", fake.base);
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let connector = OidcConnector::new(
+        OidcConfig {
+            source: ProviderSource::Manual(Endpoints {
+                issuer: template,
+                authorization_endpoint: format!("{}/authorize", fake.base),
+                token_endpoint: Some(format!("{}/token", fake.base)),
+                userinfo_endpoint: None,
+                jwks_uri: format!("{}/jwks", fake.base),
+                token_endpoint_auth_methods: vec![],
+                iss_parameter_supported: false,
+            }),
+            overrides: Overrides::default(),
+            client_id: CLIENT.into(),
+            client_secret: Some("secret".into()),
+            auth: None,
+            flow: Flow::BackChannel,
+            scope: vec!["openid".into()],
+            algs: DEFAULT_ALGS.to_vec(),
+            alternate_issuer: None,
+            pkce: true,
+            send_nonce: true,
+        },
+        upstreams,
+    );
+    let tenant_a = "9188040d-6c67-4c5b-b112-36a304b66dad";
+    let tenant_b = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let params = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
+    let login_request = request();
+    let login = |claims: Value| {
+        let token = fake.key.sign_jwt("k1", None, &claims).unwrap();
+        *fake.id_token.lock().unwrap() = token;
+        connector.callback(&login_request, &params, NOW)
+    };
+    let mut claims = good_claims(&fake);
+    claims["tid"] = json!(tenant_a);
+    claims["iss"] = json!(format!("{}/{tenant_a}/v2.0", fake.base));
+    let identity = login(claims.clone()).await.unwrap();
+    assert_eq!(identity.user_id, "user-1");
+
+    let mut other = claims.clone();
+    other["iss"] = json!(format!("{}/{tenant_b}/v2.0", fake.base));
+    let literal = {
+        let mut c = claims.clone();
+        c["iss"] = json!(format!("{}/{{tenantid}}/v2.0", fake.base));
+        c
+    };
+    let no_tid = {
+        let mut c = claims.clone();
+        c.as_object_mut().unwrap().remove("tid");
+        c
+    };
+    let bad_tid = {
+        let mut c = claims.clone();
+        c["tid"] = json!("../evil");
+        c
+    };
+    for (case, claims) in [
+        ("another directory's issuer", other),
+        ("the template itself", literal),
+        ("no tid", no_tid),
+        ("malformed tid", bad_tid),
+    ] {
+        assert!(
+            matches!(login(claims).await, Err(RedirectError::InvalidIdToken(_))),
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn private_key_jwt_sends_a_fresh_signed_assertion() {
+    let fake = fake_upstream().await;
+    let client_key = KeyPair::generate(SigningAlg::Es256).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(client_key.pkcs8_der())
+    );
+    let options: crate::options::oidc::OidcOptions = serde_json::from_value(json!({
+        "type": "back_channel",
+        "client_id": CLIENT,
+        "issuer": fake.base,
+        "authorization_endpoint": format!("{}/authorize", fake.base),
+        "token_endpoint": format!("{}/token", fake.base),
+        "jwks_uri": format!("{}/jwks", fake.base),
+        "token_endpoint_auth_method": "private_key_jwt",
+        "token_endpoint_auth_signing_alg": "ES256",
+        "client_assertion_signing_key": pem,
+        "client_assertion_signing_kid": "client-key-1",
+    }))
+    .unwrap();
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let connector = OidcConnector::from_oidc_options(options, upstreams).unwrap();
+    let params = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
+    for _ in 0..2 {
+        let token = fake.key.sign_jwt("k1", None, &good_claims(&fake)).unwrap();
+        *fake.id_token.lock().unwrap() = token;
+        connector.callback(&request(), &params, NOW).await.unwrap();
+    }
+    let forms = fake.token_forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 2);
+    let public = crypto::PublicKey::from_key_pair(&client_key, "client-key-1").unwrap();
+    let token_endpoint = format!("{}/token", fake.base);
+    let expected = crypto::Expectations::new(CLIENT, token_endpoint.clone());
+    let mut jtis = Vec::new();
+    for form in &forms {
+        assert_eq!(
+            form["client_assertion_type"],
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        );
+        assert_eq!(form["client_id"], CLIENT);
+        assert!(!form.contains_key("client_secret"));
+        let claims = crypto::verify_jwt(
+            &form["client_assertion"],
+            std::slice::from_ref(&public),
+            &[SigningAlg::Es256],
+            &expected,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(claims["sub"], CLIENT);
+        assert_eq!(claims["aud"], token_endpoint.as_str());
+        jtis.push(claims["jti"].clone());
+    }
+    assert_ne!(jtis[0], jtis[1], "a fresh jti each time");
 }

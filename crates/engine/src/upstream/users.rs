@@ -28,6 +28,8 @@ pub enum SignIn {
     Blocked,
 }
 
+/// The sealing context of an identity's upstream tokens: tenant, the
+/// identity's own `{provider}|{id}` and its connection.
 fn tokens_context(tenant: &Tenant, user_id: &str, connection: &Connection) -> String {
     format!(
         "upstream-tokens/{}/{user_id}/{}",
@@ -100,12 +102,9 @@ pub async fn sign_in(
         profile_data: Some(identity.raw.clone()),
         upstream_tokens: sealed_tokens.clone(),
     };
-    if engine
-        .storage
-        .get_user(&tenant.id, &user_id)
-        .await?
-        .is_none()
-    {
+    // A linked identity logs in as its primary user.
+    let existing = engine.storage.primary_user_id(&tenant.id, &user_id).await?;
+    if existing.is_none() {
         let mut user = User {
             tenant_id: tenant.id.clone(),
             user_id: user_id.clone(),
@@ -151,37 +150,34 @@ pub async fn sign_in(
         match engine.storage.create_user(&user).await {
             Ok(()) => return Ok(SignIn::User(Box::new(user))),
             // Created concurrently by another callback of the same user:
-            // update it below. (Or another upstream account of this
-            // connection holds the same email: reported by the lookup.)
-            Err(storage::StorageError::AlreadyExists(_)) => {
-                if engine
-                    .storage
-                    .get_user(&tenant.id, &user_id)
-                    .await?
-                    .is_none()
-                {
-                    return Err(EngineError::AlreadyExists(
-                        "another user of this connection has the same email".into(),
-                    ));
-                }
-            }
+            // update it below. (Emails need not be unique here: users of
+            // redirect connections may share one, as in Auth0.)
+            Err(storage::StorageError::AlreadyExists(_)) => {}
             Err(error) => return Err(error.into()),
         }
     }
-    if engine
+    let primary_id = engine
         .storage
-        .get_user(&tenant.id, &user_id)
+        .primary_user_id(&tenant.id, &user_id)
         .await?
-        .is_some_and(|u| u.blocked)
-    {
+        .ok_or(EngineError::NotFound("user"))?;
+    let is_own_identity = primary_id == user_id;
+    let primary = engine
+        .storage
+        .get_user(&tenant.id, &primary_id)
+        .await?
+        .ok_or(EngineError::NotFound("user"))?;
+    if primary.blocked {
         return Ok(SignIn::Blocked);
     }
     let ip = ip.map(str::to_owned);
     let profile = identity.profile.clone();
     let user = engine
         .storage
-        .update_user(&tenant.id, &user_id, &|mut user: User| {
-            if policy == SetUserRootAttributes::OnEachLogin {
+        .update_user(&tenant.id, &primary_id, &|mut user: User| {
+            // A linked identity refreshes its own profileData only; the
+            // primary's root attributes follow the primary's identity.
+            if is_own_identity && policy == SetUserRootAttributes::OnEachLogin {
                 apply_profile(&mut user, &profile);
             }
             match user.identities.iter_mut().find(|i| {
@@ -211,16 +207,19 @@ pub async fn sign_in(
 pub fn upstream_tokens(
     engine: &Engine,
     tenant: &Tenant,
-    user: &User,
     identity: &Identity,
 ) -> Result<Option<serde_json::Value>> {
     let Some(sealed) = &identity.upstream_tokens else {
         return Ok(None);
     };
+    // Sealed under the identity's own user id (see `tokens_context`), which
+    // stays the same when the identity is linked to another user or
+    // unlinked again.
     let context = format!(
-        "upstream-tokens/{}/{}/{}",
+        "upstream-tokens/{}/{}|{}/{}",
         tenant.id.as_str(),
-        user.user_id,
+        identity.provider,
+        identity.user_id,
         identity.connection_id
     );
     let text = engine.master_key.open_str(&context, sealed)?;

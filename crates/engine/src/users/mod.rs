@@ -4,6 +4,7 @@
 //! brute-force blocks.
 
 pub mod create;
+pub mod link;
 pub mod query;
 pub mod update;
 

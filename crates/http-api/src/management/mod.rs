@@ -14,6 +14,7 @@ pub mod query;
 pub mod resource_servers;
 pub mod tickets;
 pub mod user_blocks;
+pub mod user_identities;
 pub mod users;
 
 use crate::AppState;
@@ -99,6 +100,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(users::by_email))
         .routes(routes!(users::delete_by_email))
+        .routes(routes!(user_identities::link))
+        .routes(routes!(user_identities::unlink))
         .routes(routes!(user_blocks::get, user_blocks::delete))
         .routes(routes!(
             user_blocks::get_by_identifier,

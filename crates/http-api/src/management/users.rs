@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use engine::users::{self, SearchRequest, UserCreate, UserUpdate};
-use model::User;
 use model::clock::to_rfc3339;
+use model::{Identity, User};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,6 +23,39 @@ pub struct IdentityView {
     pub user_id: String,
     #[serde(rename = "isSocial")]
     pub is_social: bool,
+    /// The profile a linked (secondary) identity brought along; the primary
+    /// identity's profile is the user's root profile.
+    #[serde(rename = "profileData", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub profile_data: Option<Map<String, Value>>,
+    /// The upstream's access token: only for callers with
+    /// `read:user_idp_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    /// The upstream's refresh token: only for callers with
+    /// `read:user_idp_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl IdentityView {
+    /// The identity as shown within `user` (without upstream tokens).
+    pub fn new(user_id: &str, identity: &Identity) -> Self {
+        let is_primary = format!("{}|{}", identity.provider, identity.user_id) == user_id;
+        Self {
+            connection: identity.connection.clone(),
+            provider: identity.provider.clone(),
+            user_id: identity.user_id.clone(),
+            is_social: identity.is_social,
+            profile_data: if is_primary {
+                None
+            } else {
+                identity.profile_data.clone()
+            },
+            access_token: None,
+            refresh_token: None,
+        }
+    }
 }
 
 /// A user as the Management API shows it.
@@ -76,12 +109,7 @@ impl UserView {
             identities: user
                 .identities
                 .iter()
-                .map(|identity| IdentityView {
-                    connection: identity.connection.clone(),
-                    provider: identity.provider.clone(),
-                    user_id: identity.user_id.clone(),
-                    is_social: identity.is_social,
-                })
+                .map(|identity| IdentityView::new(&user.user_id, identity))
                 .collect(),
             user_metadata: user.user_metadata.clone(),
             app_metadata: user.app_metadata.clone(),
@@ -146,6 +174,29 @@ pub struct EmailQuery {
 }
 
 const READ: &[&str] = &["read:users", "read:users_app_metadata"];
+/// Lets a caller see the upstream tokens of users' identities.
+const READ_IDP_TOKENS: &str = "read:user_idp_tokens";
+
+/// Adds each identity's upstream tokens, unsealed, to the view: only ever
+/// called for a caller holding [`READ_IDP_TOKENS`].
+fn reveal_idp_tokens(
+    state: &AppState,
+    management: &Management,
+    user: &User,
+    view: &mut UserView,
+) -> Result<(), ApiError> {
+    for (identity, shown) in user.identities.iter().zip(view.identities.iter_mut()) {
+        let Some(tokens) =
+            engine::upstream::users::upstream_tokens(&state.engine, &management.tenant, identity)?
+        else {
+            continue;
+        };
+        let text = |name: &str| tokens.get(name).and_then(Value::as_str).map(str::to_owned);
+        shown.access_token = text("access_token");
+        shown.refresh_token = text("refresh_token");
+    }
+    Ok(())
+}
 
 fn views(users: &[User], fields: &FieldSelection) -> Vec<Value> {
     users
@@ -214,7 +265,11 @@ pub async fn get(
     management.require_any(READ)?;
     let fields = FieldSelection::parse(query.fields.as_deref(), query.include_fields.as_deref())?;
     let user = users::get_user(&state.engine, management.tenant_id(), &id).await?;
-    Ok(Json(fields.apply(UserView::new(&user).to_json())))
+    let mut view = UserView::new(&user);
+    if management.has(READ_IDP_TOKENS) {
+        reveal_idp_tokens(&state, &management, &user, &mut view)?;
+    }
+    Ok(Json(fields.apply(view.to_json())))
 }
 
 #[utoipa::path(patch, path = "/api/v2/users/{id}", tag = "users",

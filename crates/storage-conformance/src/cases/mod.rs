@@ -14,6 +14,7 @@ mod one_time;
 mod sessions;
 mod tenants;
 mod tokens;
+mod user_links;
 mod user_search;
 mod users;
 
@@ -30,6 +31,7 @@ pub use one_time::*;
 pub use sessions::*;
 pub use tenants::*;
 pub use tokens::*;
+pub use user_links::*;
 pub use user_search::*;
 pub use users::*;
 

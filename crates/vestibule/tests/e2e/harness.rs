@@ -91,6 +91,8 @@ impl Server {
             // Cheap password hashing for tests (production defaults are OWASP's).
             .env("VESTIBULE_PASSWORD_HASH_MEMORY_KIB", "256")
             .env("VESTIBULE_PASSWORD_HASH_ITERATIONS", "1")
+            // The tests' upstream providers run on loopback, which production refuses.
+            .env("VESTIBULE_ALLOW_PRIVATE_UPSTREAMS", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if let Some(url) = &options.database_url {

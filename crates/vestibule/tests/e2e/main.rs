@@ -10,6 +10,7 @@ mod email;
 mod harness;
 mod jobs;
 mod lifecycle;
+mod linking;
 mod login;
 mod management;
 mod multi_node;

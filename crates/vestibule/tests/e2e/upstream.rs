@@ -28,7 +28,7 @@ const GH_CLIENT: &str = "gh-client-id";
 const GH_SECRET: &str = "gh-client-secret";
 
 #[derive(Default)]
-struct GithubState {
+pub(crate) struct GithubState {
     /// code -> (redirect_uri, code_challenge)
     codes: HashMap<String, (String, String)>,
     tokens: Vec<String>,
@@ -37,7 +37,7 @@ struct GithubState {
     deny: bool,
 }
 
-type Shared = Arc<Mutex<GithubState>>;
+pub(crate) type Shared = Arc<Mutex<GithubState>>;
 
 async fn gh_authorize(
     State(state): State<Shared>,
@@ -133,7 +133,7 @@ async fn gh_emails(State(state): State<Shared>, headers: HeaderMap) -> Response 
 }
 
 /// Starts the fake GitHub on a free port; returns its origin and state.
-async fn fake_github() -> (String, Shared) {
+pub(crate) async fn fake_github() -> (String, Shared) {
     let state: Shared = Arc::new(Mutex::new(GithubState {
         user: json!({
             "login": "octocat", "id": 583231, "name": "The Octocat",
@@ -154,7 +154,7 @@ async fn fake_github() -> (String, Shared) {
     (origin, state)
 }
 
-async fn github_connection(tenant: &Tenant, app: &App, origin: &str, sync: &str) {
+pub(crate) async fn github_connection(tenant: &Tenant, app: &App, origin: &str, sync: &str) {
     tenant
         .connection(json!({
             "name": "github",
@@ -176,7 +176,11 @@ async fn github_connection(tenant: &Tenant, app: &App, origin: &str, sync: &str)
 
 /// Follows redirects by hand through Vestibule and the upstream (cookies
 /// kept per host); stops at a page or at any other origin (the client).
-async fn walk(browser: &Browser, mut response: reqwest::Response, origins: &[&str]) -> Landing {
+pub(crate) async fn walk(
+    browser: &Browser,
+    mut response: reqwest::Response,
+    origins: &[&str],
+) -> Landing {
     for _ in 0..30 {
         let url = response.url().clone();
         if !response.status().is_redirection() {
@@ -197,13 +201,13 @@ async fn walk(browser: &Browser, mut response: reqwest::Response, origins: &[&st
     panic!("too many redirects");
 }
 
-async fn start_walk(browser: &Browser, url: &str, origins: &[&str]) -> Landing {
+pub(crate) async fn start_walk(browser: &Browser, url: &str, origins: &[&str]) -> Landing {
     let response = browser.client.get(url).send().await.expect("GET");
     walk(browser, response, origins).await
 }
 
 /// The users whose id starts with `prefix`, read from the server's SQLite file.
-async fn users(tenant: &Tenant, prefix: &str) -> Vec<Value> {
+pub(crate) async fn users(tenant: &Tenant, prefix: &str) -> Vec<Value> {
     let path = tenant.server.data_dir.join("vestibule.db");
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", path.display()))
         .await
@@ -218,7 +222,12 @@ async fn users(tenant: &Tenant, prefix: &str) -> Vec<Value> {
         .collect()
 }
 
-async fn code_to_id_token(tenant: &Tenant, app: &App, request: &AuthRequest, at: &Url) -> Value {
+pub(crate) async fn code_to_id_token(
+    tenant: &Tenant,
+    app: &App,
+    request: &AuthRequest,
+    at: &Url,
+) -> Value {
     assert_eq!(
         query_param(at, "state").as_deref(),
         Some(request.state.as_str()),
@@ -230,7 +239,7 @@ async fn code_to_id_token(tenant: &Tenant, app: &App, request: &AuthRequest, at:
     jwt_claims(body["id_token"].as_str().expect("id_token"))
 }
 
-async fn github_login(tenant: &Tenant, app: &App, gh: &str) -> Value {
+pub(crate) async fn github_login(tenant: &Tenant, app: &App, gh: &str) -> Value {
     let browser = Browser::new(tenant);
     let request = authorize(tenant, app, &[("connection", "github")]);
     let origin = tenant.origin();
@@ -556,4 +565,39 @@ async fn oidc_provider_upstream_with_discovery_and_with_manual_endpoints() {
     let claims = op_login(&tenant, &app, &op, "peer-discovery").await;
     assert_eq!(claims["sub"], "oidc|peer-discovery|user-alice-0001");
     assert_eq!(users(&tenant, "oidc|").await.len(), 2);
+}
+
+#[tokio::test]
+async fn upstreams_on_inner_addresses_are_refused_by_default() {
+    // The production default: the harness allows loopback upstreams, this
+    // server does not.
+    let server = harness::Server::start_with(harness::ServerOptions {
+        env: vec![("VESTIBULE_ALLOW_PRIVATE_UPSTREAMS".into(), "false".into())],
+        ..harness::ServerOptions::default()
+    });
+    let token = harness::management_token(&server).await;
+    let tenant = Tenant { server, token };
+    let (gh, state) = fake_github().await;
+    let app = tenant.client("A", REDIRECT_A, "client_secret_basic").await;
+    github_connection(&tenant, &app, &gh, "on_each_login").await;
+    let browser = Browser::new(&tenant);
+    let request = authorize(&tenant, &app, &[("connection", "github")]);
+    let origin = tenant.origin();
+    // The browser reaches the (loopback) authorization page itself; the
+    // server's own requests to the token endpoint are refused.
+    let at = start_walk(&browser, &request.url, &[origin.as_str(), gh.as_str()])
+        .await
+        .away();
+    assert_eq!(
+        query_param(&at, "error").as_deref(),
+        Some("server_error"),
+        "{at}"
+    );
+    let (tokens, codes) = {
+        let state = state.lock().unwrap();
+        (state.tokens.len(), state.codes.len())
+    };
+    assert_eq!(tokens, 0, "the token endpoint was never called");
+    assert_eq!(codes, 1, "the code was never redeemed");
+    assert!(users(&tenant, "github|").await.is_empty());
 }
