@@ -187,8 +187,11 @@ def main():
             db.commit()
         else:
             subprocess.run(
-                ["psql", env["VESTIBULE_DATABASE_URL"], "-qc",
-                 "UPDATE users SET logins_count = floor(random() * 100)::int; VACUUM ANALYZE users"],
+                # Two -c: VACUUM cannot run inside the one transaction a
+                # single multi-statement -c would be.
+                ["psql", env["VESTIBULE_DATABASE_URL"], "-q",
+                 "-c", "UPDATE users SET logins_count = floor(random() * 100)::int",
+                 "-c", "VACUUM ANALYZE users"],
                 check=True,
             )
 
