@@ -30,6 +30,9 @@ pub enum EngineError {
     /// A search query (`q`, `sort`) could not be parsed or is too large.
     #[error("{0}")]
     InvalidQuery(String),
+    /// The caller sent too many requests of this kind; try again later.
+    #[error("{0}")]
+    RateLimited(&'static str),
     /// Storage failed; details are logged, never shown.
     #[error("storage failure")]
     Storage(#[source] StorageError),

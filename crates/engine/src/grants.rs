@@ -111,6 +111,7 @@ pub async fn authorization_code(
         kind: USED_CODE_KIND.into(),
         key_hash: code_hash,
         payload: serde_json::json!({ "family_id": grant.family_id }),
+        subject: None,
         expires_at: now + 24 * 3_600 * 1000,
         created_at: now,
     };

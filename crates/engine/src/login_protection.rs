@@ -162,6 +162,57 @@ pub async fn record_success(
     Ok(())
 }
 
+/// Counts a password-reset request and says whether it may go ahead: at
+/// most `reset_requests_per_address` per address and IP, and
+/// `reset_requests_per_ip` per IP, within `reset_request_window`. The
+/// address is counted whether or not an account has it, so a refusal says
+/// nothing about accounts; it keeps one client from flooding a mailbox (or
+/// many) and from using reset emails to probe addresses at speed.
+pub async fn allow_reset_request(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    email: &str,
+    ip: &str,
+) -> Result<bool> {
+    let now = engine.now();
+    let settings = &engine.settings;
+    let window = settings.reset_request_window * 1_000;
+    let failure = Failure {
+        now,
+        restart_before: now - window,
+        expires_at: now + window,
+    };
+    let per_ip = engine
+        .storage
+        .add_login_failure(
+            tenant,
+            &CounterKey {
+                kind: CounterKind::ResetIp,
+                connection_id: String::new(),
+                subject: String::new(),
+                ip: ip.to_owned(),
+            },
+            failure,
+        )
+        .await?;
+    let per_address = engine
+        .storage
+        .add_login_failure(
+            tenant,
+            &CounterKey {
+                kind: CounterKind::ResetAddressIp,
+                connection_id: connection.id.clone(),
+                subject: User::normalize_login(email),
+                ip: ip.to_owned(),
+            },
+            failure,
+        )
+        .await?;
+    Ok(per_ip <= settings.reset_requests_per_ip
+        && per_address <= settings.reset_requests_per_address)
+}
+
 /// The identifiers a user logs in with (normalized email and username).
 pub fn identifiers_of(user: &User) -> Vec<String> {
     let mut out: Vec<String> = [user.email.as_deref(), user.username.as_deref()]

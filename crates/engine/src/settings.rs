@@ -58,6 +58,16 @@ pub struct Settings {
     pub email_retry_base: i64,
     /// An email is given up after this many failed attempts.
     pub email_max_attempts: u32,
+    /// Password-reset requests (`/dbconnections/change_password`) for one
+    /// address from one IP within `reset_request_window` beyond this many
+    /// are refused (Auth0: a burst of 10, then 1 a minute).
+    pub reset_requests_per_address: u64,
+    /// Password-reset requests from one IP across addresses within
+    /// `reset_request_window` beyond this many are refused: one IP cannot
+    /// flood many mailboxes.
+    pub reset_requests_per_ip: u64,
+    /// The window of both reset-request limits, seconds.
+    pub reset_request_window: i64,
     /// Lets upstream identity providers live on loopback, private or
     /// link-local addresses (tests, local development). Off in production:
     /// connection options must not reach into the server's network (SSRF).
@@ -89,6 +99,9 @@ impl Default for Settings {
             unblock_ticket_lifetime: 86_400,
             email_retry_base: 30,
             email_max_attempts: 8,
+            reset_requests_per_address: 10,
+            reset_requests_per_ip: 50,
+            reset_request_window: 600,
             allow_private_upstreams: false,
         }
     }

@@ -107,6 +107,13 @@ async fn change_password(
             &message,
             None,
         ),
+        Err(engine::EngineError::RateLimited(message)) => auth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsError",
+            "too_many_requests",
+            message,
+            None,
+        ),
         Err(error) => server_error(&error),
     }
 }

@@ -98,6 +98,9 @@ impl From<EngineError> for ApiError {
                 "concurrent_update",
                 "The record was changed concurrently; try again",
             ),
+            EngineError::RateLimited(message) => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+            }
             EngineError::CustomDatabase(cause) => {
                 tracing::warn!(error = %error_chain(&cause), "custom database failed");
                 Self::new(

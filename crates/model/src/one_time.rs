@@ -15,6 +15,11 @@ pub struct OneTimeRecord {
     /// A hash of the secret the holder presents; never the secret itself.
     pub key_hash: String,
     pub payload: serde_json::Value,
+    /// Whom the record is about, when only the newest one may live: storing
+    /// a record with a subject removes every earlier record of the same
+    /// kind and subject (a new password-reset link kills the older ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     pub expires_at: UnixMillis,
     pub created_at: UnixMillis,
 }

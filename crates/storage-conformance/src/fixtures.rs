@@ -167,6 +167,7 @@ pub fn one_time(tenant: &str, kind: &str, key_hash: &str, expires_at: UnixMillis
         kind: kind.to_owned(),
         key_hash: key_hash.to_owned(),
         payload: json!({ "client_id": "c1", "redirect_uri": "https://app.example.com/cb", "scope": ["openid"] }),
+        subject: None,
         expires_at,
         created_at: NOW,
     }

@@ -7,7 +7,7 @@
 
 use crate::SqlStorage;
 use crate::errors::{SqlResultExt, decode, encode};
-use crate::pool::args;
+use crate::pool::{args, retrying};
 use async_trait::async_trait;
 use model::{OneTimeRecord, TenantId, UnixMillis};
 use storage::{OneTimeStore, Result};
@@ -15,21 +15,43 @@ use storage::{OneTimeStore, Result};
 #[async_trait]
 impl OneTimeStore for SqlStorage {
     async fn create_one_time(&self, record: &OneTimeRecord) -> Result<()> {
-        self.pool
-            .execute(
-                "INSERT INTO one_time (tenant_id, kind, key_hash, data, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-                args![
-                    &record.tenant_id,
-                    record.kind.as_str(),
-                    record.key_hash.as_str(),
-                    encode(record)?,
-                    record.expires_at
-                ],
-            )
-            .await
-            .unique("create one-time record", "one-time record")?;
-        Ok(())
+        const CONTEXT: &str = "create one-time record";
+        const INSERT: &str = "INSERT INTO one_time (tenant_id, kind, key_hash, data, expires_at, subject) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
+        let data = encode(record)?;
+        let row = || {
+            args![
+                &record.tenant_id,
+                record.kind.as_str(),
+                record.key_hash.as_str(),
+                data.as_str(),
+                record.expires_at,
+                record.subject.as_deref()
+            ]
+        };
+        let Some(subject) = record.subject.as_deref() else {
+            self.pool
+                .execute(INSERT, row())
+                .await
+                .unique(CONTEXT, "one-time record")?;
+            return Ok(());
+        };
+        retrying(|| async {
+            let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
+            tx.conn()
+                .execute(
+                    "DELETE FROM one_time WHERE tenant_id = $1 AND kind = $2 AND subject = $3",
+                    args![&record.tenant_id, record.kind.as_str(), subject],
+                )
+                .await
+                .ctx(CONTEXT)?;
+            tx.conn()
+                .execute(INSERT, row())
+                .await
+                .unique(CONTEXT, "one-time record")?;
+            tx.commit().await.ctx(CONTEXT)
+        })
+        .await
     }
 
     async fn consume_one_time(

@@ -27,7 +27,7 @@ fn column(field: UserField) -> (&'static str, bool) {
         UserField::Name => ("name_search", true),
         UserField::Username => ("username_lower", true),
         UserField::UserId => ("user_id", false),
-        UserField::Connection => ("connection_id", false),
+        UserField::Connection | UserField::ConnectionId => ("connection_id", false),
         UserField::LoginsCount => ("logins_count", false),
         UserField::CreatedAt => ("created_at", false),
         UserField::LastLogin => ("last_login", true),
@@ -177,7 +177,15 @@ impl SqlStorage {
             filter.push_str(" AND ");
             filter.push_str(&builder.condition(condition)?);
         }
-        let count_sql = format!("SELECT COUNT(*) FROM users WHERE {filter}");
+        let count_sql = match search.total_limit {
+            Some(cap) => {
+                let cap = builder.bind(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {filter} LIMIT {cap}) AS capped"
+                )
+            }
+            None => format!("SELECT COUNT(*) FROM users WHERE {filter}"),
+        };
         let (total,): (i64,) = self
             .pool
             .fetch_one(AssertSqlSafe(count_sql), builder.args.clone())

@@ -281,7 +281,9 @@ pub trait SigningKeyStore: Send + Sync {
 /// Single-use records.
 #[async_trait]
 pub trait OneTimeStore: Send + Sync {
-    /// Stores a record; a second one with the same tenant, kind and key hash is `AlreadyExists`.
+    /// Stores a record; a second one with the same tenant, kind and key hash
+    /// is `AlreadyExists`. A record with a `subject` replaces, in the same
+    /// transaction, every earlier record of the same tenant, kind and subject.
     async fn create_one_time(&self, record: &OneTimeRecord) -> Result<()>;
     /// Removes and returns the record if it exists and has not expired at `now`.
     /// Of concurrent callers, exactly one gets `Some`.

@@ -14,6 +14,10 @@ pub enum CounterKind {
     IdentifierIp,
     /// Failures from one IP across every identifier (suspicious IP throttling).
     Ip,
+    /// Password-reset requests for one address from one IP (rate limit).
+    ResetAddressIp,
+    /// Password-reset requests from one IP across addresses (rate limit).
+    ResetIp,
 }
 
 impl CounterKind {
@@ -21,6 +25,8 @@ impl CounterKind {
         match self {
             Self::IdentifierIp => "identifier_ip",
             Self::Ip => "ip",
+            Self::ResetAddressIp => "reset_address_ip",
+            Self::ResetIp => "reset_ip",
         }
     }
 
@@ -28,6 +34,8 @@ impl CounterKind {
         match value {
             "identifier_ip" => Some(Self::IdentifierIp),
             "ip" => Some(Self::Ip),
+            "reset_address_ip" => Some(Self::ResetAddressIp),
+            "reset_ip" => Some(Self::ResetIp),
             _ => None,
         }
     }

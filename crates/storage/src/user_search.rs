@@ -16,6 +16,10 @@ pub enum UserField {
     UserId,
     /// The name of the user's connection (`identities.connection`).
     Connection,
+    /// The id of the user's connection: what [`UserField::Connection`]
+    /// becomes once the caller has resolved the name, so the backend reads
+    /// its connection index directly instead of joining on names.
+    ConnectionId,
     LoginsCount,
     CreatedAt,
     LastLogin,
@@ -89,4 +93,8 @@ pub struct UserSort {
 pub struct UserSearch {
     pub condition: Option<UserCondition>,
     pub sort: Option<UserSort>,
+    /// Count matches only up to this many (`Page::total` is then
+    /// `min(matches, total_limit)`). Auth0 reports at most 1,000 as a
+    /// search's total; counting a million matches exactly costs a scan.
+    pub total_limit: Option<u64>,
 }

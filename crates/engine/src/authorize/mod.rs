@@ -538,6 +538,7 @@ async fn issue(
             key_hash: hash(&code),
             payload: serde_json::to_value(&payload)
                 .map_err(|_| AuthorizeError::Untrusted("internal error".into()))?,
+            subject: None,
             expires_at: now + engine.settings.authorization_code_lifetime * 1000,
             created_at: now,
         };

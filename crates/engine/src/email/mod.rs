@@ -149,6 +149,20 @@ pub async fn request_password_reset(
             "email is not a valid email address",
         ));
     }
+    let counted_ip = ip.as_deref().unwrap_or(crate::login_protection::UNKNOWN_IP);
+    if !crate::login_protection::allow_reset_request(
+        engine,
+        tenant,
+        &connection,
+        &email,
+        counted_ip,
+    )
+    .await?
+    {
+        return Err(EngineError::RateLimited(
+            "Too many password reset requests; try again later",
+        ));
+    }
     let engine = engine.clone();
     let tenant = tenant.clone();
     tokio::spawn(async move {

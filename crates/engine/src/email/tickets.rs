@@ -115,6 +115,8 @@ pub async fn issue(
             payload: serde_json::to_value(payload).map_err(|e| {
                 crate::EngineError::Storage(storage::StorageError::backend("encode a ticket", e))
             })?,
+            // Only the newest reset link of a user works (SECURITY AUTH-RST-01).
+            subject: (kind == TicketKind::PasswordReset).then(|| payload.user_id.clone()),
             expires_at: now + lifetime_seconds.max(1) * 1_000,
             created_at: now,
         })

@@ -116,6 +116,7 @@ pub async fn start(
             key_hash: hash(&state),
             payload: serde_json::to_value(&record)
                 .map_err(|_| EngineError::invalid("state", "cannot be stored"))?,
+            subject: None,
             expires_at: open.transaction.expires_at.min(now + 15 * 60 * 1000),
             created_at: now,
         })

@@ -12,6 +12,7 @@ use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
 use crate::login_protection;
 use model::{TenantId, User};
+use std::collections::HashMap;
 use storage::{
     LoginCounter, Page, Paging, StorageError, UserCondition, UserField, UserFilter, UserSearch,
 };
@@ -87,7 +88,15 @@ pub async fn search_users(
         .map(query::parse_sort)
         .transpose()
         .map_err(EngineError::InvalidQuery)?;
-    let search = UserSearch { condition, sort };
+    let condition = match condition {
+        Some(condition) => Some(resolve_connection_names(engine, tenant, condition).await?),
+        None => None,
+    };
+    let search = UserSearch {
+        condition,
+        sort,
+        total_limit: Some(MAX_SEARCH_WINDOW),
+    };
     match engine
         .storage
         .search_users(tenant, &search, &request.paging)
@@ -96,6 +105,55 @@ pub async fn search_users(
         Err(StorageError::Rejected(reason)) => Err(EngineError::InvalidQuery(reason.to_string())),
         other => Ok(other?),
     }
+}
+
+/// Replaces each connection-name comparison by one on the connection's id,
+/// which the backends answer from their `(tenant, connection, user)` index in
+/// user-id order; a name no connection has is left as it is (it matches no
+/// user either way).
+async fn resolve_connection_names(
+    engine: &Engine,
+    tenant: &TenantId,
+    condition: UserCondition,
+) -> Result<UserCondition> {
+    fn names(condition: &UserCondition, into: &mut Vec<String>) {
+        match condition {
+            UserCondition::TextEquals(UserField::Connection, name) => into.push(name.clone()),
+            UserCondition::And(items) | UserCondition::Or(items) => {
+                items.iter().for_each(|item| names(item, into));
+            }
+            UserCondition::Not(inner) => names(inner, into),
+            _ => {}
+        }
+    }
+    fn rewrite(condition: UserCondition, ids: &HashMap<String, String>) -> UserCondition {
+        match condition {
+            UserCondition::TextEquals(UserField::Connection, name) => match ids.get(&name) {
+                Some(id) => UserCondition::TextEquals(UserField::ConnectionId, id.clone()),
+                None => UserCondition::TextEquals(UserField::Connection, name),
+            },
+            UserCondition::And(items) => {
+                UserCondition::And(items.into_iter().map(|c| rewrite(c, ids)).collect())
+            }
+            UserCondition::Or(items) => {
+                UserCondition::Or(items.into_iter().map(|c| rewrite(c, ids)).collect())
+            }
+            UserCondition::Not(inner) => UserCondition::Not(Box::new(rewrite(*inner, ids))),
+            other => other,
+        }
+    }
+    let mut wanted = Vec::new();
+    names(&condition, &mut wanted);
+    wanted.sort();
+    wanted.dedup();
+    let mut ids = HashMap::new();
+    // Bounded by the parser's limit on leaves, so a handful of lookups at most.
+    for name in wanted {
+        if let Some(connection) = engine.storage.get_connection_by_name(tenant, &name).await? {
+            ids.insert(name, connection.id);
+        }
+    }
+    Ok(rewrite(condition, &ids))
 }
 
 /// Every user with this email (any case), across connections.

@@ -234,3 +234,59 @@ pub async fn garbage_collect_sweeps_sessions_tokens_transactions(s: Arc<dyn Stor
         1 + 2 + 2 + 3
     );
 }
+
+/// A record with a subject replaces the older ones of its kind and subject,
+/// and only those: other subjects, kinds, tenants and subject-less records
+/// stay.
+pub async fn one_time_with_a_subject_replaces_older_ones(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let with = |tenant: &str, kind: &str, hash: &str, subject: Option<&str>| {
+        let mut record = fixtures::one_time(tenant, kind, hash, NOW + 60_000);
+        record.subject = subject.map(str::to_owned);
+        record
+    };
+    let older = with("acme", "reset", "h1", Some("auth0|1"));
+    s.create_one_time(&older).await.unwrap();
+    for record in [
+        with("acme", "reset", "h2", Some("auth0|2")),
+        with("acme", "verify", "h3", Some("auth0|1")),
+        with("beta", "reset", "h4", Some("auth0|1")),
+        with("acme", "reset", "h5", None),
+    ] {
+        s.create_one_time(&record).await.unwrap();
+    }
+    let newer = with("acme", "reset", "h6", Some("auth0|1"));
+    s.create_one_time(&newer).await.unwrap();
+    assert_eq!(
+        s.get_one_time(&acme, "reset", "h1", NOW).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.consume_one_time(&acme, "reset", "h6", NOW).await.unwrap(),
+        Some(newer)
+    );
+    for (tenant, kind, hash) in [
+        ("acme", "reset", "h2"),
+        ("acme", "verify", "h3"),
+        ("beta", "reset", "h4"),
+        ("acme", "reset", "h5"),
+    ] {
+        assert!(
+            s.get_one_time(&t(tenant), kind, hash, NOW)
+                .await
+                .unwrap()
+                .is_some(),
+            "{tenant} {kind} {hash} kept"
+        );
+    }
+    // A key hash already stored (for another subject) is still a duplicate,
+    // and the live record stays.
+    let again = with("acme", "reset", "h2", Some("auth0|9"));
+    assert_already_exists(s.create_one_time(&again).await, "one-time record");
+    assert!(
+        s.get_one_time(&acme, "reset", "h2", NOW)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -70,7 +70,11 @@ async fn seed(s: &Arc<dyn Storage>) {
 }
 
 async fn ids(s: &Arc<dyn Storage>, condition: Option<C>, sort: Option<UserSort>) -> Vec<String> {
-    let search = UserSearch { condition, sort };
+    let search = UserSearch {
+        condition,
+        sort,
+        total_limit: None,
+    };
     let page = s
         .search_users(&t("acme"), &search, &offset(0, 100))
         .await
@@ -239,6 +243,7 @@ pub async fn user_search_sorts_and_pages(s: Arc<dyn Storage>) {
             field: F::CreatedAt,
             descending: false,
         }),
+        total_limit: None,
     };
     let page = s
         .search_users(&t("acme"), &search, &offset(2, 2))
@@ -254,6 +259,7 @@ pub async fn user_search_refuses_misfit_and_huge_conditions(s: Arc<dyn Storage>)
     let search = |condition| UserSearch {
         condition: Some(condition),
         sort: None,
+        total_limit: None,
     };
     let tenant = t("acme");
     let paging = offset(0, 10);
@@ -284,4 +290,50 @@ pub async fn user_search_refuses_misfit_and_huge_conditions(s: Arc<dyn Storage>)
             .collect(),
     );
     assert_rejected(s.search_users(&tenant, &search(wide), &paging).await);
+}
+
+/// A connection id condition matches that connection's users (not another
+/// tenant's), and a total limit caps the count but never the page.
+pub async fn user_search_by_connection_id_with_a_capped_total(s: Arc<dyn Storage>) {
+    seed(&s).await;
+    assert_eq!(
+        ids(&s, Some(text(F::ConnectionId, "con_a")), None).await,
+        ["auth0|1", "auth0|2", "auth0|5"]
+    );
+    assert_eq!(
+        ids(
+            &s,
+            Some(C::Not(Box::new(text(F::ConnectionId, "con_a")))),
+            None
+        )
+        .await,
+        ["auth0|3", "auth0|4"]
+    );
+    assert!(
+        ids(&s, Some(text(F::ConnectionId, "db-a")), None)
+            .await
+            .is_empty(),
+        "ids are not names"
+    );
+    let capped = UserSearch {
+        condition: None,
+        sort: None,
+        total_limit: Some(3),
+    };
+    let page = s
+        .search_users(&t("acme"), &capped, &offset(0, 4))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(page.items.len(), 4);
+    let roomy = UserSearch {
+        total_limit: Some(1_000),
+        ..capped
+    };
+    let page = s
+        .search_users(&t("acme"), &roomy, &offset(0, 2))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(page.items.len(), 2);
 }

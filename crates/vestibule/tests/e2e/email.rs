@@ -876,3 +876,59 @@ async fn verification_email_job_sends_a_fresh_link() {
     assert_eq!(status, 200, "{page}");
     assert_eq!(mail.user(email).await["email_verified"], true);
 }
+
+/// SECURITY AUTH-RST-01: issuing a reset link kills the older ones; and
+/// reset requests are rate limited per address and IP (Auth0: a burst of
+/// 10), the same for addresses with and without an account.
+#[tokio::test]
+async fn a_newer_reset_link_kills_older_ones_and_requests_are_rate_limited() {
+    let mail = Mail::start(true).await;
+    let email = "carol@example.com";
+    mail.signup(email).await;
+    let user_id = mail.user(email).await["user_id"]
+        .as_str()
+        .expect("user_id")
+        .to_owned();
+    let ticket = || async {
+        let ticket = mail
+            .tenant
+            .management(
+                Method::POST,
+                "/api/v2/tickets/password-change",
+                json!({"user_id": user_id}),
+            )
+            .await;
+        ticket["ticket"].as_str().expect("ticket url").to_owned()
+    };
+    let older = ticket().await;
+    assert_eq!(mail.get(&older).await.0, 200, "a fresh link opens");
+    let newer = ticket().await;
+    assert_eq!(mail.get(&older).await.0, 400, "the older link died");
+    let (status, _) = mail
+        .post(
+            "/u/reset-password",
+            &[
+                ("ticket", &ticket_of(&older)),
+                ("password", NEW_PASSWORD),
+                ("password_confirm", NEW_PASSWORD),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(mail.login(email, PASSWORD).await, 200);
+    assert_eq!(mail.get(&newer).await.0, 200, "the newest link works");
+
+    for address in [email, "nobody@example.com"] {
+        for attempt in 0..10 {
+            let (status, body) = mail.change_password(address).await;
+            assert_eq!(status, 200, "{address} request {attempt}: {body}");
+        }
+        let (status, body) = mail.change_password(address).await;
+        assert_eq!(status, 429, "{address}: {body}");
+        let body: Value = serde_json::from_str(&body).expect("json error");
+        assert_eq!(body["error"], "too_many_requests", "{body}");
+    }
+    let (status, _) = mail.change_password("dave@example.com").await;
+    assert_eq!(status, 200, "another address from the same IP still goes");
+}
