@@ -37,6 +37,8 @@ struct Provider {
     /// The user API's path, and the query the preset must send.
     user_path: &'static str,
     user_query: Option<&'static str>,
+    /// A second API for the user's emails (Bitbucket): its path and answer.
+    emails: Option<(&'static str, Value)>,
     /// The exact `scope` parameter the preset sends by default.
     scope: &'static str,
     /// The client authenticates with HTTP Basic (else form fields).
@@ -179,6 +181,20 @@ async fn handle(
         state.user_queries.push(uri.query().map(str::to_owned));
         return axum::Json(state.user.clone()).into_response();
     }
+    if let Some((emails_path, emails)) = &provider.emails
+        && method == Method::GET
+        && path == *emails_path
+    {
+        let authorized = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| state.tokens.iter().any(|k| k == t));
+        if !authorized {
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_token");
+        }
+        return axum::Json(emails.clone()).into_response();
+    }
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
@@ -311,6 +327,7 @@ async fn facebook_graph_me() {
         api_base: "/v19.0",
         user_path: "/v19.0/me",
         user_query: Some("fields=id,name,email,first_name,last_name,picture"),
+        emails: None,
         scope: "email,public_profile",
         basic_auth: false,
         user: json!({
@@ -359,6 +376,7 @@ async fn linkedin_openid_userinfo() {
         api_base: "/v2",
         user_path: "/v2/userinfo",
         user_query: None,
+        emails: None,
         scope: "openid profile email",
         basic_auth: false,
         verified_user: Some(with(user.clone(), "/email_verified", json!(true))),
@@ -385,6 +403,7 @@ async fn windowslive_microsoft_graph_me() {
         api_base: "/v1.0",
         user_path: "/v1.0/me",
         user_query: None,
+        emails: None,
         scope: "User.Read offline_access",
         basic_auth: false,
         // A personal account: no `mail`, the sign-in name is the address.
@@ -441,6 +460,7 @@ async fn discord_users_me() {
         api_base: "/api",
         user_path: "/api/users/@me",
         user_query: None,
+        emails: None,
         scope: "identify email",
         basic_auth: false,
         verified_user: Some(with(user.clone(), "/verified", json!(true))),
@@ -481,6 +501,7 @@ async fn gitlab_api_v4_user() {
         api_base: "/api/v4",
         user_path: "/api/v4/user",
         user_query: None,
+        emails: None,
         scope: "read_user",
         basic_auth: false,
         verified_user: Some(with(
@@ -513,6 +534,7 @@ async fn twitter_users_me_with_basic_auth() {
         api_base: "/2",
         user_path: "/2/users/me",
         user_query: Some("user.fields=profile_image_url"),
+        emails: None,
         scope: "users.read tweet.read offline.access",
         basic_auth: true,
         user: json!({"data": {
@@ -530,6 +552,130 @@ async fn twitter_users_me_with_basic_auth() {
             given_name: None,
             family_name: None,
             picture: Some("https://pbs.twimg.com/profile_images/ada_normal.jpg"),
+        },
+    })
+    .await;
+}
+
+/// Bitbucket: HTTP Basic at the token endpoint, the account at `/2.0/user`
+/// (a `{uuid}` id) and the address at `/2.0/user/emails`: only the primary,
+/// confirmed one is taken, and then it is verified.
+#[tokio::test]
+async fn bitbucket_user_and_emails() {
+    let emails = json!({
+        "pagelen": 10, "page": 1, "size": 2,
+        "values": [
+            {"type": "email", "email": "ada-old@example.com", "is_primary": false, "is_confirmed": true},
+            {"type": "email", "email": "ada@example.com", "is_primary": true, "is_confirmed": false},
+        ],
+    });
+    let user = json!({
+        "type": "user",
+        "uuid": "{d301aafa-d676-4ee0-88be-962be7417567}",
+        "account_id": "557058:c0b72ad0-1cb5-4018-9cdc-0cde8492c443",
+        "display_name": "Ada Lovelace",
+        "nickname": "ada",
+        "links": {"avatar": {"href": "https://bitbucket.org/account/ada/avatar/"}},
+    });
+    run(Provider {
+        strategy: "bitbucket",
+        authorize_path: "/site/oauth2/authorize",
+        token_path: "/site/oauth2/access_token",
+        api_base: "/2.0",
+        user_path: "/2.0/user",
+        user_query: None,
+        // The primary address is not confirmed: no email at all (the
+        // confirmed one is not the primary).
+        emails: Some(("/2.0/user/emails", emails)),
+        scope: "account email",
+        basic_auth: true,
+        user,
+        verified_user: None,
+        expect: Expected {
+            id: "d301aafa-d676-4ee0-88be-962be7417567",
+            email: None,
+            name: "Ada Lovelace",
+            nickname: Some("ada"),
+            given_name: None,
+            family_name: None,
+            picture: Some("https://bitbucket.org/account/ada/avatar/"),
+        },
+    })
+    .await;
+}
+
+/// Sign in with Slack: OpenID user-info; the id carries the workspace.
+#[tokio::test]
+async fn slack_openid_userinfo() {
+    let user = json!({
+        "ok": true,
+        "sub": "U0R7JM",
+        "https://slack.com/user_id": "U0R7JM",
+        "https://slack.com/team_id": "T0R7GR",
+        "email": "ada@example.com",
+        "email_verified": false,
+        "date_email_verified": 0,
+        "name": "Ada Lovelace",
+        "picture": "https://secure.gravatar.com/avatar/ada.jpg",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "locale": "en-US",
+        "https://slack.com/team_name": "Analytical Engines",
+        "https://slack.com/team_domain": "engines",
+    });
+    run(Provider {
+        strategy: "slack",
+        authorize_path: "/openid/connect/authorize",
+        token_path: "/api/openid.connect.token",
+        api_base: "/api",
+        user_path: "/api/openid.connect.userInfo",
+        user_query: None,
+        emails: None,
+        scope: "openid profile email",
+        basic_auth: false,
+        verified_user: Some(with(user.clone(), "/email_verified", json!(true))),
+        user,
+        expect: Expected {
+            id: "T0R7GR-U0R7JM",
+            email: Some("ada@example.com"),
+            name: "Ada Lovelace",
+            nickname: None,
+            given_name: Some("Ada"),
+            family_name: Some("Lovelace"),
+            picture: Some("https://secure.gravatar.com/avatar/ada.jpg"),
+        },
+    })
+    .await;
+}
+
+/// Login with Amazon: `/user/profile`, no verification flag.
+#[tokio::test]
+async fn amazon_user_profile() {
+    run(Provider {
+        strategy: "amazon",
+        authorize_path: "/ap/oa",
+        token_path: "/auth/o2/token",
+        api_base: "",
+        user_path: "/user/profile",
+        user_query: None,
+        emails: None,
+        scope: "profile",
+        basic_auth: false,
+        user: json!({
+            "user_id": "amzn1.account.K2LI23KL2LK2",
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "postal_code": "98052",
+        }),
+        verified_user: None,
+        expect: Expected {
+            id: "amzn1.account.K2LI23KL2LK2",
+            email: Some("ada@example.com"),
+            name: "Ada Lovelace",
+            nickname: None,
+            given_name: None,
+            family_name: None,
+            picture: None,
         },
     })
     .await;
