@@ -185,7 +185,40 @@ async fn a_second_tenant_is_the_oidc_upstream_over_the_back_channel() {
             "enabled_clients": [app.id],
         }))
         .await;
+    tenant
+        .connection(json!({
+            "name": "peer-bad-secret",
+            "strategy": "oidc",
+            "options": {
+                "type": "back_channel",
+                "client_id": peer_client,
+                "client_secret": "not-the-peer-client-secret-0123456789",
+                "discovery_url": peer.discovery_url(),
+            },
+            "enabled_clients": [app.id],
+        }))
+        .await;
     let origin = tenant.origin();
+
+    // With a wrong client secret, the peer refuses the code exchange
+    // (invalid_client): the client gets an error and nobody is created.
+    let browser = Browser::new(&tenant);
+    let (request, response) =
+        login_at_peer(&tenant, &app, &peer, &browser, "peer-bad-secret").await;
+    let at = walk(&browser, response, &[origin.as_str(), peer.origin.as_str()])
+        .await
+        .away();
+    assert!(at.as_str().starts_with(REDIRECT_A), "{at}");
+    assert_eq!(
+        query_param(&at, "error").as_deref(),
+        Some("server_error"),
+        "{at}"
+    );
+    assert_eq!(
+        query_param(&at, "state").as_deref(),
+        Some(request.state.as_str())
+    );
+    assert!(users(&tenant, "oidc|").await.is_empty());
 
     for round in 1..=2 {
         // A fresh browser each time: the peer asks for the password again.
