@@ -6,7 +6,9 @@
 // Env: OP_PORT (required), REDIRECT_URI (Vestibule's /login/callback),
 // OP_USER / OP_PASSWORD (default alice / wonderland).
 // Clients: `vestibule-post` (client_secret_post) and `vestibule-basic`
-// (client_secret_basic), secret `upstream-secret-0123456789`.
+// (client_secret_basic), secret `upstream-secret-0123456789`; with
+// PKJWT_JWKS (a JSON JWKS of public keys) also `vestibule-pkjwt`, which
+// authenticates with `private_key_jwt` assertions signed by those keys.
 // Prints `listening` once it accepts connections.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -48,8 +50,14 @@ const client = (id, method) => ({
   scope: 'openid profile email',
 });
 
+const clients = [client('vestibule-post', 'client_secret_post'), client('vestibule-basic', 'client_secret_basic')];
+if (process.env.PKJWT_JWKS) {
+  const { client_secret: _none, ...pkjwt } = client('vestibule-pkjwt', 'private_key_jwt');
+  clients.push({ ...pkjwt, token_endpoint_auth_signing_alg: 'RS256', jwks: JSON.parse(process.env.PKJWT_JWKS) });
+}
+
 const provider = new Provider(ISSUER, {
-  clients: [client('vestibule-post', 'client_secret_post'), client('vestibule-basic', 'client_secret_basic')],
+  clients,
   jwks: await makeJwks(),
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   scopes: ['openid', 'profile', 'email'],

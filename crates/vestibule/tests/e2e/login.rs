@@ -432,6 +432,22 @@ fn start_tags<'a>(html: &'a str, name: &str) -> Vec<(usize, &'a str)> {
 
 /// The first `<form>` holding a password input.
 pub(crate) fn login_form(html: &str, base: &Url) -> Option<Form> {
+    find_form(html, base, |fields| {
+        fields.iter().any(|(_, _, kind)| kind == "password")
+    })
+}
+
+/// The first `<form>` of any kind (e.g. a `form_post` answer's hidden fields).
+pub(crate) fn first_form(html: &str, base: &Url) -> Option<Form> {
+    find_form(html, base, |_| true)
+}
+
+/// The first `<form>` whose fields satisfy `wanted`.
+fn find_form(
+    html: &str,
+    base: &Url,
+    wanted: impl Fn(&[(String, String, String)]) -> bool,
+) -> Option<Form> {
     let lower = html.to_ascii_lowercase();
     for (start, tag) in start_tags(html, "form") {
         let end = lower[start..]
@@ -465,7 +481,7 @@ pub(crate) fn login_form(html: &str, base: &Url) -> Option<Form> {
                 .unwrap_or_default();
             fields.push((name, chosen, "select".to_owned()));
         }
-        if fields.iter().any(|(_, _, kind)| kind == "password") {
+        if wanted(&fields) {
             let action = attribute(tag, "action").unwrap_or_else(|| base.to_string());
             return Some(Form {
                 action: base.join(&action).expect("form action"),

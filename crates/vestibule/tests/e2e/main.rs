@@ -7,6 +7,7 @@
 
 mod custom_db;
 mod email;
+mod google;
 mod harness;
 mod jobs;
 mod lifecycle;
@@ -14,7 +15,10 @@ mod linking;
 mod login;
 mod management;
 mod multi_node;
+mod presets;
+mod private_key_jwt;
 mod sdk_node;
 mod smtp_sink;
 mod upstream;
+mod upstream_vestibule;
 mod users;

@@ -729,7 +729,7 @@ async fn management_api_checks_token_audience_and_scope() {
 }
 
 /// Runs a `vestibule` administration command against a server's data directory.
-fn cli(server: &Server, args: &[&str]) -> String {
+pub(crate) fn cli(server: &Server, args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_vestibule"))
         .args(args)
         .env("VESTIBULE_DATA_DIR", &server.data_dir)

@@ -437,12 +437,17 @@ async fn an_unreachable_upstream_is_an_error_to_the_client() {
 // ------------------------------------------------------------ oidc-provider
 
 /// `tests/sdk/upstream-op.mjs` on a free port; killed when dropped.
-struct UpstreamOp {
-    origin: String,
+pub(crate) struct UpstreamOp {
+    pub(crate) origin: String,
     _child: tokio::process::Child,
 }
 
 async fn start_op(callback: &str) -> UpstreamOp {
+    start_op_with(callback, &[]).await
+}
+
+/// [`start_op`] with extra environment (`PKJWT_JWKS`, …).
+pub(crate) async fn start_op_with(callback: &str, env: &[(&str, String)]) -> UpstreamOp {
     let sdk_dir = harness::repo_root().join("tests/sdk");
     tokio::task::spawn_blocking({
         let sdk_dir = sdk_dir.clone();
@@ -456,6 +461,7 @@ async fn start_op(callback: &str) -> UpstreamOp {
         .current_dir(&sdk_dir)
         .env("OP_PORT", port.to_string())
         .env("REDIRECT_URI", callback)
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .kill_on_drop(true)
         .spawn()
         .expect("node");
@@ -475,6 +481,17 @@ async fn start_op(callback: &str) -> UpstreamOp {
 /// A login through the OP: Vestibule → OP login form → OP consent →
 /// Vestibule callback → the client.
 async fn op_login(tenant: &Tenant, app: &App, op: &UpstreamOp, connection: &str) -> Value {
+    let (request, at) = op_login_to_client(tenant, app, op, connection).await;
+    code_to_id_token(tenant, app, &request, &at).await
+}
+
+/// [`op_login`] up to the redirect to the client, whatever it carries.
+pub(crate) async fn op_login_to_client(
+    tenant: &Tenant,
+    app: &App,
+    op: &UpstreamOp,
+    connection: &str,
+) -> (AuthRequest, Url) {
     let browser = Browser::new(tenant);
     let request = authorize(tenant, app, &[("connection", connection)]);
     let origin = tenant.origin();
@@ -490,7 +507,7 @@ async fn op_login(tenant: &Tenant, app: &App, op: &UpstreamOp, connection: &str)
         .await
         .unwrap();
     let at = walk(&browser, response, &origins).await.away();
-    code_to_id_token(tenant, app, &request, &at).await
+    (request, at)
 }
 
 #[tokio::test]
