@@ -8,6 +8,7 @@
 mod custom_db;
 mod email;
 mod harness;
+mod home_realm;
 mod jobs;
 mod lifecycle;
 mod linking;
