@@ -5,6 +5,7 @@
 // functions, where clippy's allow-*-in-tests settings do not reach.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod apple;
 mod custom_db;
 mod email;
 mod harness;
