@@ -40,7 +40,7 @@ pub(crate) struct AppleState {
 
 pub(crate) type Shared = Arc<Mutex<AppleState>>;
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")

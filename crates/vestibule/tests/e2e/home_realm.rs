@@ -4,11 +4,19 @@
 //! goes to that connection; any other goes to the password step, with the
 //! same answer whether or not the account exists.
 
+use crate::apple::{escape, hidden_form};
 use crate::harness::{self, http, token_for};
 use crate::login::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param};
-use crate::upstream::{fake_github, github_connection};
+use crate::upstream::{code_to_id_token, fake_github, github_connection};
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use crypto::{KeyPair, SigningAlg};
+use model::Clock as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
 use url::Url;
 
 const CORP_CLIENT: &str = "corp-client";
@@ -31,8 +39,61 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The corporate IdP: a front-channel OpenID Provider that signs Alice in
+/// at once (`response_mode=form_post` with an RS256 ID token).
+struct Idp {
+    issuer: String,
+    key: KeyPair,
+}
+
+async fn idp_authorize(
+    State(idp): State<Arc<Idp>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let now = model::SystemClock.now_seconds();
+    let id_token = idp
+        .key
+        .sign_jwt(
+            "corp-1",
+            None,
+            &json!({
+                "iss": idp.issuer, "aud": params["client_id"], "sub": "alice-1",
+                "iat": now, "exp": now + 300, "nonce": params["nonce"],
+                "email": "alice@corp.example", "email_verified": true, "name": "Alice Corp",
+            }),
+        )
+        .unwrap();
+    Html(format!(
+        "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"id_token\" value=\"{id_token}\"><input type=\"hidden\" name=\"state\" value=\"{}\"></form>",
+        escape(&params["redirect_uri"]),
+        escape(&params["state"]),
+    ))
+    .into_response()
+}
+
+async fn idp_jwks(State(idp): State<Arc<Idp>>) -> Response {
+    axum::Json(json!({"keys": [idp.key.public_jwk("corp-1")]})).into_response()
+}
+
+/// Starts the IdP; its issuer (`{origin}/idp`).
+async fn corporate_idp() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}/idp", listener.local_addr().unwrap());
+    let key = tokio::task::spawn_blocking(|| KeyPair::generate(SigningAlg::Rs256).unwrap())
+        .await
+        .unwrap();
+    let app = axum::Router::new()
+        .route("/idp/authorize", get(idp_authorize))
+        .route("/idp/jwks", get(idp_jwks))
+        .with_state(Arc::new(Idp {
+            issuer: issuer.clone(),
+            key,
+        }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    issuer
+}
+
 /// An `oidc` connection (front channel, endpoints by hand) listing `domain`.
-/// Nothing listens at the IdP: the tests look at where the browser is sent.
 async fn enterprise(tenant: &Tenant, name: &str, idp: &str, domain: &str, enabled: &[&App]) {
     let ids: Vec<&str> = enabled.iter().map(|a| a.id.as_str()).collect();
     tenant
@@ -115,7 +176,7 @@ async fn fixture() -> (Tenant, App, String) {
             )
             .await;
     }
-    let idp = format!("http://127.0.0.1:{}", harness::free_port());
+    let idp = corporate_idp().await;
     enterprise(&tenant, "corp", &idp, "corp.example", &[&app]).await;
     enterprise(&tenant, "elsewhere", &idp, "elsewhere.example", &[]).await;
     let (gh, _) = fake_github().await;
@@ -233,6 +294,29 @@ async fn identifier_first_routes_by_domain_only() {
     let stranger = Browser::new(&tenant);
     let response = submit_identifier(&stranger, &action, "alice@corp.example", &[]).await;
     assert_eq!(response.status(), 400);
+
+    // The routed login completes: the IdP posts its ID token back, and the
+    // client gets a code for the enterprise user (not the database user
+    // with the same email: accounts are never linked by email).
+    let browser = Browser::new(&tenant);
+    let request = authorize(&tenant, &app, &[]);
+    let (_, url, html) = browser.navigate(&request.url).await.page();
+    let action = identifier_action(&html, &url);
+    let response = submit_identifier(&browser, &action, "alice@corp.example", &[]).await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let page = browser.client.get(&location).send().await.unwrap();
+    let (callback, fields) = hidden_form(&page.text().await.unwrap());
+    let response = browser
+        .client
+        .post(&callback)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let at = browser.follow(response).await.away();
+    let claims = code_to_id_token(&tenant, &app, &request, &at).await;
+    assert_eq!(claims["sub"], "oidc|corp|alice-1", "{claims}");
+    assert_eq!(claims["email"], "alice@corp.example", "{claims}");
 }
 
 #[tokio::test]
