@@ -28,6 +28,7 @@ pub mod management_token;
 pub mod oauth_error;
 pub mod password_policy;
 pub mod passwords;
+pub mod prompts;
 pub mod resource_servers;
 pub mod scopes;
 pub mod sessions;

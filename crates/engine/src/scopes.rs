@@ -42,6 +42,8 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "update:email_templates",
     "create:user_tickets",
     "read:logs",
+    "read:prompts",
+    "update:prompts",
     "read:user_idp_tokens",
 ];
 

@@ -154,6 +154,7 @@ pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant>
                 hosts,
                 issuer,
                 published_algs: Vec::new(),
+                prompts: model::PromptSettings::default(),
                 created_at: now,
                 updated_at: now,
             };

@@ -53,6 +53,10 @@ fn authorize_routes() -> Router<AppState> {
             get(pages::login::consent_form).post(pages::login::consent_submit),
         )
         .route(
+            "/u/login/identifier",
+            axum::routing::post(pages::login::identifier_submit),
+        )
+        .route(
             "/u/login/connection",
             get(pages::login::connection_redirect),
         )

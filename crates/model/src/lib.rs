@@ -35,7 +35,7 @@ pub use one_time::OneTimeRecord;
 pub use resource_server::{ResourceServer, ResourceServerScope};
 pub use session::Session;
 pub use signing_key::{KeyState, SigningAlg, SigningKey};
-pub use tenant::Tenant;
+pub use tenant::{LoginExperience, PromptSettings, Tenant};
 pub use token::{IssuedToken, RefreshUse, TokenKind};
 pub use transaction::LoginTransaction;
 pub use user::{Identity, User};

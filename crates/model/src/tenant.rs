@@ -19,6 +19,11 @@ pub struct Tenant {
     /// working for tenants that never opt into ES256 or EdDSA.
     #[serde(default)]
     pub published_algs: Vec<crate::SigningAlg>,
+    /// Auth0's prompt settings (`/api/v2/prompts`). Kept in the tenant's
+    /// own record (its JSON `data`), so a tenant stored before they existed
+    /// reads as the defaults and no migration is needed.
+    #[serde(default)]
+    pub prompts: PromptSettings,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
@@ -35,7 +40,57 @@ impl Tenant {
     }
 }
 
+/// Which hosted login experience a tenant uses (Auth0's
+/// `universal_login_experience`). Vestibule has one hosted login page; the
+/// value is kept and returned so Auth0 tooling round-trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginExperience {
+    #[default]
+    New,
+    Classic,
+}
+
+/// The tenant's login prompt settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PromptSettings {
+    #[serde(default)]
+    pub universal_login_experience: LoginExperience,
+    /// The login page asks for the identifier first and sends an email
+    /// whose domain an enterprise connection lists in `domain_aliases` to
+    /// that connection (home-realm discovery).
+    #[serde(default)]
+    pub identifier_first: bool,
+    /// Stored for Auth0 compatibility; Vestibule has no passkeys yet.
+    #[serde(default)]
+    pub webauthn_platform_first_factor: bool,
+}
+
 /// Normalises an issuer base URL to end in exactly one `/`.
 pub fn normalize_issuer(base: &str) -> String {
     format!("{}/", base.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_stored_before_prompt_settings_reads_as_the_defaults() {
+        let stored = serde_json::json!({
+            "id": "acme", "friendly_name": "Acme", "hosts": [],
+            "issuer": "https://acme.example/", "created_at": 1, "updated_at": 1,
+        });
+        let tenant: Tenant = serde_json::from_value(stored).unwrap();
+        assert_eq!(tenant.prompts, PromptSettings::default());
+        assert_eq!(
+            tenant.prompts.universal_login_experience,
+            LoginExperience::New
+        );
+        let json = serde_json::to_value(PromptSettings::default()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"universal_login_experience": "new", "identifier_first": false, "webauthn_platform_first_factor": false})
+        );
+    }
 }

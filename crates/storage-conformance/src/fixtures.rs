@@ -29,6 +29,7 @@ pub fn tenant(id: &str) -> Tenant {
         hosts: vec![format!("{id}.example.com"), format!("login.{id}.test")],
         issuer: format!("https://{id}.example.com/"),
         published_algs: Vec::new(),
+        prompts: model::PromptSettings::default(),
         created_at: NOW,
         updated_at: NOW,
     }

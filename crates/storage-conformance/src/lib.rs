@@ -108,6 +108,7 @@ macro_rules! suite {
         $crate::suite!(@cases $factory;
             tenant_crud,
             tenant_host_is_unique,
+            tenant_prompt_settings_persist,
             tenant_hosts_follow_updates,
             delete_tenant_removes_everything,
             client_crud,

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 macro_rules! social_options {
     (
         $(#[$doc:meta])*
-        $name:ident {
+        $name:ident $(checked by $check:path)? {
             fields { $($(#[$fdoc:meta])* $field:ident : $ty:ty,)* }
             flags { $($flag:ident),* $(,)? }
         }
@@ -54,7 +54,12 @@ macro_rules! social_options {
             $(pub $flag: Option<bool>,)*
         }
 
-        impl StrategyOptions for $name {}
+        impl StrategyOptions for $name {
+            fn check(&self) -> Result<(), OptionsError> {
+                let checks: &[fn(&Self) -> Result<(), OptionsError>] = &[$($check)?];
+                checks.iter().try_for_each(|check| check(self))
+            }
+        }
     };
 }
 
@@ -146,8 +151,8 @@ social_options! {
 social_options! {
     /// `apple`. Sign in with Apple has no static client secret: the client
     /// signs one with the team's `.p8` key (`app_secret`, identified by
-    /// `kid`, issued to `team_id`).
-    AppleOptions {
+    /// `kid`, issued to `team_id`). `client_id` is the Services ID.
+    AppleOptions checked by check_apple {
         fields {
             /// The `.p8` private key (PEM). Secret.
             app_secret: Option<Secret>,
@@ -156,6 +161,30 @@ social_options! {
         }
         flags { name, email }
     }
+}
+
+/// The `.p8` key must be an EC P-256 private key (it signs ES256), and
+/// the team and key ids Apple's identifiers (letters and digits): both are
+/// copied into every client secret.
+fn check_apple(options: &AppleOptions) -> Result<(), OptionsError> {
+    if let Some(key) = &options.app_secret {
+        crate::redirect::apple_signing_key(key.expose()).map_err(|_| {
+            OptionsError::at(
+                "app_secret",
+                "must be the .p8 private key from Apple: a PKCS#8 PEM EC P-256 key",
+            )
+        })?;
+    }
+    for (name, value) in [("team_id", &options.team_id), ("kid", &options.kid)] {
+        if let Some(value) = value
+            && (value.is_empty()
+                || value.len() > 64
+                || !value.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(OptionsError::at(name, "must be letters and digits only"));
+        }
+    }
+    Ok(())
 }
 
 social_options! {
@@ -423,6 +452,29 @@ mod tests {
             json!({"token_endpoint": "https://user:pw@github.example/token"}),
             "options.token_endpoint",
         );
+    }
+
+    #[test]
+    fn apple_needs_a_p256_key_and_plain_ids() {
+        let key = crate::options::tests::APPLE_TEST_KEY;
+        validate(
+            Strategy::Apple,
+            json!({"app_secret": key, "team_id": "TEAM123456", "kid": "KEY1234567"}),
+        );
+        for bad in [
+            "not a key",
+            "-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----\n",
+            // An Ed25519 key is no P-256 key.
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHb/bf5UZM29QH69Vb/C5qTrMErits2j6/vwMeENCvpO\n-----END PRIVATE KEY-----\n",
+        ] {
+            assert_rejected(
+                Strategy::Apple,
+                json!({"app_secret": bad}),
+                "options.app_secret",
+            );
+        }
+        assert_rejected(Strategy::Apple, json!({"team_id": ""}), "options.team_id");
+        assert_rejected(Strategy::Apple, json!({"kid": "K\"Y"}), "options.kid");
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub(crate) fn full_options(strategy: Strategy) -> Value {
             with(
                 core,
                 json!({
-                    "app_secret": "-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----\n",
+                    "app_secret": APPLE_TEST_KEY,
                     "team_id": "TEAM123456",
                     "kid": "KEY1234567",
                     "name": true,
@@ -587,3 +587,11 @@ fn an_unknown_map_key_is_named() {
     .unwrap_err();
     assert_eq!(err.field, "options.attributes.fax");
 }
+
+/// A P-256 PKCS#8 key, as Apple's `.p8` files are (tests only).
+pub(crate) const APPLE_TEST_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgKDm+xnWHsLLVqLU1
+NqpwCWMlrftgv6USFxfGWTaNRJehRANCAATFegE+hFxVXNj+Xc8Psxx415yDc7fH
+RuyKm5G3gj7hx7OqC34/bU1949lWHrGmacOKd1q71YO2x3uEulo27I6N
+-----END PRIVATE KEY-----
+";

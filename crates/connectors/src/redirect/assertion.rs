@@ -73,7 +73,7 @@ impl AssertionKey {
 }
 
 /// The DER body of the PEM `PRIVATE KEY` block.
-fn pkcs8_der(pem: &str) -> Option<Vec<u8>> {
+pub(crate) fn pkcs8_der(pem: &str) -> Option<Vec<u8>> {
     const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
     const END: &str = "-----END PRIVATE KEY-----";
     let start = pem.find(BEGIN)? + BEGIN.len();

@@ -186,6 +186,7 @@ impl RedirectConnector for GithubConnector {
             raw,
             access_token: Some(access_token),
             refresh_token: tokens.refresh_token,
+            first_login: UpstreamProfile::default(),
         })
     }
 }

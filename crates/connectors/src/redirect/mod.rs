@@ -17,6 +17,7 @@
 //!
 //! This module knows no storage and no inbound HTTP types.
 
+mod apple;
 mod assertion;
 mod enterprise;
 mod github;
@@ -29,6 +30,7 @@ pub mod oidc;
 mod presets;
 mod ssrf;
 
+pub use apple::signing_key as apple_signing_key;
 pub use http::{Upstreams, UpstreamsConfig};
 
 use crate::options::common::{SetUserRootAttributes, StringOrList};
@@ -92,6 +94,10 @@ pub struct UpstreamIdentity {
     /// Upstream tokens, kept sealed by the engine and never shown.
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
+    /// Attributes the upstream sends only at the first authorization and
+    /// outside anything signed (Sign in with Apple's `user` form field):
+    /// they fill a user being created and are ignored for an existing one.
+    pub first_login: UpstreamProfile,
 }
 
 impl std::fmt::Debug for UpstreamIdentity {
@@ -172,6 +178,7 @@ pub fn is_redirect(strategy: Strategy) -> bool {
             | Strategy::Okta
             | Strategy::Waad
             | Strategy::GoogleApps
+            | Strategy::Apple
     ) || presets::preset(strategy).is_some()
 }
 
@@ -195,6 +202,10 @@ pub fn open(
         Strategy::Okta => Ok(Box::new(enterprise::okta(parse(options)?, upstreams)?)),
         Strategy::Waad => Ok(Box::new(enterprise::waad(parse(options)?, upstreams)?)),
         Strategy::GoogleApps => Ok(Box::new(enterprise::GoogleAppsConnector::new(
+            parse(options)?,
+            upstreams,
+        )?)),
+        Strategy::Apple => Ok(Box::new(apple::AppleConnector::new(
             parse(options)?,
             upstreams,
         )?)),

@@ -4,8 +4,8 @@
 
 use super::http::Upstreams;
 use super::{
-    CallbackParams, LoginRequest, RedirectConnector, RedirectError, UpstreamIdentity, mapping,
-    pkce_challenge, scope_or, with_query,
+    CallbackParams, LoginRequest, RedirectConnector, RedirectError, UpstreamIdentity,
+    UpstreamProfile, mapping, pkce_challenge, scope_or, with_query,
 };
 use crate::options::social::{OAuth2Options, ProfileAttribute};
 use async_trait::async_trait;
@@ -277,6 +277,7 @@ impl RedirectConnector for OAuth2Connector {
             raw: document.as_object().cloned().unwrap_or_default(),
             access_token: Some(access_token),
             refresh_token: tokens.refresh_token,
+            first_login: UpstreamProfile::default(),
         })
     }
 }

@@ -23,7 +23,7 @@ use super::id_token::{self, PROTOCOL_CLAIMS};
 use super::oauth2::{self, ClientAuth, ClientCredentials};
 use super::{
     CallbackMethod, CallbackParams, LoginRequest, RedirectConnector, RedirectError,
-    UpstreamIdentity, mapping, pkce_challenge, with_query,
+    UpstreamIdentity, UpstreamProfile, mapping, pkce_challenge, with_query,
 };
 use crate::options::common::HttpUrl;
 use crate::options::oidc::{OidcOptions, OidcType, Pkce, TokenEndpointAuthMethod};
@@ -402,6 +402,7 @@ fn identity_from_claims(
         raw: claims,
         access_token,
         refresh_token,
+        first_login: UpstreamProfile::default(),
     })
 }
 

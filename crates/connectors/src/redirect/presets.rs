@@ -486,6 +486,7 @@ impl RedirectConnector for PresetConnector {
             raw,
             access_token: Some(access_token),
             refresh_token: tokens.refresh_token,
+            first_login: UpstreamProfile::default(),
         })
     }
 }

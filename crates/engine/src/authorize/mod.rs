@@ -5,6 +5,7 @@
 //! every page returns to it when done, never to another page (after Dex's
 //! `authflow/dispatch.go`). A transaction issues at most once.
 
+pub mod home_realm;
 pub mod request;
 
 use crate::error::{EngineError, Result};
@@ -595,6 +596,10 @@ pub struct LoginPage {
     pub signup_allowed: bool,
     pub requires_username: bool,
     pub login_hint: Option<String>,
+    /// The tenant asks for the identifier first (its `identifier_first`
+    /// prompt setting) and there is somewhere to send one: a database
+    /// connection or an enterprise connection with `domain_aliases`.
+    pub identifier_first: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -602,6 +607,28 @@ pub struct ConnectionChoice {
     pub name: String,
     pub display_name: String,
     pub strategy: String,
+    /// Reached by typing an email of one of its `domain_aliases`, so the
+    /// identifier-first page shows no button for it.
+    pub home_realm: bool,
+}
+
+/// The connections a login page offers: the client's, or only the one
+/// named by `connection=`.
+async fn page_connections(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+) -> Result<Vec<Connection>> {
+    let enabled = enabled_connections(engine, tenant, &open.client).await?;
+    Ok(enabled
+        .into_iter()
+        .filter(|c| {
+            open.request
+                .connection
+                .as_ref()
+                .is_none_or(|name| &c.name == name)
+        })
+        .collect())
 }
 
 /// The login page for an open transaction: exactly the client's connections
@@ -611,26 +638,23 @@ pub async fn login_page(
     tenant: &Tenant,
     open: &OpenTransaction,
 ) -> Result<LoginPage> {
-    let enabled = enabled_connections(engine, tenant, &open.client).await?;
-    let chosen: Vec<&Connection> = enabled
-        .iter()
-        .filter(|c| {
-            open.request
-                .connection
-                .as_ref()
-                .is_none_or(|name| &c.name == name)
-        })
-        .collect();
+    let chosen = page_connections(engine, tenant, open).await?;
     let choice = |c: &Connection| ConnectionChoice {
         name: c.name.clone(),
         display_name: c.display_name.clone().unwrap_or_else(|| c.name.clone()),
         strategy: c.strategy.clone(),
+        home_realm: !home_realm::domain_aliases(c).is_empty(),
     };
     let database: Vec<&Connection> = chosen
         .iter()
-        .copied()
         .filter(|c| database_users::is_database(c))
         .collect();
+    let other_connections: Vec<ConnectionChoice> = chosen
+        .iter()
+        .filter(|c| !database_users::is_database(c))
+        .map(choice)
+        .collect();
+    let routable = !database.is_empty() || other_connections.iter().any(|c| c.home_realm);
     Ok(LoginPage {
         client_name: open.client.name.clone(),
         signup_allowed: database.iter().any(|c| !database_users::signup_disabled(c)),
@@ -638,12 +662,9 @@ pub async fn login_page(
             .iter()
             .any(|c| database_users::requires_username(c)),
         database_connections: database.iter().map(|c| choice(c)).collect(),
-        other_connections: chosen
-            .iter()
-            .filter(|c| !database_users::is_database(c))
-            .map(|c| choice(c))
-            .collect(),
+        other_connections,
         login_hint: open.request.login_hint.clone(),
+        identifier_first: tenant.prompts.identifier_first && routable,
     })
 }
 

@@ -1,5 +1,5 @@
 //! Logins through upstream identity providers (redirect connections:
-//! `oidc`, `oauth2`, `github`, `google-oauth2`).
+//! `oidc`, `oauth2`, and the social and enterprise presets).
 //!
 //! [`start`] is called for an open login transaction and a connection the
 //! client enables: it stores a single-use `state` record (kind

@@ -8,6 +8,10 @@
 //!   application (a Management API change survives later logins);
 //! - `never_on_login`: never set from the upstream.
 //!
+//! Names an upstream sends only at the first authorization, outside its
+//! signed answer (Sign in with Apple), fill the user when it is created and
+//! are never applied again.
+//!
 //! The identity's `profileData` is refreshed at every login whatever the
 //! setting, and the upstream's tokens are kept sealed in it (context naming
 //! the tenant, user and connection) and never returned.
@@ -53,6 +57,21 @@ fn apply_profile(user: &mut User, profile: &UpstreamProfile) {
     ];
     for (slot, value) in fields {
         if value.is_some() {
+            slot.clone_from(value);
+        }
+    }
+}
+
+/// Fills the names a new user has no signed value for from the upstream's
+/// first-authorization attributes. Never the email: it is not verified.
+fn apply_first_login(user: &mut User, names: &UpstreamProfile) {
+    let fields = [
+        (&mut user.name, &names.name),
+        (&mut user.given_name, &names.given_name),
+        (&mut user.family_name, &names.family_name),
+    ];
+    for (slot, value) in fields {
+        if slot.is_none() && value.is_some() {
             slot.clone_from(value);
         }
     }
@@ -133,6 +152,10 @@ pub async fn sign_in(
         };
         if policy != SetUserRootAttributes::NeverOnLogin {
             apply_profile(&mut user, &identity.profile);
+            // Unsigned first-authorization names (Apple's `user` field):
+            // only a new user takes them, and only where the signed
+            // profile has nothing.
+            apply_first_login(&mut user, &identity.first_login);
             if user.name.is_none() {
                 user.name = user
                     .email

@@ -10,6 +10,7 @@ pub mod emails;
 pub mod jobs;
 pub mod keys;
 pub mod logs;
+pub mod prompts;
 pub mod query;
 pub mod resource_servers;
 pub mod tickets;
@@ -42,6 +43,7 @@ use utoipa_axum::routes;
         (name = "email-templates", description = "Email templates"),
         (name = "tickets", description = "Password-change and email-verification links"),
         (name = "logs", description = "Tenant log events"),
+        (name = "prompts", description = "Login prompt settings"),
     )
 )]
 pub struct ManagementApiDoc;
@@ -129,4 +131,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::email_verification))
         .routes(routes!(logs::list))
         .routes(routes!(logs::get))
+        .routes(routes!(prompts::get, prompts::update))
 }

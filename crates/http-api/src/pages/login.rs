@@ -9,11 +9,12 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use engine::authorize::home_realm::{self, Realm};
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
 use engine::upstream;
-use model::Tenant;
+use model::{Connection, Tenant};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -102,27 +103,51 @@ fn refuse_cross_site(headers: &HeaderMap, tenant: &Tenant) -> Option<Response> {
     })
 }
 
+/// What the login form shows besides the page's connections.
+#[derive(Default)]
+struct LoginView<'a> {
+    error: Option<&'a str>,
+    username: &'a str,
+    connection: Option<&'a str>,
+    /// The second step of identifier-first (after the identifier, or a
+    /// failed password): the identifier is kept, the password asked.
+    password_step: bool,
+}
+
 async fn show_login(
     state: &AppState,
     tenant: &Tenant,
     open: &OpenTransaction,
     status: StatusCode,
-    error: Option<&str>,
-    username: &str,
-    connection: Option<&str>,
+    view: LoginView<'_>,
 ) -> Response {
+    let LoginView {
+        error,
+        username,
+        connection,
+        password_step,
+    } = view;
     match authorize::login_page(&state.engine, tenant, open).await {
-        Ok(page) => render(
-            status,
-            "login.html",
-            serde_json::json!({
-                "page": page,
-                "state": open.transaction.id,
-                "error": error,
-                "username": username,
-                "selected_connection": connection,
-            }),
-        ),
+        Ok(page) => {
+            // Without identifier-first there is one step: the whole form.
+            let step = match (page.identifier_first, password_step) {
+                (false, _) => None,
+                (true, false) => Some("identifier"),
+                (true, true) => Some("password"),
+            };
+            render(
+                status,
+                "login.html",
+                serde_json::json!({
+                    "page": page,
+                    "state": open.transaction.id,
+                    "error": error,
+                    "username": username,
+                    "selected_connection": connection,
+                    "step": step,
+                }),
+            )
+        }
         Err(error) => page_error(PageError::Engine(error)),
     }
 }
@@ -135,7 +160,7 @@ pub async fn login_form(
     Query(query): Query<StateQuery>,
 ) -> Response {
     match open(&state, &tenant, &query.state, &headers).await {
-        Ok(open) => show_login(&state, &tenant, &open, StatusCode::OK, None, "", None).await,
+        Ok(open) => show_login(&state, &tenant, &open, StatusCode::OK, LoginView::default()).await,
         Err(response) => response,
     }
 }
@@ -165,9 +190,12 @@ pub async fn login_submit(
                     &tenant,
                     &open,
                     StatusCode::BAD_REQUEST,
-                    Some("Choose a valid account type."),
-                    username,
-                    None,
+                    LoginView {
+                        error: Some("Choose a valid account type."),
+                        username,
+                        password_step: true,
+                        ..LoginView::default()
+                    },
                 )
                 .await;
             }
@@ -216,9 +244,12 @@ pub async fn login_submit(
         &tenant,
         &open,
         status,
-        Some(message),
-        username,
-        Some(&connection.name),
+        LoginView {
+            error: Some(message),
+            username,
+            connection: Some(&connection.name),
+            password_step: true,
+        },
     )
     .await
 }
@@ -476,7 +507,18 @@ pub async fn connection_redirect(
         }
         Err(error) => return page_error(PageError::Engine(error.into())),
     };
-    if !upstream::is_redirect(&connection) {
+    start_upstream(&state, &tenant, &open, &connection).await
+}
+
+/// Sends the browser to a connection's upstream provider: the login
+/// page's connection buttons and home-realm discovery both end here.
+async fn start_upstream(
+    state: &AppState,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    connection: &Connection,
+) -> Response {
+    if !upstream::is_redirect(connection) {
         return error_page(
             StatusCode::NOT_IMPLEMENTED,
             "Not available",
@@ -486,7 +528,7 @@ pub async fn connection_redirect(
             ),
         );
     }
-    match upstream::start(&state.engine, &tenant, &open, &connection).await {
+    match upstream::start(&state.engine, tenant, open, connection).await {
         Ok(location) => redirect(&location),
         Err(error) => {
             tracing::warn!(connection = %connection.name, error = %crate::error::error_chain(&error), "upstream login could not start");
@@ -496,5 +538,83 @@ pub async fn connection_redirect(
                 "This sign-in option is not working right now. Try again later or choose another.",
             )
         }
+    }
+}
+
+/// No connection of this application takes the identifier: said from the
+/// domain alone.
+const NO_REALM: &str = "This email address cannot be used to log in to this application.";
+
+/// `POST /u/login/identifier`: the first step of the identifier-first login
+/// page. An email whose domain an enterprise connection of this login lists
+/// in `domain_aliases` goes to that connection; anything else goes on to
+/// the password step, with the identifier filled in. Which one depends on
+/// the domain only (`engine::authorize::home_realm`), never on whether the
+/// account exists.
+pub async fn identifier_submit(
+    State(state): State<AppState>,
+    CurrentTenant(tenant): CurrentTenant,
+    headers: HeaderMap,
+    Query(query): Query<StateQuery>,
+    body: Bytes,
+) -> Response {
+    let (fields, open) = match accept_post(&state, &tenant, &headers, query, &body).await {
+        Ok(accepted) => accepted,
+        Err(response) => return response,
+    };
+    let page = match authorize::login_page(&state.engine, &tenant, &open).await {
+        Ok(page) => page,
+        Err(error) => return page_error(PageError::Engine(error)),
+    };
+    if !page.identifier_first {
+        return redirect(&transaction_url("/u/login", &open.transaction.id));
+    }
+    let identifier = fields.get("username").map(|u| u.trim()).unwrap_or("");
+    if identifier.is_empty() {
+        return show_login(
+            &state,
+            &tenant,
+            &open,
+            StatusCode::BAD_REQUEST,
+            LoginView {
+                error: Some("Enter your email address."),
+                ..LoginView::default()
+            },
+        )
+        .await;
+    }
+    match home_realm::discover(&state.engine, &tenant, &open, identifier).await {
+        Ok(Realm::Enterprise(connection)) => {
+            start_upstream(&state, &tenant, &open, &connection).await
+        }
+        Ok(Realm::Password) if !page.database_connections.is_empty() => {
+            show_login(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::OK,
+                LoginView {
+                    username: identifier,
+                    password_step: true,
+                    ..LoginView::default()
+                },
+            )
+            .await
+        }
+        Ok(Realm::Password) => {
+            show_login(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::BAD_REQUEST,
+                LoginView {
+                    error: Some(NO_REALM),
+                    username: identifier,
+                    ..LoginView::default()
+                },
+            )
+            .await
+        }
+        Err(error) => page_error(PageError::Engine(error)),
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{assert_already_exists, assert_not_found, t};
 use crate::fixtures;
-use model::{KeyState, SigningAlg};
+use model::{KeyState, LoginExperience, PromptSettings, SigningAlg};
 use std::sync::Arc;
 use storage::{ClientFilter, ClientGrantFilter, ConnectionFilter, Paging, Storage, UserFilter};
 
@@ -36,6 +36,37 @@ pub async fn tenant_crud(s: Arc<dyn Storage>) {
     );
     assert_not_found(s.delete_tenant(&t("acme")).await);
     assert_not_found(s.update_tenant(&t("acme"), &Ok).await);
+}
+
+/// The prompt settings live in the tenant record: an update keeps them,
+/// every read path returns them, and other tenants keep their defaults.
+pub async fn tenant_prompt_settings_persist(s: Arc<dyn Storage>) {
+    s.create_tenant(&fixtures::tenant("acme")).await.unwrap();
+    s.create_tenant(&fixtures::tenant("beta")).await.unwrap();
+    let settings = PromptSettings {
+        universal_login_experience: LoginExperience::Classic,
+        identifier_first: true,
+        webauthn_platform_first_factor: true,
+    };
+    let updated = s
+        .update_tenant(&t("acme"), &|mut tenant| {
+            tenant.prompts = settings;
+            Ok(tenant)
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.prompts, settings);
+    let read = s.get_tenant(&t("acme")).await.unwrap().unwrap();
+    assert_eq!(read.prompts, settings);
+    let by_host = s
+        .get_tenant_by_host("login.acme.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_host.prompts, settings);
+    let beta = s.get_tenant(&t("beta")).await.unwrap().unwrap();
+    assert_eq!(beta.prompts, PromptSettings::default());
+    assert!(!beta.prompts.identifier_first);
 }
 
 pub async fn tenant_host_is_unique(s: Arc<dyn Storage>) {

@@ -5,10 +5,12 @@
 // functions, where clippy's allow-*-in-tests settings do not reach.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod apple;
 mod custom_db;
 mod email;
 mod google;
 mod harness;
+mod home_realm;
 mod jobs;
 mod lifecycle;
 mod linking;

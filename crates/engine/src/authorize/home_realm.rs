@@ -1,0 +1,103 @@
+//! Home-realm discovery for the identifier-first login page (the tenant's
+//! `identifier_first` prompt setting): the domain of the typed email picks
+//! the enterprise connection that lists it in `domain_aliases`, among the
+//! connections the login page offers (enabled for the client, and the one
+//! named by `connection=` if any).
+//!
+//! The decision depends on the identifier's domain and the connections'
+//! configuration only, never on whether a user exists, so the answer (and
+//! its timing) reveals no account.
+
+use super::{OpenTransaction, page_connections};
+use crate::error::Result;
+use crate::{Engine, database_users};
+use connectors::{Category, Strategy};
+use model::{Connection, Tenant};
+use serde_json::Value;
+
+/// Where an identifier logs in.
+#[derive(Debug)]
+pub enum Realm {
+    /// The enterprise connection whose `domain_aliases` list the domain.
+    Enterprise(Box<Connection>),
+    /// The password step of the database connection.
+    Password,
+}
+
+/// The lowercased domain of an email address (`alice@Corp.Example` →
+/// `corp.example`); `None` for a username or anything else.
+pub fn email_domain(identifier: &str) -> Option<String> {
+    let (local, domain) = identifier.trim().rsplit_once('@')?;
+    let valid = !local.is_empty()
+        && !domain.is_empty()
+        && domain.len() <= 253
+        && !domain.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then(|| domain.to_ascii_lowercase())
+}
+
+/// The `domain_aliases` of an enterprise connection (empty for any other
+/// category: a social or database connection is never a home realm).
+pub fn domain_aliases(connection: &Connection) -> Vec<String> {
+    let enterprise = Strategy::parse(&connection.strategy)
+        .is_some_and(|strategy| strategy.category() == Category::Enterprise);
+    if !enterprise {
+        return Vec::new();
+    }
+    connection
+        .options
+        .get("domain_aliases")
+        .and_then(Value::as_array)
+        .map(|aliases| {
+            aliases
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|alias| alias.trim().to_ascii_lowercase())
+                .filter(|alias| !alias.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The realm of `identifier` in this transaction: exact, case-insensitive
+/// domain match; the first connection by name wins if several list it.
+pub async fn discover(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+    identifier: &str,
+) -> Result<Realm> {
+    let Some(domain) = email_domain(identifier) else {
+        return Ok(Realm::Password);
+    };
+    let mut matching: Vec<Connection> = page_connections(engine, tenant, open)
+        .await?
+        .into_iter()
+        .filter(|c| !database_users::is_database(c))
+        .filter(|c| domain_aliases(c).contains(&domain))
+        .collect();
+    matching.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(match matching.into_iter().next() {
+        Some(connection) => Realm::Enterprise(Box::new(connection)),
+        None => Realm::Password,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_email_addresses_have_a_domain() {
+        assert_eq!(
+            email_domain(" alice@Corp.Example ").as_deref(),
+            Some("corp.example")
+        );
+        assert_eq!(
+            email_domain("a@b@corp.example").as_deref(),
+            Some("corp.example")
+        );
+        for none in ["alice", "@corp.example", "alice@", "", "a@corp example"] {
+            assert_eq!(email_domain(none), None, "{none}");
+        }
+    }
+}
