@@ -237,6 +237,18 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def connection_id(work, pg_url):
+    """The id of the bench connection, as the engine resolves it."""
+    sql = "SELECT id FROM connections WHERE tenant_id = 'default' AND name = 'bench-db'"
+    if pg_url is None:
+        db = sqlite3.connect(os.path.join(work, "vestibule.db"))
+        (found,) = db.execute(sql).fetchone()
+        db.close()
+        return found
+    out = subprocess.run(["psql", pg_url, "-XAtc", sql], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def explain(work, pg_url, probe):
     """The plans of the count and page statements the searches above run."""
     email = f"user{probe}@bench.example"
@@ -244,16 +256,19 @@ def explain(work, pg_url, probe):
     statements = [
         ("email exact", f"email_search IS NOT NULL AND email_search = '{email}'", "user_id ASC"),
         ("email prefix", f"email_search >= '{prefix}' AND email_search < '{prefix}\U0010ffff'", "user_id ASC"),
-        ("connection", "connection_id IN (SELECT id FROM connections WHERE tenant_id = 'default' AND name = 'bench-db')", "user_id ASC"),
+        ("connection", f"connection_id = '{connection_id(work, pg_url)}'", "user_id ASC"),
         ("logins_count range", "logins_count >= 10 AND logins_count <= 12", "user_id ASC"),
         ("sort created_at", "1 = 1", "created_at DESC, user_id DESC"),
     ]
     print("\nQuery plans (count, then page):\n")
     print("```")
     for label, condition, order in statements:
-        where = f"tenant_id = 'default' AND ({condition})"
+        # As storage-sql/src/user_search.rs writes them: linked users are
+        # skipped, totals are counted up to 1000, the connection is an id
+        # (the engine resolves the name before the statement).
+        where = f"tenant_id = 'default' AND linked_to IS NULL AND ({condition})"
         for sql in (
-            f"SELECT COUNT(*) FROM users WHERE {where}",
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {where} LIMIT 1000) AS capped",
             f"SELECT data FROM users WHERE {where} ORDER BY {order} LIMIT 50 OFFSET 500",
         ):
             if pg_url is None:
@@ -263,7 +278,9 @@ def explain(work, pg_url, probe):
             else:
                 out = subprocess.run(["psql", pg_url, "-XAtc", f"EXPLAIN {sql}"], capture_output=True, text=True, check=True)
                 plan = [line.strip() for line in out.stdout.splitlines() if line.strip()]
-            print(f"{label}: " + " | ".join(plan))
+            # The prefix's upper bound ends in U+10FFFF, which prints as nothing.
+            line = " | ".join(plan).replace("\U0010ffff", "\\u{10FFFF}")
+            print(f"{label}: {line}")
     print("```")
 
 

@@ -20,6 +20,8 @@
 # Env: DURATION (10s) CONNS (16) LOGIN_WORKERS (8) SEED_USERS (100000)
 #      SERVER_CPU (0) LOAD_CPU (1) PG_URL_BASE (postgres://root@127.0.0.1:5432)
 #      SKIP_BUILD=1 SKIP_SQLITE=1 SKIP_PG=1 SKIP_PEER=1 CARGO_TARGET_DIR LOG_DIR
+#      PERF=<workload> (cc-rs256, refresh, login, …): profile that workload
+#      with `perf record` and print the hottest symbols
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -139,10 +141,31 @@ record_startup() { # server store ready_ms pid
   printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$(kib VmRSS "$4")" >>"$STARTUP"
 }
 
+# profile_start SERVER WORKLOAD PID: with PERF=<workload>, samples the
+# server's stacks while that workload runs (perf record, cpu-clock, 999 Hz);
+# the hottest symbols are printed into the log and the data kept in LOG_DIR.
+profile_start() {
+  PERF_PID=""
+  [ "${PERF:-}" = "$2" ] || return 0
+  mkdir -p "$LOG_DIR"
+  PERF_DATA="$LOG_DIR/perf-$1-$2.data"
+  perf record -q -e cpu-clock -F 999 -g -p "$3" -o "$PERF_DATA" -- sleep "${DURATION%s}" 2>/dev/null &
+  PERF_PID=$!
+}
+
+profile_end() {
+  [ -n "$PERF_PID" ] || return 0
+  wait "$PERF_PID" 2>/dev/null || true
+  log "hottest symbols ($PERF_DATA):"
+  perf report -q -i "$PERF_DATA" --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' | head -40 >&2 || true
+}
+
 # run_wrk SERVER WORKLOAD PID URL LUA
 run_wrk() {
   local server="$1" workload="$2" pid="$3" url="$4" lua="$5" line
+  profile_start "$server" "$workload" "$pid"
   line="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/lua/$lua" "$url" | grep '^RESULT' || true)"
+  profile_end
   [ -n "$line" ] || { log "$server $workload: wrk gave no result"; return 0; }
   record "$server" "$workload" "$pid" "$line"
 }
@@ -219,7 +242,9 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
   ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
     run_wrk "$server" userinfo "$pid" "$base/userinfo" userinfo.lua
   local line
+  profile_start "$server" login "$pid"
   line="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
+  profile_end
   record "$server" login "$pid" "$line"
   stop_pid "$VPID"
 
