@@ -12,6 +12,13 @@
 //
 // Env: VESTIBULE_ISSUER (e.g. "http://127.0.0.1:8080/"), CLIENT_ID,
 // CLIENT_SECRET, REDIRECT_URI, LOGOUT_URI, USERNAME, PASSWORD.
+//
+// Upstream mode (UPSTREAM_CONNECTIONS=a,b set): for each named connection,
+// an authorization request with `connection=<name>` sends the browser on to
+// that upstream OpenID Provider, whose own login form takes USERNAME and
+// PASSWORD (its fields `login`/`username` and the password input); back at
+// Vestibule, the code exchange validates the ID token, whose `sub` must be
+// `oidc|<name>|…` and whose email must be EXPECT_EMAIL; then userinfo.
 // Optional: RP_VERBOSE=1 prints every HTTP hop of the browser part.
 //
 // Prints `ok - <step>` per step; on failure prints the step and the details
@@ -246,6 +253,66 @@ class Browser {
   }
 }
 
+/**
+ * Fills and submits an upstream provider's login form (whatever it names
+ * its identifier field) and follows redirects until one of `stopAt`,
+ * answering a consent form by submitting it as it stands.
+ */
+async function upstreamLogin(browser, page, username, password, stopAt) {
+  let current = page;
+  for (let i = 0; i < 4; i += 1) {
+    const forms = parseForms(current.html, current.url);
+    const form = forms.find((f) => f.method === "POST");
+    if (!form) throw new Error(`no form at ${current.url} (HTTP ${current.status}):\n${current.html.slice(0, 800)}`);
+    const body = new URLSearchParams();
+    for (const field of form.fields) {
+      if (!field.name) continue;
+      if (["login", "username", "email"].includes(field.name) && field.type !== "hidden") body.append(field.name, username);
+      else if (field.type === "password") body.append(field.name, password);
+      else if (!["submit", "button", "image", "reset", "file"].includes(field.type)) body.append(field.name, field.value);
+    }
+    const result = await browser.navigate(form.action, stopAt, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    if (result.stoppedAt) return result;
+    current = result.page;
+  }
+  throw new Error(`upstream login did not come back; last page ${current.url}:\n${current.html.slice(0, 800)}`);
+}
+
+/** Logs in through each upstream connection, with openid-client as the RP. */
+async function upstreamMain(config, connections) {
+  const expectEmail = env("EXPECT_EMAIL");
+  const subs = new Set();
+  for (const connection of connections) {
+    step = `login through upstream connection ${connection}`;
+    const browser = new Browser();
+    const request = await authorizationRequest(config, { connection });
+    const first = await browser.navigate(request.url, [cfg.redirectUri]);
+    if (!first.page) throw new Error(`expected the upstream login page, got a redirect to ${first.stoppedAt}`);
+    assert.notEqual(first.page.url.origin, new URL(cfg.issuer).origin, `connection=${connection} leaves Vestibule for the upstream`);
+    const done = await upstreamLogin(browser, first.page, cfg.username, cfg.password, [cfg.redirectUri]);
+    const callback = done.stoppedAt;
+    assert.equal(callback.searchParams.get("state"), request.state, "state is echoed");
+    const tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+      idTokenExpected: true,
+    });
+    const claims = tokens.claims();
+    assert.ok(claims.sub.startsWith(`oidc|${connection}|`), `sub ${claims.sub} names the connection`);
+    assert.equal(claims.email, expectEmail, "the upstream's email");
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+    assert.equal(userinfo.sub, claims.sub);
+    subs.add(claims.sub);
+    ok(`${connection}: openid-client validated Vestibule's ID token for ${claims.sub} (${browser.hops.length} hops through the upstream), userinfo agrees`);
+  }
+  assert.equal(subs.size, connections.length, "each connection is its own user");
+}
+
 // -------------------------------------------------------------------- flows
 async function authorizationRequest(config, extra = {}) {
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -329,6 +396,10 @@ async function main() {
   assert.equal(meta.end_session_endpoint, `${base}oidc/logout`);
   assert.ok(meta.jwks_uri, "jwks_uri");
   ok(`discovery: issuer ${meta.issuer}, jwks_uri ${meta.jwks_uri}`);
+  if (process.env.UPSTREAM_CONNECTIONS) {
+    await upstreamMain(config, process.env.UPSTREAM_CONNECTIONS.split(","));
+    return;
+  }
 
   step = "authorization URL";
   const probe = await authorizationRequest(config);

@@ -601,6 +601,25 @@ async fn openid_client_runs_code_flow_refresh_revocation_and_logout() {
     .expect("npm install task");
 
     let (tenant, app, email) = Tenant::with_user().await;
+    run_rp(
+        &tenant,
+        &app,
+        &versions,
+        &[("USERNAME", &email), ("PASSWORD", PASSWORD)],
+    )
+    .await;
+}
+
+/// Runs `tests/sdk/rp.mjs` (openid-client) against the tenant as `app`,
+/// with `env` added (see the script's header), and asserts it passed.
+pub(crate) async fn run_rp(tenant: &Tenant, app: &App, versions: &str, env: &[(&str, &str)]) {
+    let sdk_dir = harness::repo_root().join("tests/sdk");
+    tokio::task::spawn_blocking({
+        let sdk_dir = sdk_dir.clone();
+        move || ensure_npm_packages(&sdk_dir)
+    })
+    .await
+    .expect("npm install task");
     let started = Instant::now();
     let mut node = tokio::process::Command::new("node");
     node.arg(sdk_dir.join("rp.mjs"))
@@ -608,10 +627,9 @@ async fn openid_client_runs_code_flow_refresh_revocation_and_logout() {
         .env("VESTIBULE_ISSUER", tenant.server.issuer())
         .env("CLIENT_ID", &app.id)
         .env("CLIENT_SECRET", &app.secret)
-        .env("REDIRECT_URI", REDIRECT_A)
+        .env("REDIRECT_URI", app.redirect_uri)
         .env("LOGOUT_URI", LOGOUT_URI)
-        .env("USERNAME", &email)
-        .env("PASSWORD", PASSWORD)
+        .envs(env.iter().copied())
         .kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(120), node.output())
         .await

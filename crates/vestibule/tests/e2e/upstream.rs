@@ -512,7 +512,7 @@ pub(crate) async fn op_login_to_client(
 
 #[tokio::test]
 async fn oidc_provider_upstream_with_discovery_and_with_manual_endpoints() {
-    let Some(_versions) = toolchain_or_skip(
+    let Some(versions) = toolchain_or_skip(
         "oidc_provider_upstream_with_discovery_and_with_manual_endpoints",
         node_toolchain(),
     ) else {
@@ -581,6 +581,23 @@ async fn oidc_provider_upstream_with_discovery_and_with_manual_endpoints() {
     // A second login through the same connection is the same user.
     let claims = op_login(&tenant, &app, &op, "peer-discovery").await;
     assert_eq!(claims["sub"], "oidc|peer-discovery|user-alice-0001");
+    assert_eq!(users(&tenant, "oidc|").await.len(), 2);
+
+    // The same two logins with a certified RP library downstream:
+    // openid-client discovers Vestibule, sends `connection=`, and validates
+    // the ID token Vestibule issues after the upstream login.
+    crate::login::run_rp(
+        &tenant,
+        &app,
+        &versions,
+        &[
+            ("UPSTREAM_CONNECTIONS", "peer-discovery,peer-manual"),
+            ("USERNAME", "alice"),
+            ("PASSWORD", "wonderland"),
+            ("EXPECT_EMAIL", "alice@example.test"),
+        ],
+    )
+    .await;
     assert_eq!(users(&tenant, "oidc|").await.len(), 2);
 }
 
