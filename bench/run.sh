@@ -48,6 +48,7 @@ LOGIN_SECONDS="${DURATION%s}"
 WORK="$(mktemp -d /tmp/vestibule-bench.XXXXXX)"
 RESULTS="$WORK/results.tsv"   # server  workload  rps  p50  p99  errors  hwm_kib
 STARTUP="$WORK/startup.tsv"   # server  store  ready_ms  idle_rss_kib
+LIMITS_TSV="$WORK/limits.tsv" # server  workload  limit_ms_before  limit_ms_after
 PIDS=()
 PG_DB=""
 
@@ -65,7 +66,7 @@ cleanup() {
     psql "$PG_URL_BASE/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
   fi
   mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$LOG_DIR"/ 2>/dev/null || true
-  cp "$RESULTS" "$STARTUP" "$LOG_DIR"/ 2>/dev/null || true
+  cp "$RESULTS" "$STARTUP" "$LIMITS_TSV" "$LOG_DIR"/ 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -160,6 +161,19 @@ profile_end() {
   perf report -q -i "$PERF_DATA" --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' | head -40 >&2 || true
 }
 
+# limit_now KEY: one quick measurement of a CPU limit (`sign_RS256_ms` or
+# `argon2id_ms`) on the server's core. This machine's speed drifts by up to
+# 2x within a minute (shared host), so each limit-relative workload is
+# bracketed by measurements taken just before and just after it.
+limit_now() {
+  LIMITS_BUDGET_MS=800 taskset -c "$SERVER_CPU" "$TARGET/examples/limits" | sed -n "s/^$1=//p"
+}
+
+# bracket SERVER WORKLOAD KEY BEFORE: records the limit around a workload.
+bracket() {
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$4" "$(limit_now "$3")" >>"$LIMITS_TSV"
+}
+
 # run_wrk SERVER WORKLOAD PID URL LUA
 run_wrk() {
   local server="$1" workload="$2" pid="$3" url="$4" lua="$5" line
@@ -232,9 +246,12 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
   local pid="$VPID"
   run_wrk "$server" discovery "$pid" "$base/.well-known/openid-configuration" get.lua
   run_wrk "$server" jwks "$pid" "$base/.well-known/jwks.json" get.lua
+  local before
   for alg in rs256 es256 eddsa; do
+    [ "$alg" != rs256 ] || before="$(limit_now sign_RS256_ms)"
     CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" CC_AUDIENCE="urn:bench:$alg" \
       run_wrk "$server" "cc-$alg" "$pid" "$base/oauth/token" token-cc.lua
+    [ "$alg" != rs256 ] || bracket "$server" cc-rs256 sign_RS256_ms "$before"
   done
   login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-$server"
   CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" REFRESH_SEEDS="$WORK/seeds-$server" \
@@ -242,9 +259,11 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
   ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
     run_wrk "$server" userinfo "$pid" "$base/userinfo" userinfo.lua
   local line
+  before="$(limit_now argon2id_ms)"
   profile_start "$server" login "$pid"
   line="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
   profile_end
+  bracket "$server" login argon2id_ms "$before"
   record "$server" login "$pid" "$line"
   stop_pid "$VPID"
 
@@ -317,7 +336,9 @@ echo "CPU limits on one core (the server's share): $(sed -n 's/^argon2id_params=
 awk -v a="$ARGON_MS" -v r="$RS256_MS" -v c="$CORES" 'BEGIN {
   printf "argon2id limit: %.1f logins/s per core, %.1f/s on %d cores; RS256 signing limit: %.0f/s per core, %.0f/s on %d cores\n", 1000/a, c*1000/a, c, 1000/r, c*1000/r, c }'
 echo
+touch "$LIMITS_TSV"
 awk -F'\t' -v a="$ARGON_MS" -v r="$RS256_MS" '
+  FILENAME == ARGV[1] { lim_lo[$1 SUBSEP $2] = ($3 < $4 ? $3 : $4); lim_hi[$1 SUBSEP $2] = ($3 < $4 ? $4 : $3); next }
   { key = $1 SUBSEP $2; rps[key] = $3; p50[key] = $4; p99[key] = $5; err[key] = $6; hwm[key] = $7
     if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
     if (!($1 in sseen)) { sseen[$1] = 1; servers[++m] = $1 } }
@@ -333,11 +354,13 @@ awk -F'\t' -v a="$ARGON_MS" -v r="$RS256_MS" '
         lim = ""
         if (w == "cc-rs256") lim = sprintf("%.0f%% of RS256 %.0f/s", 100 * rps[k] * r / 1000, 1000 / r)
         if (w == "login") lim = sprintf("%.0f%% of argon2id %.1f/s", 100 * rps[k] * a / 1000, 1000 / a)
+        if (k in lim_lo) lim = lim sprintf(" (bracketed: %.0f-%.0f%%)", 100 * rps[k] * lim_lo[k] / 1000, 100 * rps[k] * lim_hi[k] / 1000)
         printf "%-10s %-10s %10.1f %9s %9s %7d %9.1f %9s %s\n", w, s, rps[k], p50[k], p99[k], err[k], hwm[k] / 1024, ratio, lim
       }
     }
-  }' "$RESULTS"
-echo "(login: flows/s and latency per full flow; peak MiB = VmHWM of the server process so far in its run)"
+  }' "$LIMITS_TSV" "$RESULTS"
+echo "(login: flows/s and latency per full flow; peak MiB = VmHWM of the server process so far in its run;"
+echo " bracketed: the same fraction against the limit measured just before and just after that workload)"
 echo
 printf '%-10s %-14s %10s %14s\n' server store "ready ms" "idle RSS MiB"
 awk -F'\t' '{ printf "%-10s %-14s %10s %14.1f\n", $1, $2, $3, $4 / 1024 }' "$STARTUP"

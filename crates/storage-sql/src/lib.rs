@@ -52,15 +52,12 @@ impl std::fmt::Debug for SqlStorage {
     }
 }
 
-impl SqlStorage {
-    /// Closes every pooled connection; later calls fail.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
-
 #[async_trait]
 impl Storage for SqlStorage {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     fn backend_name(&self) -> &'static str {
         match self.pool {
             Pool::Sqlite(_) => "sqlite",

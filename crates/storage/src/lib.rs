@@ -554,4 +554,9 @@ pub trait Storage:
     /// (once both they and their family have expired) and login counters;
     /// returns how many.
     async fn garbage_collect(&self, now: UnixMillis) -> Result<u64>;
+    /// Closes the storage's connections, waiting for those in use; later
+    /// calls fail. A process calls it before it exits: the last SQLite
+    /// connection to close checkpoints and removes the write-ahead log, so
+    /// the next start does not replay it.
+    async fn close(&self);
 }

@@ -87,6 +87,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
                 .await?;
         }
     }
+    engine.storage.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::harness::{self, Server, ServerOptions, http, management_token};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-use storage::UserStore;
+use storage::{Storage, UserStore};
 
 const DB: &str = "Username-Password-Authentication";
 const REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
