@@ -265,11 +265,13 @@ def explain(work, pg_url, probe):
     for label, condition, order in statements:
         # As storage-sql/src/user_search.rs writes them: linked users are
         # skipped, totals are counted up to 1000, the connection is an id
-        # (the engine resolves the name before the statement).
+        # (the engine resolves the name before the statement), and a page
+        # picks its ids before reading rows (a deferred join).
         where = f"tenant_id = 'default' AND linked_to IS NULL AND ({condition})"
         for sql in (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE {where} LIMIT 1000) AS capped",
-            f"SELECT data FROM users WHERE {where} ORDER BY {order} LIMIT 50 OFFSET 500",
+            f"SELECT data FROM users WHERE tenant_id = 'default' AND user_id IN "
+            f"(SELECT user_id FROM users WHERE {where} ORDER BY {order} LIMIT 50 OFFSET 500) ORDER BY {order}",
         ):
             if pg_url is None:
                 db = sqlite3.connect(os.path.join(work, "vestibule.db"))
