@@ -364,9 +364,7 @@ pub async fn login(
     ip: Option<&str>,
 ) -> Result<LoginOutcome> {
     let login = login.trim();
-    let ip_key = ip
-        .filter(|ip| !ip.is_empty())
-        .unwrap_or(login_protection::UNKNOWN_IP);
+    let ip_key = login_protection::counted_ip(ip);
     let well_formed =
         !login.is_empty() && login.len() <= 320 && !password.is_empty() && password.len() <= 1_024;
     if well_formed {

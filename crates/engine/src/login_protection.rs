@@ -48,18 +48,28 @@ pub fn brute_force_enabled(connection: &Connection) -> bool {
         .unwrap_or(true)
 }
 
-fn ip_key(ip: &str) -> CounterKey {
+/// The IP a counter records: the request's, or [`UNKNOWN_IP`].
+pub fn counted_ip(ip: Option<&str>) -> &str {
+    ip.filter(|ip| !ip.is_empty()).unwrap_or(UNKNOWN_IP)
+}
+
+fn ip_key(kind: CounterKind, ip: &str) -> CounterKey {
     CounterKey {
-        kind: CounterKind::Ip,
+        kind,
         connection_id: String::new(),
         subject: String::new(),
         ip: ip.to_owned(),
     }
 }
 
-fn identifier_key(connection: &Connection, identifier: &str, ip: &str) -> CounterKey {
+fn identifier_key(
+    kind: CounterKind,
+    connection: &Connection,
+    identifier: &str,
+    ip: &str,
+) -> CounterKey {
     CounterKey {
-        kind: CounterKind::IdentifierIp,
+        kind,
         connection_id: connection.id.clone(),
         subject: User::normalize_login(identifier),
         ip: ip.to_owned(),
@@ -78,7 +88,7 @@ pub async fn gate(
     let settings = &engine.settings;
     if let Some(counter) = engine
         .storage
-        .get_login_counter(tenant, &ip_key(ip), now)
+        .get_login_counter(tenant, &ip_key(CounterKind::Ip, ip), now)
         .await?
         && counter.failures >= settings.ip_throttle_max_failures
         && counter.window_start > now - settings.ip_throttle_window * 1_000
@@ -88,7 +98,11 @@ pub async fn gate(
     if brute_force_enabled(connection)
         && let Some(counter) = engine
             .storage
-            .get_login_counter(tenant, &identifier_key(connection, identifier, ip), now)
+            .get_login_counter(
+                tenant,
+                &identifier_key(CounterKind::IdentifierIp, connection, identifier, ip),
+                now,
+            )
             .await?
         && counter.failures >= settings.brute_force_max_attempts
     {
@@ -112,7 +126,7 @@ pub async fn record_failure(
         .storage
         .add_login_failure(
             tenant,
-            &ip_key(ip),
+            &ip_key(CounterKind::Ip, ip),
             Failure {
                 now,
                 restart_before: now - window,
@@ -126,7 +140,7 @@ pub async fn record_failure(
             .storage
             .add_login_failure(
                 tenant,
-                &identifier_key(connection, identifier, ip),
+                &identifier_key(CounterKind::IdentifierIp, connection, identifier, ip),
                 Failure {
                     now,
                     restart_before: now - lifetime,
@@ -157,7 +171,10 @@ pub async fn record_success(
 ) -> Result<()> {
     engine
         .storage
-        .delete_login_counter(tenant, &identifier_key(connection, identifier, ip))
+        .delete_login_counter(
+            tenant,
+            &identifier_key(CounterKind::IdentifierIp, connection, identifier, ip),
+        )
         .await?;
     Ok(())
 }
@@ -185,27 +202,13 @@ pub async fn allow_reset_request(
     };
     let per_ip = engine
         .storage
-        .add_login_failure(
-            tenant,
-            &CounterKey {
-                kind: CounterKind::ResetIp,
-                connection_id: String::new(),
-                subject: String::new(),
-                ip: ip.to_owned(),
-            },
-            failure,
-        )
+        .add_login_failure(tenant, &ip_key(CounterKind::ResetIp, ip), failure)
         .await?;
     let per_address = engine
         .storage
         .add_login_failure(
             tenant,
-            &CounterKey {
-                kind: CounterKind::ResetAddressIp,
-                connection_id: connection.id.clone(),
-                subject: User::normalize_login(email),
-                ip: ip.to_owned(),
-            },
+            &identifier_key(CounterKind::ResetAddressIp, connection, email, ip),
             failure,
         )
         .await?;

@@ -15,15 +15,6 @@ use connectors::{Category, Strategy};
 use model::{Connection, Tenant};
 use serde_json::Value;
 
-/// Where an identifier logs in.
-#[derive(Debug)]
-pub enum Realm {
-    /// The enterprise connection whose `domain_aliases` list the domain.
-    Enterprise(Box<Connection>),
-    /// The password step of the database connection.
-    Password,
-}
-
 /// The lowercased domain of an email address (`alice@Corp.Example` →
 /// `corp.example`); `None` for a username or anything else.
 pub fn email_domain(identifier: &str) -> Option<String> {
@@ -58,27 +49,61 @@ pub fn domain_aliases(connection: &Connection) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The realm of `identifier` in this transaction: exact, case-insensitive
+/// Where the identifier-first page sends a typed identifier.
+#[derive(Debug)]
+pub enum Route {
+    /// The page is not identifier-first (the tenant setting is off, or no
+    /// connection of this login takes an identifier): show the whole form.
+    NotIdentifierFirst,
+    /// Nothing was typed.
+    MissingIdentifier,
+    /// The enterprise connection whose `domain_aliases` list the domain.
+    Enterprise(Box<Connection>),
+    /// The password step of the database connection.
+    Password,
+    /// No connection of this login takes this identifier.
+    Nowhere,
+}
+
+/// Whether a login page over these connections asks for the identifier
+/// first: the tenant's `identifier_first` setting, and somewhere to send an
+/// identifier (a database connection, or an enterprise connection with
+/// `domain_aliases`).
+pub fn identifier_first(tenant: &Tenant, connections: &[Connection]) -> bool {
+    tenant.prompts.identifier_first
+        && connections
+            .iter()
+            .any(|c| database_users::is_database(c) || !domain_aliases(c).is_empty())
+}
+
+/// The route of `identifier` in this transaction: exact, case-insensitive
 /// domain match; the first connection by name wins if several list it.
-pub async fn discover(
+pub async fn route(
     engine: &Engine,
     tenant: &Tenant,
     open: &OpenTransaction,
     identifier: &str,
-) -> Result<Realm> {
-    let Some(domain) = email_domain(identifier) else {
-        return Ok(Realm::Password);
-    };
-    let mut matching: Vec<Connection> = page_connections(engine, tenant, open)
-        .await?
-        .into_iter()
-        .filter(|c| !database_users::is_database(c))
-        .filter(|c| domain_aliases(c).contains(&domain))
-        .collect();
-    matching.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(match matching.into_iter().next() {
-        Some(connection) => Realm::Enterprise(Box::new(connection)),
-        None => Realm::Password,
+) -> Result<Route> {
+    let connections = page_connections(engine, tenant, open).await?;
+    if !identifier_first(tenant, &connections) {
+        return Ok(Route::NotIdentifierFirst);
+    }
+    let identifier = identifier.trim();
+    if identifier.is_empty() {
+        return Ok(Route::MissingIdentifier);
+    }
+    let realm = email_domain(identifier).and_then(|domain| {
+        connections
+            .iter()
+            .filter(|c| !database_users::is_database(c))
+            .filter(|c| domain_aliases(c).contains(&domain))
+            .min_by(|a, b| a.name.cmp(&b.name))
+            .cloned()
+    });
+    Ok(match realm {
+        Some(connection) => Route::Enterprise(Box::new(connection)),
+        None if connections.iter().any(database_users::is_database) => Route::Password,
+        None => Route::Nowhere,
     })
 }
 

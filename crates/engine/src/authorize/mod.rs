@@ -614,7 +614,7 @@ pub struct ConnectionChoice {
 
 /// The connections a login page offers: the client's, or only the one
 /// named by `connection=`.
-async fn page_connections(
+pub(crate) async fn page_connections(
     engine: &Engine,
     tenant: &Tenant,
     open: &OpenTransaction,
@@ -654,7 +654,6 @@ pub async fn login_page(
         .filter(|c| !database_users::is_database(c))
         .map(choice)
         .collect();
-    let routable = !database.is_empty() || other_connections.iter().any(|c| c.home_realm);
     Ok(LoginPage {
         client_name: open.client.name.clone(),
         signup_allowed: database.iter().any(|c| !database_users::signup_disabled(c)),
@@ -664,7 +663,7 @@ pub async fn login_page(
         database_connections: database.iter().map(|c| choice(c)).collect(),
         other_connections,
         login_hint: open.request.login_hint.clone(),
-        identifier_first: tenant.prompts.identifier_first && routable,
+        identifier_first: home_realm::identifier_first(tenant, &chosen),
     })
 }
 

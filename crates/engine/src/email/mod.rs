@@ -149,7 +149,7 @@ pub async fn request_password_reset(
             "email is not a valid email address",
         ));
     }
-    let counted_ip = ip.as_deref().unwrap_or(crate::login_protection::UNKNOWN_IP);
+    let counted_ip = crate::login_protection::counted_ip(ip.as_deref());
     if !crate::login_protection::allow_reset_request(
         engine,
         tenant,

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use engine::authorize::home_realm::{self, Realm};
+use engine::authorize::home_realm::{self, Route};
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
@@ -562,32 +562,28 @@ pub async fn identifier_submit(
         Ok(accepted) => accepted,
         Err(response) => return response,
     };
-    let page = match authorize::login_page(&state.engine, &tenant, &open).await {
-        Ok(page) => page,
-        Err(error) => return page_error(PageError::Engine(error)),
-    };
-    if !page.identifier_first {
-        return redirect(&transaction_url("/u/login", &open.transaction.id));
-    }
     let identifier = fields.get("username").map(|u| u.trim()).unwrap_or("");
-    if identifier.is_empty() {
-        return show_login(
-            &state,
-            &tenant,
-            &open,
-            StatusCode::BAD_REQUEST,
-            LoginView {
-                error: Some("Enter your email address."),
-                ..LoginView::default()
-            },
-        )
-        .await;
-    }
-    match home_realm::discover(&state.engine, &tenant, &open, identifier).await {
-        Ok(Realm::Enterprise(connection)) => {
+    match home_realm::route(&state.engine, &tenant, &open, identifier).await {
+        Ok(Route::NotIdentifierFirst) => {
+            redirect(&transaction_url("/u/login", &open.transaction.id))
+        }
+        Ok(Route::MissingIdentifier) => {
+            show_login(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::BAD_REQUEST,
+                LoginView {
+                    error: Some("Enter your email address."),
+                    ..LoginView::default()
+                },
+            )
+            .await
+        }
+        Ok(Route::Enterprise(connection)) => {
             start_upstream(&state, &tenant, &open, &connection).await
         }
-        Ok(Realm::Password) if !page.database_connections.is_empty() => {
+        Ok(Route::Password) => {
             show_login(
                 &state,
                 &tenant,
@@ -601,7 +597,7 @@ pub async fn identifier_submit(
             )
             .await
         }
-        Ok(Realm::Password) => {
+        Ok(Route::Nowhere) => {
             show_login(
                 &state,
                 &tenant,
