@@ -60,7 +60,7 @@ impl Storage for SqlStorage {
 
     fn backend_name(&self) -> &'static str {
         match self.pool {
-            Pool::Sqlite(_) => "sqlite",
+            Pool::Sqlite(..) => "sqlite",
             Pool::Postgres(_) => "postgres",
         }
     }

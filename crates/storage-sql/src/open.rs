@@ -85,7 +85,7 @@ impl SqlStorage {
             .await
             .map_err(|e| StorageError::backend("migrate the SQLite schema", e))?;
         Ok(SqlStorage {
-            pool: Pool::Sqlite(pool),
+            pool: Pool::Sqlite(pool, Default::default()),
         })
     }
 

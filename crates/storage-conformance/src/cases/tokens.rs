@@ -341,3 +341,203 @@ pub async fn create_tokens_is_all_or_nothing(s: Arc<dyn Storage>) {
     assert_eq!(s.get_token(&acme, "rt2").await.unwrap(), None);
     s.create_tokens(&[]).await.unwrap();
 }
+
+/// A rotation marks the old token and stores its successors in one
+/// transaction: only a `Fresh` answer writes them; a used, unusable or
+/// foreign token writes nothing; and a successor that clashes leaves the
+/// old token unmarked.
+pub async fn rotation_stores_successors_only_when_fresh(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let successors = |n: &str| {
+        vec![
+            fixtures::token(
+                "acme",
+                &format!("at-{n}"),
+                TokenKind::Access,
+                "f1",
+                "auth0|u1",
+                "c1",
+                NOW + 60_000,
+            ),
+            fixtures::refresh_token("acme", &format!("rt-{n}"), "f1", NOW + 60_000),
+        ]
+    };
+    s.create_token(&fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000))
+        .await
+        .unwrap();
+
+    // Another client: invalid, nothing marked, nothing stored.
+    assert_eq!(
+        s.rotate_refresh_token(&acme, "rt1", "c2", NOW, &successors("foreign"))
+            .await
+            .unwrap(),
+        RefreshUse::Invalid
+    );
+    assert_eq!(s.get_token(&acme, "rt-foreign").await.unwrap(), None);
+
+    // A successor that clashes with a stored token: an error, and the old
+    // token is still unused.
+    let mut clash = successors("clash");
+    clash[1].token_hash = "rt1".to_owned();
+    assert_already_exists(
+        s.rotate_refresh_token(&acme, "rt1", "c1", NOW, &clash)
+            .await,
+        "token",
+    );
+    assert_eq!(s.get_token(&acme, "at-clash").await.unwrap(), None);
+    assert_eq!(
+        s.get_token(&acme, "rt1").await.unwrap().unwrap().used_at,
+        None
+    );
+
+    // Fresh: marked, and both successors stored as given.
+    let first = successors("a");
+    assert!(matches!(
+        s.rotate_refresh_token(&acme, "rt1", "c1", NOW, &first)
+            .await
+            .unwrap(),
+        RefreshUse::Fresh(_)
+    ));
+    assert_eq!(
+        s.get_token(&acme, "rt1").await.unwrap().unwrap().used_at,
+        Some(NOW)
+    );
+    for token in &first {
+        assert_eq!(
+            s.get_token(&acme, &token.token_hash)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(token)
+        );
+    }
+
+    // Used already: the answer says so, and the second set is not stored.
+    assert!(matches!(
+        s.rotate_refresh_token(&acme, "rt1", "c1", NOW + 1, &successors("b"))
+            .await
+            .unwrap(),
+        RefreshUse::AlreadyUsed(_)
+    ));
+    assert_eq!(s.get_token(&acme, "at-b").await.unwrap(), None);
+    assert_eq!(s.get_token(&acme, "rt-b").await.unwrap(), None);
+
+    // Expired: invalid, nothing stored.
+    s.create_token(&fixtures::refresh_token("acme", "rt2", "f2", NOW + 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.rotate_refresh_token(&acme, "rt2", "c1", NOW + 10, &successors("c"))
+            .await
+            .unwrap(),
+        RefreshUse::Invalid
+    );
+    assert_eq!(s.get_token(&acme, "rt-c").await.unwrap(), None);
+}
+
+/// 16 callers rotate one refresh token at once, each with its own
+/// successors: exactly one set of successors is stored.
+pub async fn rotation_race_stores_one_set(s: Arc<dyn Storage>) {
+    const RACERS: usize = 16;
+    s.create_token(&fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000))
+        .await
+        .unwrap();
+    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let mut tasks = Vec::new();
+    for racer in 0..RACERS {
+        let (s, start) = (s.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            let successor =
+                fixtures::refresh_token("acme", &format!("next-{racer}"), "f1", NOW + 60_000);
+            start.wait().await;
+            s.rotate_refresh_token(&t("acme"), "rt1", "c1", NOW, &[successor])
+                .await
+                .unwrap()
+        }));
+    }
+    let mut winners = Vec::new();
+    for (racer, task) in futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        match task.unwrap() {
+            RefreshUse::Fresh(_) => winners.push(racer),
+            RefreshUse::AlreadyUsed(token) => assert_eq!(token.used_at, Some(NOW)),
+            RefreshUse::Invalid => panic!("a live token came back Invalid"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    for racer in 0..RACERS {
+        let stored = s
+            .get_token(&t("acme"), &format!("next-{racer}"))
+            .await
+            .unwrap();
+        assert_eq!(stored.is_some(), winners.contains(&racer), "racer {racer}");
+    }
+}
+
+/// Writes abandoned half-way (a client hangs up and the server drops its
+/// request at whatever `await` it stood) leave no transaction open on a
+/// pooled connection: after each, writes on every connection are committed
+/// and seen by every reader, and nothing holds a lock. (sqlx 0.9 left a
+/// PostgreSQL connection inside a transaction when `begin` was dropped
+/// between BEGIN and its answer.)
+pub async fn abandoned_writes_leave_no_transaction_open(s: Arc<dyn Storage>) {
+    const PROBES: usize = 12;
+    let acme = t("acme");
+    for round in 0..60u64 {
+        let hash = format!("rt{round}");
+        s.create_token(&fixtures::refresh_token("acme", &hash, "f1", NOW + 60_000))
+            .await
+            .unwrap();
+        let successors = [fixtures::refresh_token(
+            "acme",
+            &format!("next{round}"),
+            "f1",
+            NOW + 60_000,
+        )];
+        let mut rotation = Box::pin(s.rotate_refresh_token(&acme, &hash, "c1", NOW, &successors));
+        // Abandon it after 0 to ~1.5 ms, so that rounds stop it in every
+        // phase (taking a connection, BEGIN, the statements, COMMIT).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_micros(25 * round);
+        loop {
+            if futures::poll!(rotation.as_mut()).is_ready() || std::time::Instant::now() >= deadline
+            {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(rotation);
+        // Writes at once, so that every pooled connection takes one; then
+        // each must be visible to readers on the other connections.
+        let probes: Vec<String> = (0..PROBES).map(|n| format!("probe{round}-{n}")).collect();
+        let tokens: Vec<_> = probes
+            .iter()
+            .map(|hash| fixtures::refresh_token("acme", hash, "f9", NOW + 60_000))
+            .collect();
+        let writes = tokens.iter().map(|token| s.create_token(token));
+        for written in futures::future::join_all(writes).await {
+            written.unwrap();
+        }
+        let reads = probes.iter().map(|hash| s.get_token(&acme, hash));
+        for (n, read) in futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            assert!(
+                read.unwrap().is_some(),
+                "round {round}, probe {n}: a write landed in a transaction left open"
+            );
+        }
+    }
+    // And no lock is held: a write over every abandoned token completes.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        s.revoke_family(&acme, "f1", NOW),
+    )
+    .await
+    .expect("a lock is still held by an abandoned transaction")
+    .unwrap();
+}
