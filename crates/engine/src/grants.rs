@@ -156,6 +156,11 @@ pub async fn authorization_code(
 
 /// `grant_type=refresh_token`: rotates the token; presenting a rotated token
 /// again (outside the reuse interval) revokes its whole family.
+///
+/// The token is read first, the successors minted and signed from it, and
+/// then the mark on the old token and the successors are written in one
+/// transaction (one commit per rotation); the mark is conditional, so of
+/// concurrent presentations exactly one rotates and the others are reuses.
 pub async fn refresh_token(
     engine: &Engine,
     tenant: &Tenant,
@@ -169,31 +174,17 @@ pub async fn refresh_token(
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = engine.now();
     let token_hash = hash(value);
-    // A token of another client is treated as unknown, and not marked used.
-    let token = match engine
+    // A token of another client is treated as unknown, and never marked used.
+    let token = engine
         .storage
-        .use_refresh_token(&tenant.id, &token_hash, &client.client_id, now)
+        .get_token(&tenant.id, &token_hash)
         .await
         .map_err(engine_error)?
-    {
-        RefreshUse::Fresh(token) => token,
-        RefreshUse::AlreadyUsed(token) => {
-            let within_interval = token
-                .used_at
-                .is_some_and(|used| now - used <= engine.settings.refresh_reuse_interval * 1000);
-            if !within_interval {
-                tracing::warn!(tenant = %tenant.id, client = %client.client_id, "refresh token reused; revoking its family");
-                engine
-                    .storage
-                    .revoke_family(&tenant.id, &token.family_id, now)
-                    .await
-                    .map_err(engine_error)?;
-                return Err(invalid_grant("Unknown or invalid refresh token."));
-            }
-            token
-        }
-        RefreshUse::Invalid => return Err(invalid_grant("Unknown or invalid refresh token.")),
-    };
+        .filter(|token| token.is_live_refresh_of(&client.client_id, now))
+        .ok_or_else(|| invalid_grant("Unknown or invalid refresh token."))?;
+    if token.used_at.is_some() {
+        allow_reuse(engine, tenant, client, &token, now).await?;
+    }
     let scope = match requested_scope.filter(|s| !s.is_empty()) {
         None => token.scope.clone(),
         Some(requested) => {
@@ -223,7 +214,7 @@ pub async fn refresh_token(
         sid: token.sid.clone(),
         family_id: token.family_id.clone(),
     };
-    tokens::rotated_token_set(
+    let minted = tokens::rotated_token_set(
         engine,
         tenant,
         client,
@@ -232,7 +223,61 @@ pub async fn refresh_token(
         token.family_expires_at,
     )
     .await
-    .map_err(engine_error)
+    .map_err(engine_error)?;
+    if token.used_at.is_none() {
+        match engine
+            .storage
+            .rotate_refresh_token(
+                &tenant.id,
+                &token_hash,
+                &client.client_id,
+                now,
+                &minted.records,
+            )
+            .await
+            .map_err(engine_error)?
+        {
+            RefreshUse::Fresh(_) => return Ok(minted.set),
+            // A concurrent presentation rotated it first.
+            RefreshUse::AlreadyUsed(used) => {
+                allow_reuse(engine, tenant, client, &used, now).await?;
+            }
+            // Revoked or expired since it was read.
+            RefreshUse::Invalid => return Err(invalid_grant("Unknown or invalid refresh token.")),
+        }
+    }
+    // A reuse within the interval: the old token is marked already.
+    engine
+        .storage
+        .create_tokens(&minted.records)
+        .await
+        .map_err(engine_error)?;
+    Ok(minted.set)
+}
+
+/// A used refresh token may be presented again within the reuse interval (a
+/// client retrying after a lost answer). Outside it the token has leaked:
+/// its whole family is revoked and the grant refused.
+async fn allow_reuse(
+    engine: &Engine,
+    tenant: &Tenant,
+    client: &Client,
+    token: &model::IssuedToken,
+    now: i64,
+) -> Result<(), OAuthError> {
+    let within_interval = token
+        .used_at
+        .is_some_and(|used| now - used <= engine.settings.refresh_reuse_interval * 1000);
+    if within_interval {
+        return Ok(());
+    }
+    tracing::warn!(tenant = %tenant.id, client = %client.client_id, "refresh token reused; revoking its family");
+    engine
+        .storage
+        .revoke_family(&tenant.id, &token.family_id, now)
+        .await
+        .map_err(engine_error)?;
+    Err(invalid_grant("Unknown or invalid refresh token."))
 }
 
 /// `grant_type=password` (the tenant's default database connection — the

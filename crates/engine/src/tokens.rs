@@ -298,7 +298,7 @@ pub fn wants_refresh_token(client: &Client, grant: &GrantContext) -> bool {
 }
 
 /// The token endpoint's response for a grant: access token, ID token when
-/// `openid` was granted, refresh token when allowed.
+/// `openid` was granted, refresh token when allowed. Stored before returned.
 pub async fn token_set(
     engine: &Engine,
     tenant: &Tenant,
@@ -307,7 +307,7 @@ pub async fn token_set(
     family_expires_at: i64,
 ) -> Result<TokenSet> {
     let refresh_scope = wants_refresh_token(client, grant).then(|| grant.scope.clone());
-    issue(
+    let minted = mint(
         engine,
         tenant,
         client,
@@ -315,13 +315,24 @@ pub async fn token_set(
         refresh_scope,
         family_expires_at,
     )
-    .await
+    .await?;
+    engine.storage.create_tokens(&minted.records).await?;
+    Ok(minted.set)
 }
 
-/// The response to a refresh-token rotation: like [`token_set`] for the
-/// (possibly narrowed) scope of `grant`, and always a new refresh token that
-/// keeps the family's original `family_scope`, so a narrower refresh does
-/// not shrink what the family was granted.
+/// A token response and the records of its opaque access token and refresh
+/// token, which must be stored before the response is handed out.
+#[derive(Debug)]
+pub struct MintedTokens {
+    pub set: TokenSet,
+    pub records: Vec<IssuedToken>,
+}
+
+/// The response to a refresh-token rotation, not yet stored (the caller
+/// stores it with the mark on the old token, in one transaction): like
+/// [`token_set`] for the (possibly narrowed) scope of `grant`, and always a
+/// new refresh token that keeps the family's original `family_scope`, so a
+/// narrower refresh does not shrink what the family was granted.
 pub async fn rotated_token_set(
     engine: &Engine,
     tenant: &Tenant,
@@ -329,8 +340,8 @@ pub async fn rotated_token_set(
     grant: &GrantContext,
     family_scope: Vec<String>,
     family_expires_at: i64,
-) -> Result<TokenSet> {
-    issue(
+) -> Result<MintedTokens> {
+    mint(
         engine,
         tenant,
         client,
@@ -341,16 +352,15 @@ pub async fn rotated_token_set(
     .await
 }
 
-/// Mints the tokens, signs the ID token, then stores the opaque access token
-/// and the refresh token in one write, before any of them is handed out.
-async fn issue(
+/// Mints the tokens and signs the ID token; stores nothing.
+async fn mint(
     engine: &Engine,
     tenant: &Tenant,
     client: &Client,
     grant: &GrantContext,
     refresh_scope: Option<Vec<String>>,
     family_expires_at: i64,
-) -> Result<TokenSet> {
+) -> Result<MintedTokens> {
     let mut records = Vec::with_capacity(2);
     let (access, expires_in, access_record) =
         mint_access_token(engine, tenant, client, grant).await?;
@@ -369,13 +379,15 @@ async fn issue(
         }
         None => None,
     };
-    engine.storage.create_tokens(&records).await?;
-    Ok(TokenSet {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in,
-        refresh_token: refresh,
-        id_token: id,
-        scope: grant.scope.join(" "),
+    Ok(MintedTokens {
+        set: TokenSet {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: refresh,
+            id_token: id,
+            scope: grant.scope.join(" "),
+        },
+        records,
     })
 }

@@ -49,6 +49,19 @@ pub struct IssuedToken {
     pub revoked_at: Option<UnixMillis>,
 }
 
+impl IssuedToken {
+    /// Whether this is a refresh token `client_id` may still present at
+    /// `now`: not revoked, not expired, its family not ended. Says nothing
+    /// about `used_at`.
+    pub fn is_live_refresh_of(&self, client_id: &str, now: UnixMillis) -> bool {
+        self.kind == TokenKind::Refresh
+            && self.client_id == client_id
+            && self.revoked_at.is_none()
+            && self.expires_at > now
+            && self.family_expires_at > now
+    }
+}
+
 /// What happened when a refresh token was presented.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RefreshUse {

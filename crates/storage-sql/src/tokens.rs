@@ -5,15 +5,17 @@
 //! marks live **only** in the `used_at` and `revoked_at` columns: the JSON in
 //! `data` is written once, with both cleared, and every read lays the columns
 //! over the decoded record. That keeps each mark a single-column `UPDATE`
-//! with no JSON to keep in step, and lets `use_refresh_token` be one
+//! with no JSON to keep in step, and makes marking a refresh token used one
 //! statement: `UPDATE … WHERE used_at IS NULL AND … RETURNING`, which the
-//! database applies for exactly one of any number of concurrent callers.
+//! database applies for exactly one of any number of concurrent callers. A
+//! rotation runs that statement and the `INSERT` of its successors in one
+//! transaction (one commit per rotation).
 
 use crate::SqlStorage;
 use crate::errors::{SqlResultExt, decode, encode};
 use crate::pool::{Arg, args, retrying};
 use async_trait::async_trait;
-use model::{IssuedToken, RefreshUse, TenantId, TokenKind, UnixMillis};
+use model::{IssuedToken, RefreshUse, TenantId, UnixMillis};
 use sqlx::AssertSqlSafe;
 use storage::{Result, TokenStore};
 
@@ -46,6 +48,42 @@ fn token_args(token: &IssuedToken) -> Result<Vec<Arg>> {
     ])
 }
 
+/// Marks a live refresh token of the client used, for exactly one caller.
+const MARK_USED: &str = "UPDATE tokens SET used_at = $3 \
+     WHERE tenant_id = $1 AND token_hash = $2 AND kind = 'refresh' \
+       AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL \
+       AND expires_at > $3 AND family_expires_at > $3 \
+     RETURNING data, used_at, revoked_at";
+
+/// One multi-row `INSERT` of `tokens` (atomic on its own, one commit instead
+/// of one per token), or `None` for no tokens. The text holds placeholders
+/// only, never values.
+fn insert_tokens(tokens: &[IssuedToken]) -> Result<Option<(String, Vec<Arg>)>> {
+    if tokens.is_empty() {
+        return Ok(None);
+    }
+    let mut sql = String::from(
+        "INSERT INTO tokens \
+         (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
+          expires_at, family_expires_at, used_at, revoked_at) VALUES ",
+    );
+    let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
+    for (row, token) in tokens.iter().enumerate() {
+        let first = row * TOKEN_COLUMNS + 1;
+        let placeholders: Vec<String> = (first..first + TOKEN_COLUMNS)
+            .map(|n| format!("${n}"))
+            .collect();
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&placeholders.join(", "));
+        sql.push(')');
+        values.extend(token_args(token)?);
+    }
+    Ok(Some((sql, values)))
+}
+
 /// The record as it currently stands: the stored JSON with the marks laid over.
 fn token_from_row((data, used_at, revoked_at): TokenRow) -> Result<IssuedToken> {
     let mut token: IssuedToken = decode(&data)?;
@@ -61,30 +99,9 @@ impl TokenStore for SqlStorage {
     }
 
     async fn create_tokens(&self, tokens: &[IssuedToken]) -> Result<()> {
-        if tokens.is_empty() {
+        let Some((sql, values)) = insert_tokens(tokens)? else {
             return Ok(());
-        }
-        // One multi-row INSERT: atomic on its own, and one commit instead of
-        // one per token. The text holds placeholders only, never values.
-        let mut sql = String::from(
-            "INSERT INTO tokens \
-             (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
-              expires_at, family_expires_at, used_at, revoked_at) VALUES ",
-        );
-        let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
-        for (row, token) in tokens.iter().enumerate() {
-            let first = row * TOKEN_COLUMNS + 1;
-            let placeholders: Vec<String> = (first..first + TOKEN_COLUMNS)
-                .map(|n| format!("${n}"))
-                .collect();
-            if row > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            sql.push_str(&placeholders.join(", "));
-            sql.push(')');
-            values.extend(token_args(token)?);
-        }
+        };
         self.pool
             .execute(AssertSqlSafe(sql), values)
             .await
@@ -105,26 +122,41 @@ impl TokenStore for SqlStorage {
         row.map(token_from_row).transpose()
     }
 
-    async fn use_refresh_token(
+    async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,
         token_hash: &str,
         client_id: &str,
         now: UnixMillis,
+        successors: &[IssuedToken],
     ) -> Result<RefreshUse> {
         const CONTEXT: &str = "use refresh token";
+        let mark = || args![tenant, token_hash, now, client_id];
+        let insert = insert_tokens(successors)?;
         let used: Option<TokenRow> = retrying(|| async {
-            self.pool
-                .fetch_optional(
-                    "UPDATE tokens SET used_at = $3 \
-                 WHERE tenant_id = $1 AND token_hash = $2 AND kind = 'refresh' \
-                   AND client_id = $4 AND used_at IS NULL AND revoked_at IS NULL \
-                   AND expires_at > $3 AND family_expires_at > $3 \
-                 RETURNING data, used_at, revoked_at",
-                    args![tenant, token_hash, now, client_id],
-                )
+            let Some((sql, values)) = &insert else {
+                // Nothing to store: the mark alone, one statement.
+                return self
+                    .pool
+                    .fetch_optional(MARK_USED, mark())
+                    .await
+                    .ctx(CONTEXT);
+            };
+            let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
+            let row: Option<TokenRow> = tx
+                .conn()
+                .fetch_optional(MARK_USED, mark())
                 .await
-                .ctx(CONTEXT)
+                .ctx(CONTEXT)?;
+            if row.is_some() {
+                tx.conn()
+                    .execute(AssertSqlSafe(sql.clone()), values.clone())
+                    .await
+                    .unique(CONTEXT, "token")?;
+                tx.commit().await.ctx(CONTEXT)?;
+            }
+            // Not marked: dropping the transaction rolls it back, unwritten.
+            Ok(row)
         })
         .await?;
         if let Some(row) = used {
@@ -136,13 +168,8 @@ impl TokenStore for SqlStorage {
         let Some(token) = self.get_token(tenant, token_hash).await? else {
             return Ok(RefreshUse::Invalid);
         };
-        let live = token.kind == TokenKind::Refresh
-            && token.client_id == client_id
-            && token.revoked_at.is_none()
-            && token.expires_at > now
-            && token.family_expires_at > now;
         Ok(match token.used_at {
-            Some(_) if live => RefreshUse::AlreadyUsed(token),
+            Some(_) if token.is_live_refresh_of(client_id, now) => RefreshUse::AlreadyUsed(token),
             _ => RefreshUse::Invalid,
         })
     }

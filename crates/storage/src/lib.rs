@@ -483,6 +483,22 @@ pub trait TokenStore: Send + Sync {
         token_hash: &str,
         client_id: &str,
         now: UnixMillis,
+    ) -> Result<RefreshUse> {
+        self.rotate_refresh_token(tenant, token_hash, client_id, now, &[])
+            .await
+    }
+    /// [`TokenStore::use_refresh_token`] that also stores `successors` (the
+    /// rotation's new access and refresh tokens) in the same transaction, and
+    /// only when the answer is `Fresh`: one commit per rotation, and a
+    /// successor never outlives a failed mark. On any other answer nothing
+    /// is written.
+    async fn rotate_refresh_token(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+        client_id: &str,
+        now: UnixMillis,
+        successors: &[IssuedToken],
     ) -> Result<RefreshUse>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_family(
