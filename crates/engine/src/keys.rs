@@ -12,8 +12,9 @@ use crate::error::{EngineError, Result};
 use crypto::{KeyPair, MasterKey};
 use model::{Clock, KeyState, SigningAlg, SigningKey, TenantId, UnixMillis};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use storage::Storage;
+use tokio::sync::watch;
 
 const CACHE_TTL_MILLIS: i64 = 30_000;
 
@@ -40,10 +41,47 @@ pub struct KeyRing {
     clock: Arc<dyn Clock>,
     master_key: Arc<MasterKey>,
     cache: RwLock<HashMap<TenantId, Arc<TenantKeys>>>,
+    /// Tenants whose current keys are being created in the background (see
+    /// [`KeyRing::create_in_background`]); the flag turns `true` once they
+    /// exist, and every read of those tenants' keys waits for it.
+    pending: Mutex<HashMap<TenantId, watch::Receiver<bool>>>,
 }
 
 fn seal_context(tenant: &TenantId, kid: &str) -> String {
     format!("signing_key:{tenant}:{kid}")
+}
+
+/// A new key record in the given state, its private key sealed.
+fn generate_key(
+    clock: &dyn Clock,
+    master_key: &MasterKey,
+    tenant: &TenantId,
+    alg: SigningAlg,
+    state: KeyState,
+) -> Result<SigningKey> {
+    let key = KeyPair::generate(alg)?;
+    let kid = key.thumbprint();
+    let cert_pem = key
+        .self_signed_cert_pem(&format!("vestibule-{tenant}"))
+        .ok();
+    let public_jwk = match &cert_pem {
+        Some(pem) => key.public_jwk_with_cert(&kid, pem)?,
+        None => key.public_jwk(&kid),
+    };
+    let now = clock.now_millis();
+    Ok(SigningKey {
+        tenant_id: tenant.clone(),
+        private_sealed: master_key.seal(&seal_context(tenant, &kid), &key.pkcs8_der())?,
+        kid,
+        alg,
+        state,
+        public_jwk,
+        cert_pem,
+        created_at: now,
+        current_since: (state == KeyState::Current).then_some(now),
+        current_until: None,
+        revoked_at: None,
+    })
 }
 
 impl KeyRing {
@@ -57,36 +95,24 @@ impl KeyRing {
             clock,
             master_key,
             cache: RwLock::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Generates a key record in the given state.
-    fn new_key(&self, tenant: &TenantId, alg: SigningAlg, state: KeyState) -> Result<SigningKey> {
-        let key = KeyPair::generate(alg)?;
-        let kid = key.thumbprint();
-        let cert_pem = key
-            .self_signed_cert_pem(&format!("vestibule-{tenant}"))
-            .ok();
-        let public_jwk = match &cert_pem {
-            Some(pem) => key.public_jwk_with_cert(&kid, pem)?,
-            None => key.public_jwk(&kid),
-        };
-        let now = self.clock.now_millis();
-        Ok(SigningKey {
-            tenant_id: tenant.clone(),
-            private_sealed: self
-                .master_key
-                .seal(&seal_context(tenant, &kid), &key.pkcs8_der())?,
-            kid,
-            alg,
-            state,
-            public_jwk,
-            cert_pem,
-            created_at: now,
-            current_since: (state == KeyState::Current).then_some(now),
-            current_until: None,
-            revoked_at: None,
-        })
+    /// Generates a key record in the given state, on the blocking pool: an
+    /// RSA-2048 key takes 50–400 ms of CPU, which must not stall the
+    /// runtime's workers (requests that need no key keep being served).
+    async fn new_key(
+        &self,
+        tenant: &TenantId,
+        alg: SigningAlg,
+        state: KeyState,
+    ) -> Result<SigningKey> {
+        let (clock, master_key, tenant) =
+            (self.clock.clone(), self.master_key.clone(), tenant.clone());
+        tokio::task::spawn_blocking(move || generate_key(&*clock, &master_key, &tenant, alg, state))
+            .await
+            .map_err(|_| EngineError::Crypto(crypto::CryptoError::KeyGeneration))?
     }
 
     /// Makes sure the tenant has a current and a next key for every algorithm.
@@ -96,21 +122,61 @@ impl KeyRing {
             .await
     }
 
-    /// Makes sure the tenant has a current key for every algorithm, and
-    /// creates the missing `next` keys on a background task. Generating an
-    /// RSA key takes tens of milliseconds; on a first start only the keys
-    /// that sign are needed before serving, and a `next` key only has to be
-    /// published before the first rotation, which calls [`KeyRing::ensure`].
-    pub async fn ensure_current_then_next(self: &Arc<Self>, tenant: &TenantId) -> Result<()> {
-        self.ensure_states(tenant, &[KeyState::Current]).await?;
+    /// Creates the tenant's missing keys on a background task, the `current`
+    /// ones first, and returns at once. On a first start generating them
+    /// (two of them RSA-2048) is most of the time to ready; meanwhile every
+    /// read of this tenant's keys — signing, the JWKS, verification, the
+    /// Management API's list — waits until the current keys exist, so no
+    /// caller ever sees the tenant without keys, while requests that need no
+    /// key (discovery, login pages, health) are answered already. The `next`
+    /// keys only have to be published before the first rotation, which
+    /// calls [`KeyRing::ensure`] itself.
+    pub async fn create_in_background(self: &Arc<Self>, tenant: &TenantId) -> Result<()> {
+        let existing = self.storage.list_signing_keys(tenant).await?;
+        let has = |state: KeyState| {
+            SigningAlg::ALL
+                .iter()
+                .all(|&alg| existing.iter().any(|k| k.alg == alg && k.state == state))
+        };
+        if has(KeyState::Current) && has(KeyState::Next) {
+            return Ok(());
+        }
+        let (done, waiting) = watch::channel(false);
+        if !has(KeyState::Current) {
+            if let Ok(mut pending) = self.pending.lock() {
+                pending.insert(tenant.clone(), waiting);
+            }
+            self.invalidate(tenant);
+        }
         let ring = self.clone();
         let tenant = tenant.clone();
         tokio::spawn(async move {
+            if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Current]).await {
+                tracing::warn!(%tenant, %error, "creating the current signing keys failed; the first signer retries");
+            }
+            if let Ok(mut pending) = ring.pending.lock() {
+                pending.remove(&tenant);
+            }
+            // Dropping the sender would wake the waiters too; say it plainly.
+            let _ = done.send(true);
             if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Next]).await {
                 tracing::warn!(%tenant, %error, "creating the next signing keys failed; the next rotation creates them");
             }
         });
         Ok(())
+    }
+
+    /// Waits while the tenant's current keys are being created in the background.
+    async fn settled(&self, tenant: &TenantId) {
+        let waiting = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|pending| pending.get(tenant).cloned());
+        if let Some(mut done) = waiting {
+            // An error means the creating task is gone: nothing left to wait for.
+            let _ = done.wait_for(|done| *done).await;
+        }
     }
 
     async fn ensure_states(&self, tenant: &TenantId, states: &[KeyState]) -> Result<()> {
@@ -122,7 +188,7 @@ impl KeyRing {
                     .iter()
                     .any(|key| key.alg == alg && key.state == state);
                 if !present {
-                    let record = self.new_key(tenant, alg, state)?;
+                    let record = self.new_key(tenant, alg, state).await?;
                     match self.storage.create_signing_key(&record).await {
                         Ok(()) | Err(storage::StorageError::AlreadyExists(_)) => {}
                         Err(error) => return Err(error.into()),
@@ -142,7 +208,7 @@ impl KeyRing {
         self.ensure(tenant).await?;
         let now = self.clock.now_millis();
         for alg in SigningAlg::ALL {
-            let next = self.new_key(tenant, alg, KeyState::Next)?;
+            let next = self.new_key(tenant, alg, KeyState::Next).await?;
             self.storage
                 .rotate_signing_keys(tenant, alg, &next, now)
                 .await?;
@@ -213,6 +279,7 @@ impl KeyRing {
         {
             return Ok(keys.clone());
         }
+        self.settled(tenant).await;
         let records = self.storage.list_signing_keys(tenant).await?;
         let owner = self.storage.get_tenant(tenant).await?;
         let publishes = |alg: SigningAlg| owner.as_ref().is_none_or(|t| t.publishes(alg));
@@ -280,6 +347,7 @@ impl KeyRing {
 
     /// Every key record of the tenant (for the Management API).
     pub async fn records(&self, tenant: &TenantId) -> Result<Vec<SigningKey>> {
+        self.settled(tenant).await;
         Ok(self.storage.list_signing_keys(tenant).await?)
     }
 

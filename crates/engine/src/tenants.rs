@@ -172,7 +172,7 @@ pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant>
     };
     engine.tenants.invalidate();
     ensure_management_api(engine, &tenant).await?;
-    engine.keys.ensure_current_then_next(&tenant.id).await?;
+    engine.keys.create_in_background(&tenant.id).await?;
     Ok(tenant)
 }
 

@@ -42,6 +42,9 @@ pub async fn tenant(command: TenantCommand) -> Result<()> {
                 hosts,
             };
             let tenant = ensure_tenant(&engine, &spec).await.map_err(engine_error)?;
+            // The server creates keys in the background; this command exits
+            // right away, so it creates them before it does.
+            engine.keys.ensure(&tenant.id).await.map_err(engine_error)?;
             println!(
                 "tenant {} issuer {} hosts {}",
                 tenant.id,
