@@ -225,13 +225,19 @@ setup_vestibule() {
     grant_types:["authorization_code","refresh_token","client_credentials","http://auth0.com/oauth/grant-type/password-realm"]}')")"
   APP_ID="$(jq -r .client_id <<<"$client")"
   APP_SECRET="$(jq -r .client_secret <<<"$client")"
+  # The same application with ES256 ID tokens (the refresh-es256 workload).
+  client="$(mgmt POST /api/v2/clients "$(jq -nc --arg cb "$REDIRECT_URI" '{name:"bench-app-es256", app_type:"regular_web",
+    callbacks:[$cb], token_endpoint_auth_method:"client_secret_basic", jwt_configuration:{alg:"ES256"},
+    grant_types:["authorization_code","refresh_token"]}')")"
+  ES_APP_ID="$(jq -r .client_id <<<"$client")"
+  ES_APP_SECRET="$(jq -r .client_secret <<<"$client")"
   for alg in RS256 ES256 EdDSA; do
     local id="urn:bench:$(tr 'A-Z' 'a-z' <<<"$alg")"
     mgmt POST /api/v2/resource-servers "$(jq -nc --arg id "$id" --arg alg "$alg" \
       '{name:$id, identifier:$id, signing_alg:$alg, token_lifetime:86400, scopes:[{value:"read:all"}]}')" >/dev/null
     mgmt POST /api/v2/client-grants "$(jq -nc --arg c "$APP_ID" --arg a "$id" '{client_id:$c, audience:$a, scope:["read:all"]}')" >/dev/null
   done
-  CONNECTION="$(mgmt POST /api/v2/connections "$(jq -nc --arg c "$APP_ID" '{name:"bench-db", strategy:"auth0", enabled_clients:[$c]}')")"
+  CONNECTION="$(mgmt POST /api/v2/connections "$(jq -nc --arg c "$APP_ID" --arg e "$ES_APP_ID" '{name:"bench-db", strategy:"auth0", enabled_clients:[$c, $e]}')")"
   CONNECTION_ID="$(jq -r .id <<<"$CONNECTION")"
   curl -sf -H 'Content-Type: application/json' "$base/dbconnections/signup" \
     -d "$(jq -nc --arg c "$APP_ID" --arg e "$USER_EMAIL" --arg p "$USER_PASSWORD" '{client_id:$c, email:$e, password:$p, connection:"bench-db"}')" >/dev/null
@@ -254,8 +260,14 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
     [ "$alg" != rs256 ] || bracket "$server" cc-rs256 sign_RS256_ms "$before"
   done
   login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-$server"
+  local before_refresh
+  before_refresh="$(limit_now sign_RS256_ms)"
   CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" REFRESH_SEEDS="$WORK/seeds-$server" \
     run_wrk "$server" refresh "$pid" "$base/oauth/token" refresh.lua
+  bracket "$server" refresh sign_RS256_ms "$before_refresh"
+  login_driver "$base" "$ES_APP_ID" "$ES_APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-$server"
+  CLIENT_ID="$ES_APP_ID" CLIENT_SECRET="$ES_APP_SECRET" REFRESH_SEEDS="$WORK/seeds-es-$server" \
+    run_wrk "$server" refresh-es256 "$pid" "$base/oauth/token" refresh.lua
   ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
     run_wrk "$server" userinfo "$pid" "$base/userinfo" userinfo.lua
   local line
@@ -299,6 +311,9 @@ bench_peer() {
   login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-peer"
   CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-peer" \
     run_wrk peer refresh "$pid" "$base/token" refresh.lua
+  login_driver "$base" "$PEER_ID-es256" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-peer"
+  CLIENT_ID="$PEER_ID-es256" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-es-peer" \
+    run_wrk peer refresh-es256 "$pid" "$base/token" refresh.lua
   ACCESS_TOKEN="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
     run_wrk peer userinfo "$pid" "$base/me" userinfo.lua
   local line
@@ -352,7 +367,7 @@ awk -F'\t' -v a="$ARGON_MS" -v r="$RS256_MS" '
         ratio = "-"
         if (s != "peer" && ((("peer") SUBSEP w) in rps) && rps["peer" SUBSEP w] > 0) ratio = sprintf("%.2fx", rps[k] / rps["peer" SUBSEP w])
         lim = ""
-        if (w == "cc-rs256") lim = sprintf("%.0f%% of RS256 %.0f/s", 100 * rps[k] * r / 1000, 1000 / r)
+        if (w == "cc-rs256" || w == "refresh") lim = sprintf("%.0f%% of RS256 %.0f/s", 100 * rps[k] * r / 1000, 1000 / r)
         if (w == "login") lim = sprintf("%.0f%% of argon2id %.1f/s", 100 * rps[k] * a / 1000, 1000 / a)
         if (k in lim_lo) lim = lim sprintf(" (bracketed: %.0f-%.0f%%)", 100 * rps[k] * lim_lo[k] / 1000, 100 * rps[k] * lim_hi[k] / 1000)
         printf "%-10s %-10s %10.1f %9s %9s %7d %9.1f %9s %s\n", w, s, rps[k], p50[k], p99[k], err[k], hwm[k] / 1024, ratio, lim

@@ -5,7 +5,8 @@
 //
 // In memory; keys generated at start (RS256 for ID tokens, plus ES256 and
 // EdDSA); one confidential client (client_secret_basic) allowed
-// authorization_code, refresh_token and client_credentials; one account
+// authorization_code, refresh_token and client_credentials, and the same
+// client with ES256 ID tokens (`<PEER_CLIENT_ID>-es256`); one account
 // checked by a minimal login form at /interaction/:uid; consent granted
 // automatically (first-party). Three resource indicators give JWT access
 // tokens signed with RS256, ES256 or EdDSA (RFC 9068); no resource gives an
@@ -57,6 +58,16 @@ const provider = new Provider(ISSUER, {
     response_types: ['code'],
     redirect_uris: [REDIRECT_URI],
     scope: 'openid offline_access profile email read:all',
+  }, {
+    // The same client with ES256 ID tokens (the refresh-es256 workload).
+    client_id: `${CLIENT_ID}-es256`,
+    client_secret: CLIENT_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [REDIRECT_URI],
+    scope: 'openid offline_access profile email',
+    id_token_signed_response_alg: 'ES256',
   }],
   jwks: await jwks(),
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
