@@ -69,7 +69,13 @@ impl SqlStorage {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let mut pool = SqlitePoolOptions::new().max_connections(connections);
+        // No ping before handing out a connection: an embedded database's
+        // connections do not go stale, and each ping is a round trip to the
+        // connection's worker thread (sqlx still checks a connection when it
+        // is returned).
+        let mut pool = SqlitePoolOptions::new()
+            .max_connections(connections)
+            .test_before_acquire(false);
         if connections == 1 {
             pool = pool
                 .min_connections(1)
