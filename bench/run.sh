@@ -88,8 +88,13 @@ if [ "$CORES" -lt 2 ]; then echo "needs 2 cores (server and load generator apart
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 if [ -z "${SKIP_BUILD:-}" ]; then
-  log "building Vestibule in release (cargo build --release -p vestibule --examples)"
-  (cd "$ROOT" && cargo build --release -q -p vestibule --bin vestibule --example limits --example seed_users)
+  log "building Vestibule in release (cargo build --release -p vestibule --bin vestibule, then the examples)"
+  # Two invocations: built together, the examples' dev-dependencies change
+  # the features of shared crates, and with them the crate ids in every
+  # symbol name, so the binary would not be the one `cargo run --release`
+  # makes and its start-up order (crates/vestibule/link) would not apply.
+  (cd "$ROOT" && cargo build --release -q -p vestibule --bin vestibule \
+    && cargo build --release -q -p vestibule --example limits --example seed_users)
 fi
 BIN="$TARGET/vestibule"
 if [ -z "${SKIP_PEER:-}" ] && [ ! -d "$HERE/peer/node_modules" ]; then

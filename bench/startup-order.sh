@@ -11,9 +11,13 @@
 #
 #   bench/startup-order.sh        # needs valgrind (Debian: apt-get install valgrind)
 #
-# Symbols missing from a later build are skipped by the linker, and the
-# names of unchanged functions stay the same across builds, so the file only
-# needs regenerating after large changes to start-up code.
+# Symbols missing from a later build are skipped by the linker, and with v0
+# symbol names (.cargo/config.toml) the names of unchanged functions stay the
+# same across builds, so the file only needs regenerating after large changes
+# to start-up code. The names hold crate ids, which follow the features a
+# build unifies: the list is made from, and applies to, the binary built
+# alone (`cargo build --release -p vestibule --bin vestibule`, as
+# `cargo run --release` builds it).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/crates/vestibule/link/startup-order.txt"

@@ -2,8 +2,9 @@
 //!
 //! Everything above this module writes SQL once, with `$n` placeholders that
 //! SQLite and PostgreSQL both accept, and passes its values as [`Arg`]s. The
-//! per-backend `match` lives only here, so adding a statement never means
-//! writing it twice. Multi-statement work runs in a [`Tx`], which on SQLite
+//! per-backend `match` lives here, so adding a statement never means
+//! writing it twice (one exception: `tokens.rs` rotates a refresh token in a
+//! single statement that only PostgreSQL can run). Multi-statement work runs in a [`Tx`], which on SQLite
 //! takes the write lock up front (`BEGIN IMMEDIATE`) so that two writers
 //! never fail to upgrade a read lock.
 //!

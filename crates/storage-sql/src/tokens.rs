@@ -8,12 +8,12 @@
 //! with no JSON to keep in step, and makes marking a refresh token used one
 //! statement: `UPDATE … WHERE used_at IS NULL AND … RETURNING`, which the
 //! database applies for exactly one of any number of concurrent callers. A
-//! rotation runs that statement and the `INSERT` of its successors in one
-//! transaction (one commit per rotation).
+//! rotation commits that mark and the `INSERT` of its successors together:
+//! in one statement on PostgreSQL, in one transaction on SQLite.
 
 use crate::SqlStorage;
 use crate::errors::{SqlResultExt, decode, encode};
-use crate::pool::{Arg, args, retrying};
+use crate::pool::{Arg, Pool, args, retrying};
 use async_trait::async_trait;
 use model::{IssuedToken, RefreshUse, TenantId, UnixMillis};
 use sqlx::AssertSqlSafe;
@@ -55,33 +55,53 @@ const MARK_USED: &str = "UPDATE tokens SET used_at = $3 \
        AND expires_at > $3 AND family_expires_at > $3 \
      RETURNING data, used_at, revoked_at";
 
+/// The columns of a token row, in the order [`token_args`] binds them.
+const TOKEN_COLUMN_NAMES: &str = "tenant_id, token_hash, data, kind, family_id, user_id, \
+     client_id, expires_at, family_expires_at, used_at, revoked_at";
+
+/// `($first, …), (…), …`: one row of placeholders per token, numbered from
+/// `first`, and their values. The text holds placeholders only, never values.
+fn token_rows(tokens: &[IssuedToken], first: usize) -> Result<(String, Vec<Arg>)> {
+    let mut rows = Vec::with_capacity(tokens.len());
+    let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
+    for (row, token) in tokens.iter().enumerate() {
+        let start = first + row * TOKEN_COLUMNS;
+        let placeholders: Vec<String> = (start..start + TOKEN_COLUMNS)
+            .map(|n| format!("${n}"))
+            .collect();
+        rows.push(format!("({})", placeholders.join(", ")));
+        values.extend(token_args(token)?);
+    }
+    Ok((rows.join(", "), values))
+}
+
 /// One multi-row `INSERT` of `tokens` (atomic on its own, one commit instead
-/// of one per token), or `None` for no tokens. The text holds placeholders
-/// only, never values.
+/// of one per token), or `None` for no tokens.
 fn insert_tokens(tokens: &[IssuedToken]) -> Result<Option<(String, Vec<Arg>)>> {
     if tokens.is_empty() {
         return Ok(None);
     }
-    let mut sql = String::from(
-        "INSERT INTO tokens \
-         (tenant_id, token_hash, data, kind, family_id, user_id, client_id, \
-          expires_at, family_expires_at, used_at, revoked_at) VALUES ",
+    let (rows, values) = token_rows(tokens, 1)?;
+    Ok(Some((
+        format!("INSERT INTO tokens ({TOKEN_COLUMN_NAMES}) VALUES {rows}"),
+        values,
+    )))
+}
+
+/// PostgreSQL's rotation in one statement (one round trip, one commit): the
+/// mark of [`MARK_USED`] (`$1`–`$4`), and the successors (from `$5`),
+/// inserted by a data-modifying `WITH` only when the mark returned the row.
+/// A clash of a successor fails the whole statement, mark included.
+fn rotate_on_postgres(successors: &[IssuedToken], mark: Vec<Arg>) -> Result<(String, Vec<Arg>)> {
+    let (rows, values) = token_rows(successors, mark.len() + 1)?;
+    let sql = format!(
+        "WITH used AS ({MARK_USED}), \
+         stored AS (INSERT INTO tokens ({TOKEN_COLUMN_NAMES}) \
+           SELECT * FROM (VALUES {rows}) AS successor ({TOKEN_COLUMN_NAMES}) \
+           WHERE EXISTS (SELECT 1 FROM used)) \
+         SELECT data, used_at, revoked_at FROM used"
     );
-    let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
-    for (row, token) in tokens.iter().enumerate() {
-        let first = row * TOKEN_COLUMNS + 1;
-        let placeholders: Vec<String> = (first..first + TOKEN_COLUMNS)
-            .map(|n| format!("${n}"))
-            .collect();
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(&placeholders.join(", "));
-        sql.push(')');
-        values.extend(token_args(token)?);
-    }
-    Ok(Some((sql, values)))
+    Ok((sql, mark.into_iter().chain(values).collect()))
 }
 
 /// The record as it currently stands: the stored JSON with the marks laid over.
@@ -133,7 +153,18 @@ impl TokenStore for SqlStorage {
         const CONTEXT: &str = "use refresh token";
         let mark = || args![tenant, token_hash, now, client_id];
         let insert = insert_tokens(successors)?;
+        let one_statement = match (&self.pool, successors.is_empty()) {
+            (Pool::Postgres(_), false) => Some(rotate_on_postgres(successors, mark())?),
+            _ => None,
+        };
         let used: Option<TokenRow> = retrying(|| async {
+            if let Some((sql, values)) = &one_statement {
+                return self
+                    .pool
+                    .fetch_optional(AssertSqlSafe(sql.clone()), values.clone())
+                    .await
+                    .unique(CONTEXT, "token");
+            }
             let Some((sql, values)) = &insert else {
                 // Nothing to store: the mark alone, one statement.
                 return self
@@ -142,6 +173,7 @@ impl TokenStore for SqlStorage {
                     .await
                     .ctx(CONTEXT);
             };
+            // SQLite has no data-modifying `WITH`: the same in a transaction.
             let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
             let row: Option<TokenRow> = tx
                 .conn()
