@@ -2,7 +2,7 @@
 # Vestibule side by side with a peer OpenID Provider (panva's oidc-provider),
 # on loopback, with the same workloads and the same load generators.
 #
-#   bench/run.sh                       # everything: ~6 minutes on 2 cores
+#   bench/run.sh                       # everything: 10–15 minutes on 2 cores
 #   DURATION=5s SEED_USERS=10000 bench/run.sh
 #
 # Builds Vestibule in release, then measures in turn:
