@@ -132,38 +132,66 @@ impl KeyRing {
     /// keys only have to be published before the first rotation, which
     /// calls [`KeyRing::ensure`] itself.
     pub async fn create_in_background(self: &Arc<Self>, tenant: &TenantId) -> Result<()> {
-        let existing = self.storage.list_signing_keys(tenant).await?;
+        // Registered before looking, so no read can slip between the look
+        // and the registration and cache a key set without the new keys.
+        let (done, waiting) = watch::channel(false);
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(tenant.clone(), waiting.clone());
+        }
+        self.invalidate(tenant);
+        let existing = match self.storage.list_signing_keys(tenant).await {
+            Ok(existing) => existing,
+            Err(error) => {
+                self.finish_pending(tenant, &waiting, &done);
+                return Err(error.into());
+            }
+        };
         let has = |state: KeyState| {
             SigningAlg::ALL
                 .iter()
                 .all(|&alg| existing.iter().any(|k| k.alg == alg && k.state == state))
         };
-        if has(KeyState::Current) && has(KeyState::Next) {
-            return Ok(());
-        }
-        let (done, waiting) = watch::channel(false);
-        if !has(KeyState::Current) {
-            if let Ok(mut pending) = self.pending.lock() {
-                pending.insert(tenant.clone(), waiting);
+        let (has_current, has_next) = (has(KeyState::Current), has(KeyState::Next));
+        if has_current {
+            self.finish_pending(tenant, &waiting, &done);
+            if has_next {
+                return Ok(());
             }
-            self.invalidate(tenant);
         }
         let ring = self.clone();
         let tenant = tenant.clone();
         tokio::spawn(async move {
-            if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Current]).await {
-                tracing::warn!(%tenant, %error, "creating the current signing keys failed; the first signer retries");
+            if !has_current {
+                if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Current]).await {
+                    tracing::warn!(%tenant, %error, "creating the current signing keys failed; the first signer retries");
+                }
+                ring.finish_pending(&tenant, &waiting, &done);
             }
-            if let Ok(mut pending) = ring.pending.lock() {
-                pending.remove(&tenant);
-            }
-            // Dropping the sender would wake the waiters too; say it plainly.
-            let _ = done.send(true);
             if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Next]).await {
                 tracing::warn!(%tenant, %error, "creating the next signing keys failed; the next rotation creates them");
             }
         });
         Ok(())
+    }
+
+    /// Ends one registration in `pending` (only its own: a later call for
+    /// the same tenant may have replaced it) and wakes its waiters.
+    fn finish_pending(
+        &self,
+        tenant: &TenantId,
+        waiting: &watch::Receiver<bool>,
+        done: &watch::Sender<bool>,
+    ) {
+        if let Ok(mut pending) = self.pending.lock()
+            && pending
+                .get(tenant)
+                .is_some_and(|current| current.same_channel(waiting))
+        {
+            pending.remove(tenant);
+        }
+        // The keys are stored now (or their creation failed and the first
+        // signer retries); either way nobody should wait any longer.
+        let _ = done.send(true);
     }
 
     /// Waits while the tenant's current keys are being created in the background.

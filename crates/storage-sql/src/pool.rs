@@ -13,7 +13,9 @@
 //! than waking when the lock is released: under concurrent writes that sleep
 //! was most of the latency (a p99 of 557 ms for refresh rotations at 1,500/s).
 //! So this process's writers queue on a [`WriteGate`] first, in arrival
-//! order, and the busy handler only ever waits for other processes.
+//! order, and the busy handler is left for other processes (and for the
+//! moment after an abandoned transaction, whose rollback sqlx runs on the
+//! connection's thread after the gate has opened).
 
 use crate::errors::is_retryable;
 use sqlx::postgres::{PgConnection, PgRow};
@@ -41,9 +43,16 @@ pub(crate) enum Pool {
 #[derive(Clone, Default)]
 pub(crate) struct WriteGate(Arc<Mutex<()>>);
 
+/// How long a writer waits for its turn, as SQLite's own `busy_timeout`:
+/// under overload a write fails (and is not retried) rather than queueing
+/// without end.
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl WriteGate {
-    async fn enter(&self) -> OwnedMutexGuard<()> {
-        self.0.clone().lock_owned().await
+    async fn enter(&self) -> Result<OwnedMutexGuard<()>, sqlx::Error> {
+        tokio::time::timeout(WRITE_TURN_TIMEOUT, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
     }
 }
 
@@ -277,7 +286,7 @@ impl Pool {
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Pool::Sqlite(pool, gate) => {
-                let turn = gate.enter().await;
+                let turn = gate.enter().await?;
                 Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
             Pool::Postgres(pool) => {
@@ -306,7 +315,7 @@ impl Pool {
         sql: &SqlStr,
     ) -> Result<(Option<OwnedMutexGuard<()>>, Pooled), sqlx::Error> {
         let turn = match self {
-            Pool::Sqlite(_, gate) if !reads_only(sql.as_str()) => Some(gate.enter().await),
+            Pool::Sqlite(_, gate) if !reads_only(sql.as_str()) => Some(gate.enter().await?),
             _ => None,
         };
         Ok((turn, self.acquire().await?))

@@ -477,16 +477,34 @@ pub async fn rotation_race_stores_one_set(s: Arc<dyn Storage>) {
     }
 }
 
+/// Polls `work` until it finishes or `after` has passed, then drops it
+/// wherever it stands, as a server drops the request of a client that hung up.
+async fn abandon<F: std::future::Future>(work: F, after: std::time::Duration) {
+    let mut work = Box::pin(work);
+    let deadline = std::time::Instant::now() + after;
+    loop {
+        if futures::poll!(work.as_mut()).is_ready() || std::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Writes abandoned half-way (a client hangs up and the server drops its
 /// request at whatever `await` it stood) leave no transaction open on a
 /// pooled connection: after each, writes on every connection are committed
 /// and seen by every reader, and nothing holds a lock. (sqlx 0.9 left a
 /// PostgreSQL connection inside a transaction when `begin` was dropped
-/// between BEGIN and its answer.)
+/// between BEGIN and its answer.) Abandoned: a refresh rotation (one
+/// statement on PostgreSQL, a transaction on SQLite) and a one-time record
+/// that replaces older ones of its subject (a transaction on both).
 pub async fn abandoned_writes_leave_no_transaction_open(s: Arc<dyn Storage>) {
     const PROBES: usize = 12;
     let acme = t("acme");
     for round in 0..60u64 {
+        // Stopped after 0 to ~1.5 ms, so that rounds stop them in every
+        // phase (taking a connection, BEGIN, the statements, COMMIT).
+        let after = std::time::Duration::from_micros(25 * round);
         let hash = format!("rt{round}");
         s.create_token(&fixtures::refresh_token("acme", &hash, "f1", NOW + 60_000))
             .await
@@ -497,18 +515,14 @@ pub async fn abandoned_writes_leave_no_transaction_open(s: Arc<dyn Storage>) {
             "f1",
             NOW + 60_000,
         )];
-        let mut rotation = Box::pin(s.rotate_refresh_token(&acme, &hash, "c1", NOW, &successors));
-        // Abandon it after 0 to ~1.5 ms, so that rounds stop it in every
-        // phase (taking a connection, BEGIN, the statements, COMMIT).
-        let deadline = std::time::Instant::now() + std::time::Duration::from_micros(25 * round);
-        loop {
-            if futures::poll!(rotation.as_mut()).is_ready() || std::time::Instant::now() >= deadline
-            {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        drop(rotation);
+        abandon(
+            s.rotate_refresh_token(&acme, &hash, "c1", NOW, &successors),
+            after,
+        )
+        .await;
+        let mut link = fixtures::one_time("acme", "reset", &format!("link{round}"), NOW + 60_000);
+        link.subject = Some("auth0|u1".to_owned());
+        abandon(s.create_one_time(&link), after).await;
         // Writes at once, so that every pooled connection takes one; then
         // each must be visible to readers on the other connections.
         let probes: Vec<String> = (0..PROBES).map(|n| format!("probe{round}-{n}")).collect();
@@ -532,12 +546,14 @@ pub async fn abandoned_writes_leave_no_transaction_open(s: Arc<dyn Storage>) {
             );
         }
     }
-    // And no lock is held: a write over every abandoned token completes.
-    tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        s.revoke_family(&acme, "f1", NOW),
-    )
-    .await
-    .expect("a lock is still held by an abandoned transaction")
-    .unwrap();
+    // And no lock is held: writes over every abandoned record complete.
+    let cleanup = async {
+        s.revoke_family(&acme, "f1", NOW).await.unwrap();
+        let mut last = fixtures::one_time("acme", "reset", "link-last", NOW + 60_000);
+        last.subject = Some("auth0|u1".to_owned());
+        s.create_one_time(&last).await.unwrap();
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), cleanup)
+        .await
+        .expect("a lock is still held by an abandoned transaction");
 }
