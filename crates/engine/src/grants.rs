@@ -252,6 +252,24 @@ pub async fn refresh_token(
         .create_tokens(&minted.records)
         .await
         .map_err(engine_error)?;
+    // The family may have been revoked since the token was read (another
+    // presentation outside the interval). Read after the successors are
+    // stored: a revocation seen here is finished over them; one that comes
+    // later sees them stored and revokes them itself.
+    let revoked = engine
+        .storage
+        .get_token(&tenant.id, &token_hash)
+        .await
+        .map_err(engine_error)?
+        .is_none_or(|old| old.revoked_at.is_some());
+    if revoked {
+        engine
+            .storage
+            .revoke_family(&tenant.id, &token.family_id, now)
+            .await
+            .map_err(engine_error)?;
+        return Err(invalid_grant("Unknown or invalid refresh token."));
+    }
     Ok(minted.set)
 }
 

@@ -162,6 +162,7 @@ macro_rules! suite {
             rotation_stores_successors_only_when_fresh,
             rotation_race_stores_one_set,
             abandoned_writes_leave_no_transaction_open,
+            family_revocation_racing_a_rotation_leaves_nothing_live,
             auth_records_tenant_isolation,
             user_search_conditions,
             user_search_sorts_and_pages,

@@ -212,14 +212,28 @@ impl TokenStore for SqlStorage {
         family_id: &str,
         now: UnixMillis,
     ) -> Result<u64> {
-        self.pool
-            .execute(
-                "UPDATE tokens SET revoked_at = $3 \
-                 WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
-                args![tenant, family_id, now],
-            )
-            .await
-            .ctx("revoke token family")
+        // A rotation that holds a family token's row when this statement
+        // reaches it commits its successors first, and on PostgreSQL (READ
+        // COMMITTED) they are not in this statement's snapshot: so repeat
+        // until a pass finds nothing left to revoke (a pass is cheap: the
+        // family index), a few passes at most.
+        let mut revoked = 0;
+        for _ in 0..8 {
+            let pass = self
+                .pool
+                .execute(
+                    "UPDATE tokens SET revoked_at = $3 \
+                     WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
+                    args![tenant, family_id, now],
+                )
+                .await
+                .ctx("revoke token family")?;
+            revoked += pass;
+            if pass == 0 {
+                break;
+            }
+        }
+        Ok(revoked)
     }
 
     async fn revoke_user_tokens(

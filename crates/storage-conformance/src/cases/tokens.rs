@@ -557,3 +557,55 @@ pub async fn abandoned_writes_leave_no_transaction_open(s: Arc<dyn Storage>) {
         .await
         .expect("a lock is still held by an abandoned transaction");
 }
+
+/// A family revoked while its token is being rotated ends with no live
+/// token: the successors of a rotation that won the row are revoked too, and
+/// a rotation that comes later finds its token revoked and stores nothing.
+pub async fn family_revocation_racing_a_rotation_leaves_nothing_live(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    for round in 0..20 {
+        let family = format!("race{round}");
+        let first = format!("{family}-0");
+        s.create_token(&fixtures::refresh_token(
+            "acme",
+            &first,
+            &family,
+            NOW + 60_000,
+        ))
+        .await
+        .unwrap();
+        let start = Arc::new(tokio::sync::Barrier::new(5));
+        let mut tasks = Vec::new();
+        for racer in 0..4 {
+            let (s, start, first, family) =
+                (s.clone(), start.clone(), first.clone(), family.clone());
+            tasks.push(tokio::spawn(async move {
+                let successor = fixtures::refresh_token(
+                    "acme",
+                    &format!("{family}-next{racer}"),
+                    &family,
+                    NOW + 60_000,
+                );
+                start.wait().await;
+                s.rotate_refresh_token(&t("acme"), &first, "c1", NOW, &[successor])
+                    .await
+                    .unwrap();
+            }));
+        }
+        start.wait().await;
+        s.revoke_family(&acme, &family, NOW).await.unwrap();
+        futures::future::join_all(tasks).await;
+        for racer in 0..4 {
+            if let Some(token) = s
+                .get_token(&acme, &format!("{family}-next{racer}"))
+                .await
+                .unwrap()
+            {
+                assert!(
+                    token.revoked_at.is_some(),
+                    "round {round}: a successor outlived its family's revocation"
+                );
+            }
+        }
+    }
+}
