@@ -212,28 +212,13 @@ impl TokenStore for SqlStorage {
         family_id: &str,
         now: UnixMillis,
     ) -> Result<u64> {
-        // A rotation that holds a family token's row when this statement
-        // reaches it commits its successors first, and on PostgreSQL (READ
-        // COMMITTED) they are not in this statement's snapshot: so repeat
-        // until a pass finds nothing left to revoke (a pass is cheap: the
-        // family index), a few passes at most.
-        let mut revoked = 0;
-        for _ in 0..8 {
-            let pass = self
-                .pool
-                .execute(
-                    "UPDATE tokens SET revoked_at = $3 \
-                     WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
-                    args![tenant, family_id, now],
-                )
-                .await
-                .ctx("revoke token family")?;
-            revoked += pass;
-            if pass == 0 {
-                break;
-            }
-        }
-        Ok(revoked)
+        self.revoke_until_none_left(
+            "UPDATE tokens SET revoked_at = $3 \
+             WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL",
+            args![tenant, family_id, now],
+            "revoke token family",
+        )
+        .await
     }
 
     async fn revoke_user_tokens(
@@ -245,25 +230,49 @@ impl TokenStore for SqlStorage {
     ) -> Result<u64> {
         const CONTEXT: &str = "revoke user tokens";
         match client_id {
-            Some(client_id) => self
-                .pool
-                .execute(
+            Some(client_id) => {
+                self.revoke_until_none_left(
                     "UPDATE tokens SET revoked_at = $3 \
                      WHERE tenant_id = $1 AND user_id = $2 AND client_id = $4 \
                        AND revoked_at IS NULL",
                     args![tenant, user_id, now, client_id],
+                    CONTEXT,
                 )
                 .await
-                .ctx(CONTEXT),
-            None => self
-                .pool
-                .execute(
+            }
+            None => {
+                self.revoke_until_none_left(
                     "UPDATE tokens SET revoked_at = $3 \
                      WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
                     args![tenant, user_id, now],
+                    CONTEXT,
                 )
                 .await
-                .ctx(CONTEXT),
+            }
         }
+    }
+}
+
+impl SqlStorage {
+    /// Runs a revoking `UPDATE` until a pass revokes nothing (a few passes at
+    /// most); returns how many tokens it revoked. A rotation that holds one of
+    /// the tokens' rows when the statement reaches it commits its successors
+    /// first, and on PostgreSQL (READ COMMITTED) they are not in that
+    /// statement's snapshot: the next pass sees and revokes them.
+    async fn revoke_until_none_left(
+        &self,
+        sql: &'static str,
+        values: Vec<Arg>,
+        context: &'static str,
+    ) -> Result<u64> {
+        let mut revoked = 0;
+        for _ in 0..8 {
+            let pass = self.pool.execute(sql, values.clone()).await.ctx(context)?;
+            revoked += pass;
+            if pass == 0 {
+                break;
+            }
+        }
+        Ok(revoked)
     }
 }

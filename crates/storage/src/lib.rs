@@ -473,25 +473,13 @@ pub trait TokenStore: Send + Sync {
     async fn create_tokens(&self, tokens: &[IssuedToken]) -> Result<()>;
     /// The token if it exists (revoked or expired ones too; callers check).
     async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>>;
-    /// Marks a refresh token of `client_id` used, atomically: of concurrent
-    /// callers exactly one gets `Fresh`; the others get `AlreadyUsed`.
-    /// Revoked, expired (`expires_at` or `family_expires_at` ≤ `now`) or
-    /// unknown tokens, and tokens of another client (left unmarked), are `Invalid`.
-    async fn use_refresh_token(
-        &self,
-        tenant: &TenantId,
-        token_hash: &str,
-        client_id: &str,
-        now: UnixMillis,
-    ) -> Result<RefreshUse> {
-        self.rotate_refresh_token(tenant, token_hash, client_id, now, &[])
-            .await
-    }
-    /// [`TokenStore::use_refresh_token`] that also stores `successors` (the
-    /// rotation's new access and refresh tokens) in the same transaction, and
-    /// only when the answer is `Fresh`: one commit per rotation, and a
-    /// successor never outlives a failed mark. On any other answer nothing
-    /// is written.
+    /// Marks a refresh token of `client_id` used and stores `successors`
+    /// (the rotation's new access and refresh tokens), atomically and in one
+    /// commit: of concurrent callers exactly one gets `Fresh`, and only its
+    /// successors are written; the others get `AlreadyUsed` and write
+    /// nothing. Revoked, expired (`expires_at` or `family_expires_at` ≤
+    /// `now`) or unknown tokens, and tokens of another client (left
+    /// unmarked), are `Invalid`. With no successors it only marks.
     async fn rotate_refresh_token(
         &self,
         tenant: &TenantId,

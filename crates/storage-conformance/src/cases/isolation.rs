@@ -32,7 +32,7 @@ pub async fn missing_records_are_not_found(s: Arc<dyn Storage>) {
         0
     );
     assert_eq!(
-        s.use_refresh_token(&acme, "rt1", "c1", fixtures::NOW)
+        s.rotate_refresh_token(&acme, "rt1", "c1", fixtures::NOW, &[])
             .await
             .unwrap(),
         model::RefreshUse::Invalid
@@ -240,7 +240,9 @@ pub async fn auth_records_tenant_isolation(s: Arc<dyn Storage>) {
     assert_not_found(s.delete_session(&b, "s1").await);
     assert_eq!(s.delete_user_sessions(&b, "auth0|u1").await.unwrap(), 0);
     assert_eq!(
-        s.use_refresh_token(&b, "rt1", "c1", now).await.unwrap(),
+        s.rotate_refresh_token(&b, "rt1", "c1", now, &[])
+            .await
+            .unwrap(),
         RefreshUse::Invalid
     );
     assert_eq!(s.revoke_family(&b, "f1", now).await.unwrap(), 0);
@@ -264,7 +266,9 @@ pub async fn auth_records_tenant_isolation(s: Arc<dyn Storage>) {
         Some(transaction.clone())
     );
     assert!(matches!(
-        s.use_refresh_token(&a, "rt1", "c1", now).await.unwrap(),
+        s.rotate_refresh_token(&a, "rt1", "c1", now, &[])
+            .await
+            .unwrap(),
         RefreshUse::Fresh(_)
     ));
     assert_eq!(

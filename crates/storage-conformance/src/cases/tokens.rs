@@ -49,7 +49,11 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
     let token = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
     s.create_token(&token).await.unwrap();
 
-    let used = match s.use_refresh_token(&acme, "rt1", "c1", NOW).await.unwrap() {
+    let used = match s
+        .rotate_refresh_token(&acme, "rt1", "c1", NOW, &[])
+        .await
+        .unwrap()
+    {
         RefreshUse::Fresh(used) => used,
         other => panic!("expected Fresh, got {other:?}"),
     };
@@ -65,7 +69,7 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
 
     // Later uses see the first use's time, not their own.
     match s
-        .use_refresh_token(&acme, "rt1", "c1", NOW + 10)
+        .rotate_refresh_token(&acme, "rt1", "c1", NOW + 10, &[])
         .await
         .unwrap()
     {
@@ -77,7 +81,7 @@ pub async fn refresh_token_is_used_once(s: Arc<dyn Storage>) {
     // Once revoked, a used token is simply invalid.
     s.revoke_family(&acme, "f1", NOW + 20).await.unwrap();
     assert_eq!(
-        s.use_refresh_token(&acme, "rt1", "c1", NOW + 30)
+        s.rotate_refresh_token(&acme, "rt1", "c1", NOW + 30, &[])
             .await
             .unwrap(),
         RefreshUse::Invalid
@@ -90,7 +94,7 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
         let s = s.clone();
         async move {
             assert_eq!(
-                s.use_refresh_token(&t("acme"), hash, "c1", now)
+                s.rotate_refresh_token(&t("acme"), hash, "c1", now, &[])
                     .await
                     .unwrap(),
                 RefreshUse::Invalid,
@@ -149,7 +153,7 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
     .await
     .unwrap();
     assert!(matches!(
-        s.use_refresh_token(&acme, "rt-old", "c1", NOW)
+        s.rotate_refresh_token(&acme, "rt-old", "c1", NOW, &[])
             .await
             .unwrap(),
         RefreshUse::Fresh(_)
@@ -164,7 +168,7 @@ pub async fn unusable_refresh_tokens_are_invalid(s: Arc<dyn Storage>) {
         );
     }
     assert!(matches!(
-        s.use_refresh_token(&acme, "rt-exp", "c1", NOW + 999)
+        s.rotate_refresh_token(&acme, "rt-exp", "c1", NOW + 999, &[])
             .await
             .unwrap(),
         RefreshUse::Fresh(_)
@@ -216,7 +220,9 @@ pub async fn token_revocation_by_family_and_user(s: Arc<dyn Storage>) {
         None
     );
     assert!(matches!(
-        s.use_refresh_token(&acme, "b1", "c1", NOW).await.unwrap(),
+        s.rotate_refresh_token(&acme, "b1", "c1", NOW, &[])
+            .await
+            .unwrap(),
         RefreshUse::Fresh(_)
     ));
 
@@ -267,7 +273,7 @@ pub async fn refresh_token_use_race(s: Arc<dyn Storage>) {
             let (s, start, hash) = (s.clone(), start.clone(), hash.clone());
             tasks.push(tokio::spawn(async move {
                 start.wait().await;
-                s.use_refresh_token(&t("acme"), &hash, "c1", NOW)
+                s.rotate_refresh_token(&t("acme"), &hash, "c1", NOW, &[])
                     .await
                     .unwrap()
             }));
@@ -294,7 +300,9 @@ pub async fn refresh_token_of_another_client_is_left_unused(s: Arc<dyn Storage>)
     // Presented by another client: invalid, and not marked, so the real
     // owner's next use is still the first.
     assert_eq!(
-        s.use_refresh_token(&acme, "rt1", "c2", NOW).await.unwrap(),
+        s.rotate_refresh_token(&acme, "rt1", "c2", NOW, &[])
+            .await
+            .unwrap(),
         RefreshUse::Invalid
     );
     assert_eq!(
@@ -302,12 +310,14 @@ pub async fn refresh_token_of_another_client_is_left_unused(s: Arc<dyn Storage>)
         None
     );
     assert!(matches!(
-        s.use_refresh_token(&acme, "rt1", "c1", NOW).await.unwrap(),
+        s.rotate_refresh_token(&acme, "rt1", "c1", NOW, &[])
+            .await
+            .unwrap(),
         RefreshUse::Fresh(_)
     ));
     // Once used, another client still learns nothing about it.
     assert_eq!(
-        s.use_refresh_token(&acme, "rt1", "c2", NOW + 1)
+        s.rotate_refresh_token(&acme, "rt1", "c2", NOW + 1, &[])
             .await
             .unwrap(),
         RefreshUse::Invalid

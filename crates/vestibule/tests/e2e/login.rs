@@ -8,7 +8,7 @@
 //! from a client's redirect URI or from another origin.
 
 use crate::harness::{self, Server, http, management_token};
-use crate::sdk_node::{ensure_npm_packages, node_toolchain};
+use crate::sdk_node::{node_toolchain, sdk_packages};
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -592,13 +592,6 @@ async fn openid_client_runs_code_flow_refresh_revocation_and_logout() {
     ) else {
         return;
     };
-    let sdk_dir = harness::repo_root().join("tests/sdk");
-    tokio::task::spawn_blocking({
-        let sdk_dir = sdk_dir.clone();
-        move || ensure_npm_packages(&sdk_dir)
-    })
-    .await
-    .expect("npm install task");
 
     let (tenant, app, email) = Tenant::with_user().await;
     run_rp(
@@ -613,13 +606,7 @@ async fn openid_client_runs_code_flow_refresh_revocation_and_logout() {
 /// Runs `tests/sdk/rp.mjs` (openid-client) against the tenant as `app`,
 /// with `env` added (see the script's header), and asserts it passed.
 pub(crate) async fn run_rp(tenant: &Tenant, app: &App, versions: &str, env: &[(&str, &str)]) {
-    let sdk_dir = harness::repo_root().join("tests/sdk");
-    tokio::task::spawn_blocking({
-        let sdk_dir = sdk_dir.clone();
-        move || ensure_npm_packages(&sdk_dir)
-    })
-    .await
-    .expect("npm install task");
+    let sdk_dir = sdk_packages().await;
     let started = Instant::now();
     let mut node = tokio::process::Command::new("node");
     node.arg(sdk_dir.join("rp.mjs"))

@@ -81,10 +81,23 @@ pub(crate) fn node_toolchain() -> Result<String, String> {
 /// `node_modules` misses one (e.g. one left by an older checkout).
 const NPM_PACKAGES: [&str; 4] = ["auth0", "jose", "oidc-provider", "openid-client"];
 
+/// `tests/sdk` with its npm packages installed ([`ensure_npm_packages`] on
+/// the blocking pool): where the Node scripts the tests run live.
+pub(crate) async fn sdk_packages() -> PathBuf {
+    let sdk_dir = harness::repo_root().join("tests/sdk");
+    tokio::task::spawn_blocking({
+        let sdk_dir = sdk_dir.clone();
+        move || ensure_npm_packages(&sdk_dir)
+    })
+    .await
+    .expect("npm install task");
+    sdk_dir
+}
+
 /// `npm ci` in `tests/sdk` unless `node_modules` already holds the packages.
 /// A lock file serialises concurrent test processes (a lock older than five
 /// minutes is taken to be left over from a killed run).
-pub(crate) fn ensure_npm_packages(sdk_dir: &Path) {
+fn ensure_npm_packages(sdk_dir: &Path) {
     let _lock = harness::InstallLock::acquire(&sdk_dir.join(".npm-install.lock"));
     if NPM_PACKAGES.iter().all(|name| {
         sdk_dir
@@ -129,13 +142,7 @@ async fn official_node_sdk_manages_clients_and_connections() {
             return;
         }
     };
-    let sdk_dir = harness::repo_root().join("tests/sdk");
-    tokio::task::spawn_blocking({
-        let sdk_dir = sdk_dir.clone();
-        move || ensure_npm_packages(&sdk_dir)
-    })
-    .await
-    .expect("npm install task");
+    let sdk_dir = sdk_packages().await;
 
     let pki_dir = tempfile::tempdir().expect("tempdir");
     let pki = make_pki(pki_dir.path());

@@ -9,7 +9,7 @@ use crate::login::{
     App, AuthRequest, Browser, Landing, REDIRECT_A, Tenant, authorize, exchange, jwt_claims,
     login_form, query_param, toolchain_or_skip,
 };
-use crate::sdk_node::{ensure_npm_packages, node_toolchain};
+use crate::sdk_node::{node_toolchain, sdk_packages};
 use axum::extract::{Form, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -448,13 +448,7 @@ async fn start_op(callback: &str) -> UpstreamOp {
 
 /// [`start_op`] with extra environment (`PKJWT_JWKS`, …).
 pub(crate) async fn start_op_with(callback: &str, env: &[(&str, String)]) -> UpstreamOp {
-    let sdk_dir = harness::repo_root().join("tests/sdk");
-    tokio::task::spawn_blocking({
-        let sdk_dir = sdk_dir.clone();
-        move || ensure_npm_packages(&sdk_dir)
-    })
-    .await
-    .expect("npm install");
+    let sdk_dir = sdk_packages().await;
     let port = harness::free_port();
     let child = tokio::process::Command::new("node")
         .arg(sdk_dir.join("upstream-op.mjs"))
