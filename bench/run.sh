@@ -20,6 +20,8 @@
 # Env: DURATION (10s) CONNS (16) LOGIN_WORKERS (8) SEED_USERS (100000)
 #      SERVER_CPU (0) LOAD_CPU (1) PG_URL_BASE (postgres://root@127.0.0.1:5432)
 #      SKIP_BUILD=1 SKIP_SQLITE=1 SKIP_PG=1 SKIP_PEER=1 CARGO_TARGET_DIR LOG_DIR
+#      WORKLOADS=refresh,refresh-es256 (only these; default all, start-up included)
+#      VESTIBULE_BIN (another build of the server, for A/B runs)
 #      PERF=<workload> (cc-rs256, refresh, login, …): profile that workload
 #      with `perf record` and print the hottest symbols
 set -euo pipefail
@@ -96,7 +98,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   (cd "$ROOT" && cargo build --release -q -p vestibule --bin vestibule \
     && cargo build --release -q -p vestibule --example limits --example seed_users)
 fi
-BIN="$TARGET/vestibule"
+BIN="${VESTIBULE_BIN:-$TARGET/vestibule}"
 if [ -z "${SKIP_PEER:-}" ] && [ ! -d "$HERE/peer/node_modules" ]; then
   log "installing the peer (npm ci in bench/peer)"
   (cd "$HERE/peer" && npm ci --no-audit --no-fund --silent)
@@ -179,9 +181,13 @@ bracket() {
   printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$4" "$(limit_now "$3")" >>"$LIMITS_TSV"
 }
 
+# wanted WORKLOAD: whether WORKLOADS (a comma list; empty = all) names it.
+wanted() { [ -z "${WORKLOADS:-}" ] || [[ ",$WORKLOADS," == *",$1,"* ]]; }
+
 # run_wrk SERVER WORKLOAD PID URL LUA
 run_wrk() {
   local server="$1" workload="$2" pid="$3" url="$4" lua="$5" line
+  wanted "$workload" || return 0
   profile_start "$server" "$workload" "$pid"
   line="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/lua/$lua" "$url" | grep '^RESULT' || true)"
   profile_end
@@ -259,32 +265,41 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
   run_wrk "$server" jwks "$pid" "$base/.well-known/jwks.json" get.lua
   local before
   for alg in rs256 es256 eddsa; do
+    wanted "cc-$alg" || continue
     [ "$alg" != rs256 ] || before="$(limit_now sign_RS256_ms)"
     CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" CC_AUDIENCE="urn:bench:$alg" \
       run_wrk "$server" "cc-$alg" "$pid" "$base/oauth/token" token-cc.lua
     [ "$alg" != rs256 ] || bracket "$server" cc-rs256 sign_RS256_ms "$before"
   done
-  login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-$server"
-  local before_refresh
-  before_refresh="$(limit_now sign_RS256_ms)"
-  CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" REFRESH_SEEDS="$WORK/seeds-$server" \
-    run_wrk "$server" refresh "$pid" "$base/oauth/token" refresh.lua
-  bracket "$server" refresh sign_RS256_ms "$before_refresh"
-  login_driver "$base" "$ES_APP_ID" "$ES_APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-$server"
-  CLIENT_ID="$ES_APP_ID" CLIENT_SECRET="$ES_APP_SECRET" REFRESH_SEEDS="$WORK/seeds-es-$server" \
-    run_wrk "$server" refresh-es256 "$pid" "$base/oauth/token" refresh.lua
-  ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
-    run_wrk "$server" userinfo "$pid" "$base/userinfo" userinfo.lua
-  local line
-  before="$(limit_now argon2id_ms)"
-  profile_start "$server" login "$pid"
-  line="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
-  profile_end
-  bracket "$server" login argon2id_ms "$before"
-  record "$server" login "$pid" "$line"
+  if wanted refresh; then
+    login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-$server"
+    local before_refresh
+    before_refresh="$(limit_now sign_RS256_ms)"
+    CLIENT_ID="$APP_ID" CLIENT_SECRET="$APP_SECRET" REFRESH_SEEDS="$WORK/seeds-$server" \
+      run_wrk "$server" refresh "$pid" "$base/oauth/token" refresh.lua
+    bracket "$server" refresh sign_RS256_ms "$before_refresh"
+  fi
+  if wanted refresh-es256; then
+    login_driver "$base" "$ES_APP_ID" "$ES_APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-$server"
+    CLIENT_ID="$ES_APP_ID" CLIENT_SECRET="$ES_APP_SECRET" REFRESH_SEEDS="$WORK/seeds-es-$server" \
+      run_wrk "$server" refresh-es256 "$pid" "$base/oauth/token" refresh.lua
+  fi
+  if wanted userinfo; then
+    ACCESS_TOKEN="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
+      run_wrk "$server" userinfo "$pid" "$base/userinfo" userinfo.lua
+  fi
+  if wanted login; then
+    local line
+    before="$(limit_now argon2id_ms)"
+    profile_start "$server" login "$pid"
+    line="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
+    profile_end
+    bracket "$server" login argon2id_ms "$before"
+    record "$server" login "$pid" "$line"
+  fi
   stop_pid "$VPID"
 
-  if [ "$SEED_USERS" -gt 0 ]; then
+  if [ "$SEED_USERS" -gt 0 ] && [ -z "${WORKLOADS:-}" ]; then
     log "seeding $SEED_USERS users into $server"
     local seed_url="${url:-sqlite:$data/vestibule.db}"
     taskset -c "$LOAD_CPU" "$TARGET/examples/seed_users" "$seed_url" default "$CONNECTION_ID" bench-db "$SEED_USERS" >&2
@@ -313,17 +328,25 @@ bench_peer() {
     CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" CC_RESOURCE="urn:bench:$alg" \
       run_wrk peer "cc-$alg" "$pid" "$base/token" token-cc.lua
   done
-  login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-peer"
-  CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-peer" \
-    run_wrk peer refresh "$pid" "$base/token" refresh.lua
-  login_driver "$base" "$PEER_ID-es256" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-peer"
-  CLIENT_ID="$PEER_ID-es256" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-es-peer" \
-    run_wrk peer refresh-es256 "$pid" "$base/token" refresh.lua
-  ACCESS_TOKEN="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
-    run_wrk peer userinfo "$pid" "$base/me" userinfo.lua
-  local line
-  line="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
-  record peer login "$pid" "$line"
+  if wanted refresh; then
+    login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-peer"
+    CLIENT_ID="$PEER_ID" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-peer" \
+      run_wrk peer refresh "$pid" "$base/token" refresh.lua
+  fi
+  if wanted refresh-es256; then
+    login_driver "$base" "$PEER_ID-es256" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" seed "$((2 * CONNS))" >"$WORK/seeds-es-peer"
+    CLIENT_ID="$PEER_ID-es256" CLIENT_SECRET="$PEER_SECRET" REFRESH_SEEDS="$WORK/seeds-es-peer" \
+      run_wrk peer refresh-es256 "$pid" "$base/token" refresh.lua
+  fi
+  if wanted userinfo; then
+    ACCESS_TOKEN="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" access)" \
+      run_wrk peer userinfo "$pid" "$base/me" userinfo.lua
+  fi
+  if wanted login; then
+    local line
+    line="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
+    record peer login "$pid" "$line"
+  fi
   stop_pid "$pid"
 }
 

@@ -175,12 +175,13 @@ pub async fn refresh_token(
     let now = engine.now();
     let token_hash = hash(value);
     // A token of another client is treated as unknown, and never marked used.
-    let token = engine
+    // Its user comes in the same read (checked below, after the token).
+    let (token, user) = engine
         .storage
-        .get_token(&tenant.id, &token_hash)
+        .get_token_with_user(&tenant.id, &token_hash)
         .await
         .map_err(engine_error)?
-        .filter(|token| token.is_live_refresh_of(&client.client_id, now))
+        .filter(|(token, _)| token.is_live_refresh_of(&client.client_id, now))
         .ok_or_else(|| invalid_grant("Unknown or invalid refresh token."))?;
     if token.used_at.is_some() {
         allow_reuse(engine, tenant, client, &token, now).await?;
@@ -198,11 +199,7 @@ pub async fn refresh_token(
             requested
         }
     };
-    let user = engine
-        .storage
-        .get_user(&tenant.id, &token.user_id)
-        .await
-        .map_err(engine_error)?
+    let user = user
         .filter(|user| !user.blocked)
         .ok_or_else(|| invalid_grant("Unknown or invalid refresh token."))?;
     let context = GrantContext {

@@ -153,6 +153,7 @@ macro_rules! suite {
             transaction_crud_and_expiry,
             transaction_consumption_race,
             token_crud,
+            token_is_read_with_its_user,
             refresh_token_is_used_once,
             unusable_refresh_tokens_are_invalid,
             token_revocation_by_family_and_user,

@@ -8,7 +8,7 @@
 
 use crate::SqlStorage;
 use crate::errors::SqlResultExt;
-use crate::pool::Pool;
+use crate::pool::{Connections, Pool};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, Executor};
@@ -91,7 +91,7 @@ impl SqlStorage {
             .await
             .map_err(|e| StorageError::backend("migrate the SQLite schema", e))?;
         Ok(SqlStorage {
-            pool: Pool::Sqlite(pool, Default::default()),
+            pool: Pool::Sqlite(Connections::new(pool), Default::default()),
         })
     }
 
@@ -143,7 +143,7 @@ impl SqlStorage {
             .await
             .map_err(|e| StorageError::backend("migrate the PostgreSQL schema", e))?;
         Ok(SqlStorage {
-            pool: Pool::Postgres(pool),
+            pool: Pool::Postgres(Connections::new(pool)),
         })
     }
 }

@@ -16,16 +16,26 @@
 //! order, and the busy handler is left for other processes (and for the
 //! moment after an abandoned transaction, whose rollback sqlx runs on the
 //! connection's thread after the gate has opened).
+//!
+//! sqlx tests every connection that comes back to its pool with a ping: a
+//! round trip to the SQLite connection's thread or to the PostgreSQL server
+//! after each statement, as many as the statements themselves. A
+//! [`Connections`] keeps the connections whose work finished cleanly on a
+//! shelf of its own and hands them out again without that round trip; only a
+//! connection whose statement was abandoned midway goes back through sqlx's
+//! test, and one abandoned inside a transaction is rolled back first.
 
 use crate::errors::is_retryable;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{FromRow, PgPool, Postgres, SqlSafeStr, SqlStr, Sqlite, SqlitePool, Transaction};
+use sqlx::{Database, Executor, FromRow, Postgres, SqlSafeStr, SqlStr, Sqlite};
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 use storage::Result;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 /// How often contended work (a lost optimistic update, a busy database, a
 /// serialization failure) is tried before giving up.
@@ -34,8 +44,194 @@ pub(crate) const ATTEMPTS: u32 = 50;
 /// The pool of whichever backend the storage was opened on.
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool, WriteGate),
-    Postgres(PgPool),
+    Sqlite(Connections<Sqlite>, WriteGate),
+    Postgres(Connections<Postgres>),
+}
+
+/// A sqlx pool and a shelf of connections that finished their work cleanly
+/// (see the module's documentation). `turns` has as many permits as the
+/// pool has connections, so a caller that finds the shelf empty always finds
+/// room in the pool: connections on the shelf are never waited for in vain.
+pub(crate) struct Connections<DB: Backend> {
+    pool: sqlx::Pool<DB>,
+    shelf: Shelf<DB>,
+    turns: Arc<Semaphore>,
+}
+
+/// A boxed, sendable future (the rollback of [`Backend`]).
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Shelved connections, each with the moment it was shelved.
+type Shelf<DB> = Arc<std::sync::Mutex<Vec<(Instant, PoolConnection<DB>)>>>;
+
+/// How long a connection may sit on the shelf and still be handed out
+/// untested. Older ones go back to sqlx, which tests them before handing
+/// them out: a PostgreSQL server restarted while the service was idle costs
+/// no failed request.
+const SHELF_LIFE: Duration = Duration::from_secs(5);
+
+/// What a [`Lease`] needs of its backend beyond sqlx's `Database`.
+pub(crate) trait Backend: Database {
+    fn rollback(conn: &mut Self::Connection) -> BoxFuture<'_, Result<(), sqlx::Error>>;
+}
+
+impl Backend for Sqlite {
+    fn rollback(conn: &mut SqliteConnection) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+        Box::pin(async move { conn.execute("ROLLBACK").await.map(drop) })
+    }
+}
+
+impl Backend for Postgres {
+    fn rollback(conn: &mut PgConnection) -> BoxFuture<'_, Result<(), sqlx::Error>> {
+        Box::pin(async move { conn.execute("ROLLBACK").await.map(drop) })
+    }
+}
+
+impl<DB: Backend> Clone for Connections<DB> {
+    fn clone(&self) -> Self {
+        Connections {
+            pool: self.pool.clone(),
+            shelf: self.shelf.clone(),
+            turns: self.turns.clone(),
+        }
+    }
+}
+
+impl<DB: Backend> Connections<DB> {
+    pub(crate) fn new(pool: sqlx::Pool<DB>) -> Self {
+        let turns = pool.options().get_max_connections() as usize;
+        Connections {
+            pool,
+            shelf: Default::default(),
+            turns: Arc::new(Semaphore::new(turns)),
+        }
+    }
+
+    async fn lease(&self) -> Result<Lease<DB>, sqlx::Error> {
+        let timeout = self.pool.options().get_acquire_timeout();
+        let turn = tokio::time::timeout(timeout, self.turns.clone().acquire_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let shelved = self
+            .shelf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match shelved {
+            Some((shelved_at, conn)) if shelved_at.elapsed() <= SHELF_LIFE => conn,
+            // Too old: handed back to sqlx (dropped), which tests it.
+            _ => self.pool.acquire().await?,
+        };
+        Ok(Lease {
+            conn: Some(conn),
+            shelf: self.shelf.clone(),
+            turns: self.turns.clone(),
+            settled: true,
+            in_transaction: false,
+            gate: None,
+            turn: Some(turn),
+        })
+    }
+
+    /// Closes the pool. No connection is shelved from now on (a lease that
+    /// ends checks `turns` under the shelf's lock and otherwise hands its
+    /// connection back to sqlx), and the shelved ones go back to sqlx, whose
+    /// `close` waits for every connection it handed out.
+    async fn close(&self) {
+        self.turns.close();
+        let shelved =
+            std::mem::take(&mut *self.shelf.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(shelved);
+        self.pool.close().await;
+    }
+}
+
+/// A connection taken from [`Connections`] for one statement or one
+/// transaction. Dropping it puts the connection back: on the shelf when its
+/// last statement finished, through sqlx's test when one was abandoned
+/// midway, and after a `ROLLBACK` (on its own task) when a transaction was
+/// left open, holding the pool's permit and this process's SQLite write
+/// turn until the rollback is done.
+pub(crate) struct Lease<DB: Backend> {
+    conn: Option<PoolConnection<DB>>,
+    shelf: Shelf<DB>,
+    turns: Arc<Semaphore>,
+    /// No statement is in flight (false from a statement's start until its
+    /// answer has been read).
+    settled: bool,
+    /// `BEGIN` was sent (even if its answer never came) and no `COMMIT`
+    /// has succeeded since.
+    in_transaction: bool,
+    gate: Option<OwnedMutexGuard<()>>,
+    turn: Option<OwnedSemaphorePermit>,
+}
+
+impl<DB: Backend> Lease<DB> {
+    fn connection(&mut self) -> Result<&mut DB::Connection, sqlx::Error> {
+        self.conn.as_deref_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
+    /// Notes how a statement ended. An error the server or the driver
+    /// answered leaves the connection usable; after any other (a broken
+    /// connection, a timeout) it goes back through sqlx's test.
+    fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
+        self.settled = match result {
+            Ok(_) => true,
+            Err(error) => matches!(
+                error,
+                sqlx::Error::Database(_)
+                    | sqlx::Error::RowNotFound
+                    | sqlx::Error::ColumnDecode { .. }
+                    | sqlx::Error::ColumnNotFound(_)
+                    | sqlx::Error::ColumnIndexOutOfBounds { .. }
+                    | sqlx::Error::Decode(_)
+            ),
+        };
+    }
+}
+
+impl<DB: Backend> Drop for Lease<DB> {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        if self.in_transaction {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                conn.close_on_drop();
+                return;
+            };
+            let mut rest = Lease {
+                conn: None,
+                shelf: self.shelf.clone(),
+                turns: self.turns.clone(),
+                settled: false,
+                in_transaction: false,
+                gate: self.gate.take(),
+                turn: self.turn.take(),
+            };
+            runtime.spawn(async move {
+                // A statement abandoned midway is finished first: both
+                // drivers answer commands in order.
+                if DB::rollback(&mut conn).await.is_ok() {
+                    rest.settled = true;
+                    rest.conn = Some(conn);
+                } else {
+                    conn.close_on_drop();
+                }
+                // Shelves the connection (if rolled back), then frees the
+                // pool's permit and the write turn.
+                drop(rest);
+            });
+            return;
+        }
+        let mut shelf = self.shelf.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.settled && !self.turns.is_closed() {
+            shelf.push((Instant::now(), conn));
+        }
+        // Otherwise `conn` drops here, back to sqlx, which tests it first
+        // (or closes it, once the pool is closed).
+    }
 }
 
 /// The queue of this process's SQLite writers: held for one writing
@@ -154,8 +350,21 @@ impl<T> Row for T where
 
 /// A borrowed connection of either backend: a pooled one or a transaction's.
 pub(crate) enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
+    Sqlite(&'c mut Lease<Sqlite>),
+    Postgres(&'c mut Lease<Postgres>),
+}
+
+/// Runs one statement on a lease: `$run` is called with the connection and
+/// the lease notes whether the statement finished (see [`Lease::settle`]).
+macro_rules! on_lease {
+    ($lease:expr, |$conn:ident| $run:expr) => {{
+        let lease = &mut *$lease;
+        lease.settled = false;
+        let $conn = lease.connection()?;
+        let result = $run.await;
+        lease.settle(&result);
+        result
+    }};
 }
 
 impl Conn<'_> {
@@ -165,16 +374,14 @@ impl Conn<'_> {
         sql: impl SqlSafeStr,
         args: Vec<Arg>,
     ) -> Result<u64, sqlx::Error> {
-        Ok(match self {
-            Conn::Sqlite(conn) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **conn)
-                .await?
-                .rows_affected(),
-            Conn::Postgres(conn) => bind_all!(sqlx::query(sql), args)
-                .execute(&mut **conn)
-                .await?
-                .rows_affected(),
-        })
+        match self {
+            Conn::Sqlite(lease) => on_lease!(lease, |conn| bind_all!(sqlx::query(sql), args)
+                .execute(&mut *conn))
+            .map(|done| done.rows_affected()),
+            Conn::Postgres(lease) => on_lease!(lease, |conn| bind_all!(sqlx::query(sql), args)
+                .execute(&mut *conn))
+            .map(|done| done.rows_affected()),
+        }
     }
 
     pub(crate) async fn fetch_optional<T: Row>(
@@ -183,15 +390,13 @@ impl Conn<'_> {
         args: Vec<Arg>,
     ) -> Result<Option<T>, sqlx::Error> {
         match self {
-            Conn::Sqlite(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut **conn)
-                    .await
+            Conn::Sqlite(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_optional(&mut *conn))
             }
-            Conn::Postgres(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut **conn)
-                    .await
+            Conn::Postgres(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_optional(&mut *conn))
             }
         }
     }
@@ -202,15 +407,13 @@ impl Conn<'_> {
         args: Vec<Arg>,
     ) -> Result<Vec<T>, sqlx::Error> {
         match self {
-            Conn::Sqlite(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut **conn)
-                    .await
+            Conn::Sqlite(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_all(&mut *conn))
             }
-            Conn::Postgres(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut **conn)
-                    .await
+            Conn::Postgres(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_all(&mut *conn))
             }
         }
     }
@@ -221,104 +424,119 @@ impl Conn<'_> {
         args: Vec<Arg>,
     ) -> Result<T, sqlx::Error> {
         match self {
-            Conn::Sqlite(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_one(&mut **conn)
-                    .await
+            Conn::Sqlite(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_one(&mut *conn))
             }
-            Conn::Postgres(conn) => {
-                bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_one(&mut **conn)
-                    .await
+            Conn::Postgres(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
+                    .fetch_one(&mut *conn))
             }
+        }
+    }
+
+    /// Runs a statement without arguments (`BEGIN`, `COMMIT`).
+    async fn run_plain(&mut self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self {
+            Conn::Sqlite(lease) => on_lease!(lease, |conn| conn.execute(sql)).map(drop),
+            Conn::Postgres(lease) => on_lease!(lease, |conn| conn.execute(sql)).map(drop),
+        }
+    }
+
+    fn set_in_transaction(&mut self, open: bool) {
+        match self {
+            Conn::Sqlite(lease) => lease.in_transaction = open,
+            Conn::Postgres(lease) => lease.in_transaction = open,
         }
     }
 }
 
-/// A connection taken from the pool for one statement.
+/// A connection taken from the pool for one statement (with, on SQLite,
+/// this process's write turn when the statement writes).
 pub(crate) enum Pooled {
-    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
-    Postgres(sqlx::pool::PoolConnection<Postgres>),
+    Sqlite(Lease<Sqlite>),
+    Postgres(Lease<Postgres>),
 }
 
 impl Pooled {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
-            Pooled::Sqlite(conn) => Conn::Sqlite(conn),
-            Pooled::Postgres(conn) => Conn::Postgres(conn),
+            Pooled::Sqlite(lease) => Conn::Sqlite(lease),
+            Pooled::Postgres(lease) => Conn::Postgres(lease),
         }
     }
 }
 
-/// An open write transaction. Dropping it without [`Tx::commit`] rolls back.
-/// On SQLite it holds this process's [`WriteGate`] until then.
-pub(crate) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
-    Postgres(Transaction<'static, Postgres>),
-}
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls back
+/// (see [`Lease`]). On SQLite it holds this process's [`WriteGate`] until
+/// then.
+pub(crate) struct Tx(Pooled);
 
 impl Tx {
     pub(crate) fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(tx, _) => Conn::Sqlite(tx),
-            Tx::Postgres(tx) => Conn::Postgres(tx),
-        }
+        self.0.conn()
     }
 
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            // The gate opens only once the commit is done.
-            Tx::Sqlite(tx, _gate) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
-        }
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let mut conn = self.0.conn();
+        conn.run_plain("COMMIT").await?;
+        // The gate opens once the lease is dropped, after the commit.
+        conn.set_in_transaction(false);
+        Ok(())
     }
 }
 
 impl Pool {
+    #[cfg(test)]
     pub(crate) async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(pool, _) => Pooled::Sqlite(pool.acquire().await?),
-            Pool::Postgres(pool) => Pooled::Postgres(pool.acquire().await?),
+            Pool::Sqlite(conns, _) => Pooled::Sqlite(conns.lease().await?),
+            Pool::Postgres(conns) => Pooled::Postgres(conns.lease().await?),
         })
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction: on SQLite with the write lock taken up
+    /// front (`BEGIN IMMEDIATE`), after this process's write turn.
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Pool::Sqlite(pool, gate) => {
+        let (pooled, begin) = match self {
+            Pool::Sqlite(conns, gate) => {
                 let turn = gate.enter().await?;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+                let mut lease = conns.lease().await?;
+                lease.gate = Some(turn);
+                (Pooled::Sqlite(lease), "BEGIN IMMEDIATE")
             }
-            Pool::Postgres(pool) => {
-                // sqlx 0.9 leaves a PostgreSQL connection inside a
-                // transaction when the future of `begin` is dropped after
-                // BEGIN was sent and before its answer came: no `Transaction`
-                // exists yet to roll it back, so the pool hands the connection
-                // on and every later statement on it runs in that endless
-                // transaction, holding its locks (seen: requests cancelled by
-                // a closing load generator froze later logins). On its own
-                // task `begin` always finishes; if our caller is gone by then,
-                // the finished `Transaction` is dropped and rolls back.
-                let pool = pool.clone();
-                let begun = tokio::spawn(async move { pool.begin().await })
-                    .await
-                    .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))?;
-                Tx::Postgres(begun?)
-            }
-        })
+            Pool::Postgres(conns) => (Pooled::Postgres(conns.lease().await?), "BEGIN"),
+        };
+        let mut tx = Tx(pooled);
+        let mut conn = tx.conn();
+        // Marked before `BEGIN` is sent: abandoned before its answer came,
+        // the connection may be inside a transaction, and is rolled back
+        // (sqlx 0.9's own `begin` left PostgreSQL connections in that state:
+        // later statements on them ran in an endless transaction).
+        conn.set_in_transaction(true);
+        if let Err(error) = conn.run_plain(begin).await {
+            // Answered with an error: no transaction was opened.
+            conn.set_in_transaction(false);
+            return Err(error);
+        }
+        Ok(tx)
     }
 
     /// A connection for one statement, and on SQLite this process's write
-    /// turn when the statement writes (held until both are dropped).
-    async fn for_statement(
-        &self,
-        sql: &SqlStr,
-    ) -> Result<(Option<OwnedMutexGuard<()>>, Pooled), sqlx::Error> {
-        let turn = match self {
-            Pool::Sqlite(_, gate) if !reads_only(sql.as_str()) => Some(gate.enter().await?),
-            _ => None,
-        };
-        Ok((turn, self.acquire().await?))
+    /// turn when the statement writes (held until the lease is dropped).
+    async fn for_statement(&self, sql: &SqlStr) -> Result<Pooled, sqlx::Error> {
+        Ok(match self {
+            Pool::Sqlite(conns, gate) => {
+                let turn = match reads_only(sql.as_str()) {
+                    true => None,
+                    false => Some(gate.enter().await?),
+                };
+                let mut lease = conns.lease().await?;
+                lease.gate = turn;
+                Pooled::Sqlite(lease)
+            }
+            Pool::Postgres(conns) => Pooled::Postgres(conns.lease().await?),
+        })
     }
 
     pub(crate) async fn execute(
@@ -327,7 +545,7 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<u64, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let (_turn, mut conn) = self.for_statement(&sql).await?;
+        let mut conn = self.for_statement(&sql).await?;
         conn.conn().execute(sql, args).await
     }
 
@@ -337,7 +555,7 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<Option<T>, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let (_turn, mut conn) = self.for_statement(&sql).await?;
+        let mut conn = self.for_statement(&sql).await?;
         conn.conn().fetch_optional(sql, args).await
     }
 
@@ -347,7 +565,7 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<Vec<T>, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let (_turn, mut conn) = self.for_statement(&sql).await?;
+        let mut conn = self.for_statement(&sql).await?;
         conn.conn().fetch_all(sql, args).await
     }
 
@@ -357,14 +575,14 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<T, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let (_turn, mut conn) = self.for_statement(&sql).await?;
+        let mut conn = self.for_statement(&sql).await?;
         conn.conn().fetch_one(sql, args).await
     }
 
     pub(crate) async fn close(&self) {
         match self {
-            Pool::Sqlite(pool, _) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
+            Pool::Sqlite(conns, _) => conns.close().await,
+            Pool::Postgres(conns) => conns.close().await,
         }
     }
 }

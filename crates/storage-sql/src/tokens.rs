@@ -15,12 +15,20 @@ use crate::SqlStorage;
 use crate::errors::{SqlResultExt, decode, encode};
 use crate::pool::{Arg, Pool, args, retrying};
 use async_trait::async_trait;
-use model::{IssuedToken, RefreshUse, TenantId, UnixMillis};
+use model::{IssuedToken, RefreshUse, TenantId, UnixMillis, User};
 use sqlx::AssertSqlSafe;
 use storage::{Result, TokenStore};
 
 /// The columns every token read selects, in this order.
 type TokenRow = (String, Option<UnixMillis>, Option<UnixMillis>);
+
+/// A token row with the `data` of its user, if that user exists unlinked.
+type TokenWithUserRow = (
+    String,
+    Option<UnixMillis>,
+    Option<UnixMillis>,
+    Option<String>,
+);
 
 /// How many columns one token row binds in `create_tokens`.
 const TOKEN_COLUMNS: usize = 11;
@@ -140,6 +148,32 @@ impl TokenStore for SqlStorage {
             .await
             .ctx("get token")?;
         row.map(token_from_row).transpose()
+    }
+
+    async fn get_token_with_user(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(IssuedToken, Option<User>)>> {
+        // The user's conditions are those of `get_user` (a linked user is
+        // read through its primary only).
+        let row: Option<TokenWithUserRow> = self
+            .pool
+            .fetch_optional(
+                "SELECT t.data, t.used_at, t.revoked_at, u.data FROM tokens t \
+                 LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id \
+                   AND u.linked_to IS NULL \
+                 WHERE t.tenant_id = $1 AND t.token_hash = $2",
+                args![tenant, token_hash],
+            )
+            .await
+            .ctx("get token with user")?;
+        let Some((data, used_at, revoked_at, user)) = row else {
+            return Ok(None);
+        };
+        let token = token_from_row((data, used_at, revoked_at))?;
+        let user = user.as_deref().map(decode::<User>).transpose()?;
+        Ok(Some((token, user)))
     }
 
     async fn rotate_refresh_token(

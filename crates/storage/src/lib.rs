@@ -473,6 +473,15 @@ pub trait TokenStore: Send + Sync {
     async fn create_tokens(&self, tokens: &[IssuedToken]) -> Result<()>;
     /// The token if it exists (revoked or expired ones too; callers check).
     async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>>;
+    /// The token as [`TokenStore::get_token`] reads it, with the user it was
+    /// issued to as [`UserStore::get_user`] reads that (`None` when the user
+    /// is gone or linked into another): the refresh grant needs both before
+    /// it rotates, and one read is one round trip instead of two.
+    async fn get_token_with_user(
+        &self,
+        tenant: &TenantId,
+        token_hash: &str,
+    ) -> Result<Option<(IssuedToken, Option<User>)>>;
     /// Marks a refresh token of `client_id` used and stores `successors`
     /// (the rotation's new access and refresh tokens), atomically and in one
     /// commit: of concurrent callers exactly one gets `Fresh`, and only its

@@ -619,3 +619,59 @@ pub async fn family_revocation_racing_a_rotation_leaves_nothing_live(s: Arc<dyn 
         }
     }
 }
+
+pub async fn token_is_read_with_its_user(s: Arc<dyn Storage>) {
+    let acme = t("acme");
+    let user = fixtures::user("acme", "auth0|u1", "con1", "u1@example.com");
+    s.create_user(&user).await.unwrap();
+    let token = fixtures::refresh_token("acme", "rt1", "f1", NOW + 60_000);
+    s.create_token(&token).await.unwrap();
+
+    let (read, owner) = s.get_token_with_user(&acme, "rt1").await.unwrap().unwrap();
+    assert_eq!(read, token);
+    assert_eq!(owner, s.get_user(&acme, "auth0|u1").await.unwrap());
+    assert!(owner.is_some());
+    assert_eq!(s.get_token_with_user(&acme, "nope").await.unwrap(), None);
+
+    // Marks are laid over as get_token lays them.
+    s.rotate_refresh_token(&acme, "rt1", "c1", NOW, &[])
+        .await
+        .unwrap();
+    let (read, _) = s.get_token_with_user(&acme, "rt1").await.unwrap().unwrap();
+    assert_eq!(Some(read), s.get_token(&acme, "rt1").await.unwrap());
+
+    // The user of another tenant with the same id is not this token's.
+    let beta = t("beta");
+    s.create_user(&fixtures::user(
+        "beta",
+        "auth0|u2",
+        "con1",
+        "u2@example.com",
+    ))
+    .await
+    .unwrap();
+    let mut orphan = fixtures::refresh_token("acme", "rt2", "f2", NOW + 60_000);
+    orphan.user_id = "auth0|u2".to_owned();
+    s.create_token(&orphan).await.unwrap();
+    let (read, owner) = s.get_token_with_user(&acme, "rt2").await.unwrap().unwrap();
+    assert_eq!(read, orphan);
+    assert_eq!(owner, None);
+    assert_eq!(s.get_token_with_user(&beta, "rt2").await.unwrap(), None);
+
+    // A user linked into another is read through its primary only.
+    s.create_user(&fixtures::user(
+        "acme",
+        "auth0|u3",
+        "con1",
+        "u3@example.com",
+    ))
+    .await
+    .unwrap();
+    s.link_user(&acme, "auth0|u1", "auth0|u3").await.unwrap();
+    let mut linked = fixtures::refresh_token("acme", "rt3", "f3", NOW + 60_000);
+    linked.user_id = "auth0|u3".to_owned();
+    s.create_token(&linked).await.unwrap();
+    let (_, owner) = s.get_token_with_user(&acme, "rt3").await.unwrap().unwrap();
+    assert_eq!(owner, None);
+    assert_eq!(s.get_user(&acme, "auth0|u3").await.unwrap(), None);
+}
