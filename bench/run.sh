@@ -48,7 +48,7 @@ export BENCH_LUA="$HERE/lua"
 LOGIN_SECONDS="${DURATION%s}"
 
 WORK="$(mktemp -d /tmp/vestibule-bench.XXXXXX)"
-RESULTS="$WORK/results.tsv"   # server  workload  rps  p50  p99  errors  hwm_kib
+RESULTS="$WORK/results.tsv"   # server  workload  rps  p50  p99  errors  hwm_kib  cpu_us_per_request
 STARTUP="$WORK/startup.tsv"   # server  store  ready_ms  idle_rss_kib
 LIMITS_TSV="$WORK/limits.tsv" # server  workload  limit_ms_before  limit_ms_after
 PIDS=()
@@ -184,11 +184,16 @@ bracket() {
 # wanted WORKLOAD: whether WORKLOADS (a comma list; empty = all) names it.
 wanted() { [ -z "${WORKLOADS:-}" ] || [[ ",$WORKLOADS," == *",$1,"* ]]; }
 
+# cpu_ticks PID: user + system CPU time of a process (and its threads) so
+# far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # run_wrk SERVER WORKLOAD PID URL LUA
 run_wrk() {
   local server="$1" workload="$2" pid="$3" url="$4" lua="$5" line
   wanted "$workload" || return 0
   profile_start "$server" "$workload" "$pid"
+  CPU_BEFORE="$(cpu_ticks "$pid")"
   line="$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/lua/$lua" "$url" | grep '^RESULT' || true)"
   profile_end
   [ -n "$line" ] || { log "$server $workload: wrk gave no result"; return 0; }
@@ -207,7 +212,14 @@ record() {
   else
     errors="$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$line")"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$workload" "$rps" "$p50" "$p99" "$errors" "$(kib VmHWM "$pid")" >>"$RESULTS"
+  # The server's CPU time per request (or per login flow) over the
+  # workload: steadier than req/s on a shared host, and counts the work
+  # wherever it ran (the server's threads all share its core).
+  local seconds cpu_us
+  seconds="${DURATION%s}"
+  cpu_us="$(awk -v a="$CPU_BEFORE" -v b="$(cpu_ticks "$pid")" -v hz="$(getconf CLK_TCK)" -v r="$rps" -v s="$seconds" \
+    'BEGIN { n = r * s; if (n > 0) printf "%.0f", (b - a) * 1e6 / hz / n; else print "-" }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$workload" "$rps" "$p50" "$p99" "$errors" "$(kib VmHWM "$pid")" "$cpu_us" >>"$RESULTS"
   log "$server $workload: $rps/s p50 ${p50} ms p99 ${p99} ms errors $errors"
 }
 
@@ -292,6 +304,7 @@ bench_vestibule() { # LABEL DATA_DIR [DATABASE_URL]
     local line
     before="$(limit_now argon2id_ms)"
     profile_start "$server" login "$pid"
+    CPU_BEFORE="$(cpu_ticks "$pid")"
     line="$(login_driver "$base" "$APP_ID" "$APP_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
     profile_end
     bracket "$server" login argon2id_ms "$before"
@@ -344,6 +357,7 @@ bench_peer() {
   fi
   if wanted login; then
     local line
+    CPU_BEFORE="$(cpu_ticks "$pid")"
     line="$(login_driver "$base" "$PEER_ID" "$PEER_SECRET" "$USER_EMAIL" "$USER_PASSWORD" run "$LOGIN_SECONDS" "$LOGIN_WORKERS" | grep '^RESULT')"
     record peer login "$pid" "$line"
   fi
@@ -382,11 +396,11 @@ echo
 touch "$LIMITS_TSV"
 awk -F'\t' -v a="$ARGON_MS" -v r="$RS256_MS" '
   FILENAME == ARGV[1] { lim_lo[$1 SUBSEP $2] = ($3 < $4 ? $3 : $4); lim_hi[$1 SUBSEP $2] = ($3 < $4 ? $4 : $3); next }
-  { key = $1 SUBSEP $2; rps[key] = $3; p50[key] = $4; p99[key] = $5; err[key] = $6; hwm[key] = $7
+  { key = $1 SUBSEP $2; rps[key] = $3; p50[key] = $4; p99[key] = $5; err[key] = $6; hwm[key] = $7; cpu[key] = $8
     if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
     if (!($1 in sseen)) { sseen[$1] = 1; servers[++m] = $1 } }
   END {
-    printf "%-10s %-10s %10s %9s %9s %7s %9s %9s %s\n", "workload", "server", "req/s", "p50 ms", "p99 ms", "errors", "peak MiB", "vs peer", "of limit (1 core)"
+    printf "%-10s %-10s %10s %9s %9s %7s %9s %7s %9s %s\n", "workload", "server", "req/s", "p50 ms", "p99 ms", "errors", "peak MiB", "CPU us", "vs peer", "of limit (1 core)"
     for (i = 1; i <= n; i++) {
       w = order[i]
       for (j = 1; j <= m; j++) {
@@ -398,7 +412,7 @@ awk -F'\t' -v a="$ARGON_MS" -v r="$RS256_MS" '
         if (w == "cc-rs256" || w == "refresh") lim = sprintf("%.0f%% of RS256 %.0f/s", 100 * rps[k] * r / 1000, 1000 / r)
         if (w == "login") lim = sprintf("%.0f%% of argon2id %.1f/s", 100 * rps[k] * a / 1000, 1000 / a)
         if (k in lim_lo) lim = lim sprintf(" (bracketed: %.0f-%.0f%%)", 100 * rps[k] * lim_lo[k] / 1000, 100 * rps[k] * lim_hi[k] / 1000)
-        printf "%-10s %-10s %10.1f %9s %9s %7d %9.1f %9s %s\n", w, s, rps[k], p50[k], p99[k], err[k], hwm[k] / 1024, ratio, lim
+        printf "%-10s %-10s %10.1f %9s %9s %7d %9.1f %7s %9s %s\n", w, s, rps[k], p50[k], p99[k], err[k], hwm[k] / 1024, cpu[k], ratio, lim
       }
     }
   }' "$LIMITS_TSV" "$RESULTS"

@@ -4,9 +4,11 @@
 //! SQLite and PostgreSQL both accept, and passes its values as [`Arg`]s. The
 //! per-backend `match` lives here, so adding a statement never means
 //! writing it twice (one exception: `tokens.rs` rotates a refresh token in a
-//! single statement that only PostgreSQL can run). Multi-statement work runs in a [`Tx`], which on SQLite
-//! takes the write lock up front (`BEGIN IMMEDIATE`) so that two writers
-//! never fail to upgrade a read lock.
+//! single statement that only PostgreSQL can run, and on SQLite in one
+//! multi-statement command, [`Pool::sqlite_transaction`]). Multi-statement
+//! work runs in a [`Tx`], which on SQLite takes the write lock up front
+//! (`BEGIN IMMEDIATE`) so that two writers never fail to upgrade a read
+//! lock.
 //!
 //! SQLite admits one writer at a time, and a writer that finds the lock taken
 //! waits in SQLite's busy handler, which *sleeps* (1, 2, 5, … 100 ms) rather
@@ -29,7 +31,7 @@ use crate::errors::is_retryable;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::{Database, Executor, FromRow, Postgres, SqlSafeStr, SqlStr, Sqlite};
+use sqlx::{AssertSqlSafe, Database, Executor, FromRow, Postgres, SqlSafeStr, SqlStr, Sqlite};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
@@ -520,6 +522,39 @@ impl Pool {
             return Err(error);
         }
         Ok(tx)
+    }
+
+    /// Runs `BEGIN IMMEDIATE; {statements}; COMMIT` on SQLite as one
+    /// command: the connection's thread runs the statements one after the
+    /// other, so the whole write transaction costs one round trip to it
+    /// instead of one per statement. Returns the rows the statements return
+    /// (every statement runs to its end: a caller that wanted one row must
+    /// not stop the others). A statement that fails stops the rest, `COMMIT`
+    /// included, and the transaction is rolled back. SQLite only: PostgreSQL
+    /// runs one statement per prepared command.
+    pub(crate) async fn sqlite_transaction<T: Row>(
+        &self,
+        statements: &str,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let Pool::Sqlite(conns, gate) = self else {
+            return Err(sqlx::Error::Configuration(
+                "a multi-statement transaction is SQLite's only".into(),
+            ));
+        };
+        let turn = gate.enter().await?;
+        let mut lease = conns.lease().await?;
+        lease.gate = Some(turn);
+        let script = format!("BEGIN IMMEDIATE; {statements}; COMMIT");
+        // Open until the COMMIT is known to have run (see `Pool::begin`).
+        lease.in_transaction = true;
+        let rows = on_lease!(&mut lease, |conn| bind_all!(
+            sqlx::query_as::<_, T>(AssertSqlSafe(script)),
+            args
+        )
+        .fetch_all(&mut *conn))?;
+        lease.in_transaction = false;
+        Ok(rows)
     }
 
     /// A connection for one statement, and on SQLite this process's write

@@ -9,7 +9,8 @@
 //! statement: `UPDATE … WHERE used_at IS NULL AND … RETURNING`, which the
 //! database applies for exactly one of any number of concurrent callers. A
 //! rotation commits that mark and the `INSERT` of its successors together:
-//! in one statement on PostgreSQL, in one transaction on SQLite.
+//! in one statement on PostgreSQL, in one transaction sent as one command on
+//! SQLite.
 
 use crate::SqlStorage;
 use crate::errors::{SqlResultExt, decode, encode};
@@ -112,6 +113,22 @@ fn rotate_on_postgres(successors: &[IssuedToken], mark: Vec<Arg>) -> Result<(Str
     Ok((sql, mark.into_iter().chain(values).collect()))
 }
 
+/// SQLite's rotation in one transaction sent as one command (one round trip
+/// to the connection's thread): the mark of [`MARK_USED`] (`$1`–`$4`), then
+/// the successors (from `$5`), inserted only when the mark changed a row
+/// (`changes()` is the count of the last statement completed before this
+/// one). A clash of a successor fails the script before its `COMMIT`, and
+/// the mark is rolled back with it.
+fn rotate_on_sqlite(successors: &[IssuedToken], mark: Vec<Arg>) -> Result<(String, Vec<Arg>)> {
+    let (rows, values) = token_rows(successors, mark.len() + 1)?;
+    let sql = format!(
+        "{MARK_USED}; \
+         INSERT INTO tokens ({TOKEN_COLUMN_NAMES}) \
+           SELECT * FROM (VALUES {rows}) WHERE changes() = 1"
+    );
+    Ok((sql, mark.into_iter().chain(values).collect()))
+}
+
 /// The record as it currently stands: the stored JSON with the marks laid over.
 fn token_from_row((data, used_at, revoked_at): TokenRow) -> Result<IssuedToken> {
     let mut token: IssuedToken = decode(&data)?;
@@ -186,43 +203,35 @@ impl TokenStore for SqlStorage {
     ) -> Result<RefreshUse> {
         const CONTEXT: &str = "use refresh token";
         let mark = || args![tenant, token_hash, now, client_id];
-        let insert = insert_tokens(successors)?;
-        let one_statement = match (&self.pool, successors.is_empty()) {
+        let rotation = match (&self.pool, successors.is_empty()) {
+            // Nothing to store: the mark alone, one statement.
+            (_, true) => None,
             (Pool::Postgres(_), false) => Some(rotate_on_postgres(successors, mark())?),
-            _ => None,
+            (Pool::Sqlite(..), false) => Some(rotate_on_sqlite(successors, mark())?),
         };
         let used: Option<TokenRow> = retrying(|| async {
-            if let Some((sql, values)) = &one_statement {
-                return self
-                    .pool
-                    .fetch_optional(AssertSqlSafe(sql.clone()), values.clone())
-                    .await
-                    .unique(CONTEXT, "token");
-            }
-            let Some((sql, values)) = &insert else {
-                // Nothing to store: the mark alone, one statement.
+            let Some((sql, values)) = &rotation else {
                 return self
                     .pool
                     .fetch_optional(MARK_USED, mark())
                     .await
                     .ctx(CONTEXT);
             };
-            // SQLite has no data-modifying `WITH`: the same in a transaction.
-            let mut tx = self.pool.begin().await.ctx(CONTEXT)?;
-            let row: Option<TokenRow> = tx
-                .conn()
-                .fetch_optional(MARK_USED, mark())
-                .await
-                .ctx(CONTEXT)?;
-            if row.is_some() {
-                tx.conn()
-                    .execute(AssertSqlSafe(sql.clone()), values.clone())
+            if let Pool::Postgres(_) = &self.pool {
+                return self
+                    .pool
+                    .fetch_optional(AssertSqlSafe(sql.clone()), values.clone())
                     .await
-                    .unique(CONTEXT, "token")?;
-                tx.commit().await.ctx(CONTEXT)?;
+                    .unique(CONTEXT, "token");
             }
-            // Not marked: dropping the transaction rolls it back, unwritten.
-            Ok(row)
+            // SQLite has no data-modifying `WITH`: the statements in one
+            // transaction, sent at once. Only the mark returns a row.
+            let rows: Vec<TokenRow> = self
+                .pool
+                .sqlite_transaction(sql, values.clone())
+                .await
+                .unique(CONTEXT, "token")?;
+            Ok(rows.into_iter().next())
         })
         .await?;
         if let Some(row) = used {
