@@ -8,7 +8,7 @@
 
 use crate::SqlStorage;
 use crate::errors::SqlResultExt;
-use crate::pool::{Connections, Pool};
+use crate::pool::{Connections, Pool, SqliteConnections};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, Executor};
@@ -17,9 +17,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use storage::{Result, StorageError};
 
-/// Connections of a file-backed SQLite pool. Only one writes at a time, the
-/// rest serve concurrent readers (WAL).
-const SQLITE_CONNECTIONS: u32 = 8;
+/// Reading connections of a file-backed SQLite database (WAL: they read
+/// concurrently); writes go through one more connection of their own.
+const SQLITE_CONNECTIONS: u32 = 7;
 const POSTGRES_CONNECTIONS: u32 = 10;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -82,16 +82,33 @@ impl SqlStorage {
                 .idle_timeout(None)
                 .max_lifetime(None);
         }
-        let pool = pool
-            .connect_with(options)
+        let readers = pool
+            .connect_with(options.clone())
             .await
             .ctx("open the SQLite database")?;
         sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
+            .run(&readers)
             .await
             .map_err(|e| StorageError::backend("migrate the SQLite schema", e))?;
+        let readers = Connections::new(readers);
+        // An in-memory database lives in its one connection, which both
+        // reads and writes; a file gets a writer of its own, opened when
+        // first needed.
+        let writer = match connections {
+            1 => readers.clone(),
+            _ => Connections::new(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect_lazy_with(options),
+            ),
+        };
         Ok(SqlStorage {
-            pool: Pool::Sqlite(Connections::new(pool), Default::default()),
+            pool: Pool::Sqlite(SqliteConnections {
+                readers,
+                writer,
+                gate: Default::default(),
+            }),
         })
     }
 

@@ -46,8 +46,21 @@ pub(crate) const ATTEMPTS: u32 = 50;
 /// The pool of whichever backend the storage was opened on.
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(Connections<Sqlite>, WriteGate),
+    Sqlite(SqliteConnections),
     Postgres(Connections<Postgres>),
+}
+
+/// SQLite's connections: readers, and one writer that every write goes
+/// through, in turn ([`WriteGate`]). SQLite admits one writer at a time
+/// anyway, and in WAL mode a connection empties its page cache whenever
+/// *another* connection has committed: writes spread over many connections
+/// found that cache empty and read their B-tree pages again from the file,
+/// while the one writer's cache stays warm.
+#[derive(Clone)]
+pub(crate) struct SqliteConnections {
+    pub(crate) readers: Connections<Sqlite>,
+    pub(crate) writer: Connections<Sqlite>,
+    pub(crate) gate: WriteGate,
 }
 
 /// A sqlx pool and a shelf of connections that finished their work cleanly
@@ -233,6 +246,16 @@ impl<DB: Backend> Drop for Lease<DB> {
         }
         // Otherwise `conn` drops here, back to sqlx, which tests it first
         // (or closes it, once the pool is closed).
+    }
+}
+
+impl SqliteConnections {
+    /// The writer, after this process's earlier writers.
+    async fn write(&self) -> Result<Lease<Sqlite>, sqlx::Error> {
+        let turn = self.gate.enter().await?;
+        let mut lease = self.writer.lease().await?;
+        lease.gate = Some(turn);
+        Ok(lease)
     }
 }
 
@@ -492,7 +515,7 @@ impl Pool {
     #[cfg(test)]
     pub(crate) async fn acquire(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(conns, _) => Pooled::Sqlite(conns.lease().await?),
+            Pool::Sqlite(sqlite) => Pooled::Sqlite(sqlite.readers.lease().await?),
             Pool::Postgres(conns) => Pooled::Postgres(conns.lease().await?),
         })
     }
@@ -501,12 +524,7 @@ impl Pool {
     /// front (`BEGIN IMMEDIATE`), after this process's write turn.
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let (pooled, begin) = match self {
-            Pool::Sqlite(conns, gate) => {
-                let turn = gate.enter().await?;
-                let mut lease = conns.lease().await?;
-                lease.gate = Some(turn);
-                (Pooled::Sqlite(lease), "BEGIN IMMEDIATE")
-            }
+            Pool::Sqlite(sqlite) => (Pooled::Sqlite(sqlite.write().await?), "BEGIN IMMEDIATE"),
             Pool::Postgres(conns) => (Pooled::Postgres(conns.lease().await?), "BEGIN"),
         };
         let mut tx = Tx(pooled);
@@ -537,14 +555,12 @@ impl Pool {
         statements: &str,
         args: Vec<Arg>,
     ) -> Result<Vec<T>, sqlx::Error> {
-        let Pool::Sqlite(conns, gate) = self else {
+        let Pool::Sqlite(sqlite) = self else {
             return Err(sqlx::Error::Configuration(
                 "a multi-statement transaction is SQLite's only".into(),
             ));
         };
-        let turn = gate.enter().await?;
-        let mut lease = conns.lease().await?;
-        lease.gate = Some(turn);
+        let mut lease = sqlite.write().await?;
         let script = format!("BEGIN IMMEDIATE; {statements}; COMMIT");
         // Open until the COMMIT is known to have run (see `Pool::begin`).
         lease.in_transaction = true;
@@ -561,15 +577,10 @@ impl Pool {
     /// turn when the statement writes (held until the lease is dropped).
     async fn for_statement(&self, sql: &SqlStr) -> Result<Pooled, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(conns, gate) => {
-                let turn = match reads_only(sql.as_str()) {
-                    true => None,
-                    false => Some(gate.enter().await?),
-                };
-                let mut lease = conns.lease().await?;
-                lease.gate = turn;
-                Pooled::Sqlite(lease)
+            Pool::Sqlite(sqlite) if reads_only(sql.as_str()) => {
+                Pooled::Sqlite(sqlite.readers.lease().await?)
             }
+            Pool::Sqlite(sqlite) => Pooled::Sqlite(sqlite.write().await?),
             Pool::Postgres(conns) => Pooled::Postgres(conns.lease().await?),
         })
     }
@@ -616,7 +627,10 @@ impl Pool {
 
     pub(crate) async fn close(&self) {
         match self {
-            Pool::Sqlite(conns, _) => conns.close().await,
+            Pool::Sqlite(sqlite) => {
+                sqlite.writer.close().await;
+                sqlite.readers.close().await;
+            }
             Pool::Postgres(conns) => conns.close().await,
         }
     }
