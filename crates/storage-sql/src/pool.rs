@@ -71,6 +71,7 @@ pub(crate) struct Connections<DB: Backend> {
     pool: sqlx::Pool<DB>,
     shelf: Shelf<DB>,
     turns: Arc<Semaphore>,
+    shelf_life: Duration,
 }
 
 /// A boxed, sendable future (the rollback of [`Backend`]).
@@ -108,17 +109,23 @@ impl<DB: Backend> Clone for Connections<DB> {
             pool: self.pool.clone(),
             shelf: self.shelf.clone(),
             turns: self.turns.clone(),
+            shelf_life: self.shelf_life,
         }
     }
 }
 
 impl<DB: Backend> Connections<DB> {
     pub(crate) fn new(pool: sqlx::Pool<DB>) -> Self {
+        Self::with_shelf_life(pool, SHELF_LIFE)
+    }
+
+    fn with_shelf_life(pool: sqlx::Pool<DB>, shelf_life: Duration) -> Self {
         let turns = pool.options().get_max_connections() as usize;
         Connections {
             pool,
             shelf: Default::default(),
             turns: Arc::new(Semaphore::new(turns)),
+            shelf_life,
         }
     }
 
@@ -134,9 +141,13 @@ impl<DB: Backend> Connections<DB> {
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         let conn = match shelved {
-            Some((shelved_at, conn)) if shelved_at.elapsed() <= SHELF_LIFE => conn,
-            // Too old: handed back to sqlx (dropped), which tests it.
-            _ => self.pool.acquire().await?,
+            Some((shelved_at, conn)) if shelved_at.elapsed() <= self.shelf_life => conn,
+            stale => {
+                // Too old: handed back to sqlx, which tests it, *before*
+                // asking sqlx for one (with one connection, that is the one).
+                drop(stale);
+                self.pool.acquire().await?
+            }
         };
         Ok(Lease {
             conn: Some(conn),
@@ -662,5 +673,87 @@ pub(crate) async fn pause(attempt: u32) {
         tokio::task::yield_now().await;
     } else {
         tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20)))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    /// A pool of one connection that gives up waiting for it after a second.
+    async fn one_connection(dir: &std::path::Path, shelf_life: Duration) -> Connections<Sqlite> {
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("shelf.db"))
+            .create_if_missing(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(1))
+            .connect_with(options)
+            .await
+            .unwrap();
+        Connections::with_shelf_life(pool, shelf_life)
+    }
+
+    async fn select_one(conns: &Connections<Sqlite>) -> Result<i64, sqlx::Error> {
+        let mut lease = conns.lease().await?;
+        let (one,): (i64,) = Conn::Sqlite(&mut lease)
+            .fetch_one("SELECT 1", Vec::new())
+            .await?;
+        Ok(one)
+    }
+
+    #[tokio::test]
+    async fn a_connection_comes_back_from_the_shelf() {
+        let dir = tempfile::tempdir().unwrap();
+        let conns = one_connection(dir.path(), SHELF_LIFE).await;
+        for _ in 0..3 {
+            assert_eq!(select_one(&conns).await.unwrap(), 1);
+        }
+        assert_eq!(conns.shelf.lock().unwrap().len(), 1);
+        conns.close().await;
+    }
+
+    /// A stale shelved connection goes back to sqlx before sqlx is asked
+    /// for one: holding it while asking waited for itself until the
+    /// timeout (seen: the login after an idle moment failed).
+    #[tokio::test]
+    async fn a_stale_connection_is_handed_back_before_asking_for_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let conns = one_connection(dir.path(), Duration::ZERO).await;
+        for _ in 0..3 {
+            assert_eq!(select_one(&conns).await.unwrap(), 1);
+        }
+        conns.close().await;
+    }
+
+    /// A transaction left open is rolled back before its connection is used
+    /// again, and that holds the write turn until then.
+    #[tokio::test]
+    async fn an_abandoned_transaction_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let conns = one_connection(dir.path(), SHELF_LIFE).await;
+        let mut lease = conns.lease().await.unwrap();
+        let mut conn = Conn::Sqlite(&mut lease);
+        conn.execute("CREATE TABLE t (x INTEGER)", Vec::new())
+            .await
+            .unwrap();
+        conn.set_in_transaction(true);
+        conn.run_plain("BEGIN IMMEDIATE").await.unwrap();
+        conn.execute("INSERT INTO t VALUES (1)", Vec::new())
+            .await
+            .unwrap();
+        drop(lease);
+        let mut lease = conns.lease().await.unwrap();
+        let (count,): (i64,) = Conn::Sqlite(&mut lease)
+            .fetch_one("SELECT count(*) FROM t", Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+        // Not inside a transaction any more: BEGIN works.
+        Conn::Sqlite(&mut lease).run_plain("BEGIN").await.unwrap();
+        Conn::Sqlite(&mut lease).run_plain("COMMIT").await.unwrap();
+        drop(lease);
+        conns.close().await;
     }
 }
