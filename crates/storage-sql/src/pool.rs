@@ -29,7 +29,7 @@
 
 use crate::errors::is_retryable;
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgRow, PgSeverity};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{AssertSqlSafe, Database, Executor, FromRow, Postgres, SqlSafeStr, SqlStr, Sqlite};
 use std::future::Future;
@@ -92,8 +92,17 @@ pub(crate) trait Backend: Database {
 }
 
 impl Backend for Sqlite {
+    /// Succeeds whether or not a transaction is open: SQLite refuses a bare
+    /// `ROLLBACK` outside one, and a lease may believe one open when its
+    /// `COMMIT` ran but the answer was never read (a cancelled request), or
+    /// when `BEGIN IMMEDIATE` failed. A failed rollback closes the
+    /// connection, which for an in-memory database would be the database.
     fn rollback(conn: &mut SqliteConnection) -> BoxFuture<'_, Result<(), sqlx::Error>> {
-        Box::pin(async move { conn.execute("ROLLBACK").await.map(drop) })
+        Box::pin(async move {
+            conn.execute("SAVEPOINT abandoned; ROLLBACK")
+                .await
+                .map(drop)
+        })
     }
 }
 
@@ -204,10 +213,15 @@ impl<DB: Backend> Lease<DB> {
     fn settle<T>(&mut self, result: &Result<T, sqlx::Error>) {
         self.settled = match result {
             Ok(_) => true,
+            // PostgreSQL reports the end of a session (`FATAL`: an
+            // administrator's shutdown, a terminated backend) as a database
+            // error too; that connection is gone.
+            Err(sqlx::Error::Database(error)) => !error
+                .try_downcast_ref::<PgDatabaseError>()
+                .is_some_and(|pg| matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
             Err(error) => matches!(
                 error,
-                sqlx::Error::Database(_)
-                    | sqlx::Error::RowNotFound
+                sqlx::Error::RowNotFound
                     | sqlx::Error::ColumnDecode { .. }
                     | sqlx::Error::ColumnNotFound(_)
                     | sqlx::Error::ColumnIndexOutOfBounds { .. }
@@ -724,6 +738,42 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(select_one(&conns).await.unwrap(), 1);
         }
+        conns.close().await;
+    }
+
+    /// A lease that believes a transaction open when none is (its `COMMIT`
+    /// ran but was never answered) keeps its connection: for an in-memory
+    /// database, closing it would lose the database.
+    #[tokio::test]
+    async fn a_rollback_without_a_transaction_keeps_the_connection() {
+        let options = SqliteConnectOptions::new().in_memory(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(1))
+            .connect_with(options)
+            .await
+            .unwrap();
+        let conns = Connections::new(pool);
+        let mut lease = conns.lease().await.unwrap();
+        let mut conn = Conn::Sqlite(&mut lease);
+        conn.execute("CREATE TABLE t (x INTEGER)", Vec::new())
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES (1)", Vec::new())
+            .await
+            .unwrap();
+        conn.set_in_transaction(true);
+        drop(lease);
+        let mut lease = conns.lease().await.unwrap();
+        let (count,): (i64,) = Conn::Sqlite(&mut lease)
+            .fetch_one("SELECT count(*) FROM t", Vec::new())
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+        drop(lease);
         conns.close().await;
     }
 
