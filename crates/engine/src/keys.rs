@@ -45,7 +45,15 @@ pub struct KeyRing {
     /// [`KeyRing::create_in_background`]); the flag turns `true` once they
     /// exist, and every read of those tenants' keys waits for it.
     pending: Mutex<HashMap<TenantId, watch::Receiver<bool>>>,
+    /// Whether background key generation may run (see
+    /// [`KeyRing::hold_background_work`]).
+    background: watch::Sender<bool>,
 }
+
+/// How long background key generation waits for
+/// [`KeyRing::release_background_work`] at most: a start-up that never
+/// releases it (an error on the way) must not leave a tenant without keys.
+const BACKGROUND_HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn seal_context(tenant: &TenantId, kid: &str) -> String {
     format!("signing_key:{tenant}:{kid}")
@@ -96,7 +104,21 @@ impl KeyRing {
             master_key,
             cache: RwLock::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
+            background: watch::Sender::new(true),
         }
+    }
+
+    /// Holds background key generation until
+    /// [`KeyRing::release_background_work`]: `serve` holds it while it
+    /// starts, because an RSA-2048 key takes 50–400 ms of CPU and, on a
+    /// small machine, generating it beside the start-up delayed readiness by
+    /// as much (nothing on the way to ready needs a key).
+    pub fn hold_background_work(&self) {
+        self.background.send_replace(false);
+    }
+
+    pub fn release_background_work(&self) {
+        self.background.send_replace(true);
     }
 
     /// Generates a key record in the given state, on the blocking pool: an
@@ -160,7 +182,10 @@ impl KeyRing {
         }
         let ring = self.clone();
         let tenant = tenant.clone();
+        let mut released = self.background.subscribe();
         tokio::spawn(async move {
+            // Bounded: a hold never released still ends.
+            let _ = tokio::time::timeout(BACKGROUND_HOLD_LIMIT, released.wait_for(|go| *go)).await;
             if !has_current {
                 if let Err(error) = ring.ensure_states(&tenant, &[KeyState::Current]).await {
                     tracing::warn!(%tenant, %error, "creating the current signing keys failed; the first signer retries");

@@ -24,6 +24,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         issuer: public_url,
         hosts: Vec::new(),
     };
+    // Keys are generated once the server is ready (see
+    // `KeyRing::hold_background_work`); anything that needs one waits.
+    engine.keys.hold_background_work();
     let tenant = ensure_tenant(&engine, &spec)
         .await
         .context("provisioning the default tenant")?;
@@ -58,6 +61,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         ready_in_ms = started.elapsed().as_millis() as u64,
         "vestibule is ready"
     );
+    engine.keys.release_background_work();
     spawn_garbage_collection(engine.clone());
     engine::jobs::runner::spawn_sweeper(engine.clone());
     tokio::spawn(engine::email::outbox::run_worker(engine.clone()));

@@ -138,7 +138,9 @@ type OpenBackend = (u64, Arc<dyn PasswordBackend>);
 /// Backends per connection, opened on first use and replaced when the
 /// configuration changes (a new URL, new queries, a new secret).
 pub struct CustomDatabases {
-    http: reqwest::Client,
+    /// Built when the first HTTP store is opened: building loads the
+    /// system's root certificates, which start-up should not wait for.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     open: Mutex<HashMap<String, OpenBackend>>,
 }
 
@@ -151,7 +153,7 @@ impl std::fmt::Debug for CustomDatabases {
 impl CustomDatabases {
     pub fn new() -> Result<Self, CustomDbError> {
         Ok(Self {
-            http: http::client()?,
+            http: std::sync::OnceLock::new(),
             open: Mutex::new(HashMap::new()),
         })
     }
@@ -177,7 +179,14 @@ impl CustomDatabases {
         }
         let backend: Arc<dyn PasswordBackend> = match config {
             BackendConfig::Sql(sql) => Arc::new(sql::SqlBackend::open(sql)?),
-            BackendConfig::Http(http) => Arc::new(http::HttpBackend::new(self.http.clone(), http)),
+            BackendConfig::Http(http) => {
+                let client = self
+                    .http
+                    .get_or_init(|| http::client().map_err(|e| e.to_string()))
+                    .as_ref()
+                    .map_err(|e| CustomDbError::NotConfigured(e.clone()))?;
+                Arc::new(http::HttpBackend::new(client.clone(), http))
+            }
         };
         open.insert(connection_id.to_owned(), (fingerprint, backend.clone()));
         Ok(backend)

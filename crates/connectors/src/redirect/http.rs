@@ -55,7 +55,10 @@ struct Cached<T> {
 
 /// The shared outbound client and caches; one per process.
 pub struct Upstreams {
-    client: reqwest::Client,
+    /// Built on first use: building loads the system's root certificates
+    /// (~5 ms), which a server that never calls an upstream should not pay
+    /// on the way to ready.
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     config: UpstreamsConfig,
     discovery: Mutex<HashMap<String, Cached<Arc<Value>>>>,
     jwks: Mutex<HashMap<String, Cached<Arc<Vec<PublicKey>>>>>,
@@ -75,29 +78,32 @@ fn upstream(what: &str, error: impl std::fmt::Display) -> RedirectError {
 
 impl Upstreams {
     pub fn new(config: UpstreamsConfig) -> Result<Self, RedirectError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.total_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")));
-        if !config.allow_private_addresses {
-            // Every connection goes to a resolved, vetted address: no proxy
-            // from the environment may stand in between.
-            builder = builder.dns_resolver(ssrf::GuardedResolver).no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| upstream("cannot build the HTTP client", e))?;
         Ok(Self {
-            client,
+            client: std::sync::OnceLock::new(),
             config,
             discovery: Mutex::new(HashMap::new()),
             jwks: Mutex::new(HashMap::new()),
         })
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The one outbound client (built on first use).
+    pub fn client(&self) -> Result<&reqwest::Client, RedirectError> {
+        self.client
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder()
+                    .connect_timeout(self.config.connect_timeout)
+                    .timeout(self.config.total_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")));
+                if !self.config.allow_private_addresses {
+                    // Every connection goes to a resolved, vetted address: no
+                    // proxy from the environment may stand in between.
+                    builder = builder.dns_resolver(ssrf::GuardedResolver).no_proxy();
+                }
+                builder.build().map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| upstream("cannot build the HTTP client", e))
     }
 
     /// Sends a request and reads a JSON body of at most the size limit.
@@ -165,7 +171,9 @@ impl Upstreams {
         if let Some(document) = self.cached(&self.discovery, url, self.config.discovery_ttl) {
             return Ok(document);
         }
-        let document = self.json("discovery", self.client.get(url), false).await?;
+        let document = self
+            .json("discovery", self.client()?.get(url), false)
+            .await?;
         if !document.is_object() {
             return Err(upstream("discovery", "answer is not a JSON object"));
         }
@@ -198,7 +206,7 @@ impl Upstreams {
         if let Some(keys) = self.cached(&self.jwks, url, max_age) {
             return Ok(keys);
         }
-        let document = self.json("JWKS", self.client.get(url), false).await?;
+        let document = self.json("JWKS", self.client()?.get(url), false).await?;
         let keys = crypto::parse_jwks(&document).map_err(|e| upstream("JWKS", e))?;
         let keys = Arc::new(keys);
         if let Ok(mut cache) = self.jwks.lock() {

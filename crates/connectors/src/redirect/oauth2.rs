@@ -86,7 +86,7 @@ pub(crate) async fn exchange_code(
     if send_verifier {
         form.push(("code_verifier", request.pkce_verifier.as_str()));
     }
-    let mut http = upstreams.client().post(token_endpoint);
+    let mut http = upstreams.client()?.post(token_endpoint);
     let secret = credentials.client_secret.as_deref().unwrap_or_default();
     match credentials.auth {
         ClientAuth::SecretPost => {
@@ -136,7 +136,7 @@ pub(crate) async fn get_with_token(
     access_token: &str,
     headers: &BTreeMap<String, String>,
 ) -> Result<Value, RedirectError> {
-    let mut http = upstreams.client().get(url).bearer_auth(access_token);
+    let mut http = upstreams.client()?.get(url).bearer_auth(access_token);
     for (name, value) in headers {
         http = http.header(name.as_str(), value.as_str());
     }

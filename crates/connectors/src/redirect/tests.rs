@@ -285,7 +285,10 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
         let result = upstreams
             .json(
                 path,
-                upstreams.client().get(format!("{}{path}", fake.base)),
+                upstreams
+                    .client()
+                    .unwrap()
+                    .get(format!("{}{path}", fake.base)),
                 false,
             )
             .await;
@@ -316,7 +319,7 @@ async fn inner_addresses_are_refused_by_default() {
         "http://169.254.169.254/latest/meta-data/".to_owned(),
     ] {
         let result = upstreams
-            .json("JWKS", upstreams.client().get(&url), false)
+            .json("JWKS", upstreams.client().unwrap().get(&url), false)
             .await;
         match result {
             Err(RedirectError::Upstream(message)) => {
@@ -329,7 +332,7 @@ async fn inner_addresses_are_refused_by_default() {
     let local = Upstreams::new(local_upstreams()).unwrap();
     let url = format!("http://localhost:{port}/jwks");
     local
-        .json("JWKS", local.client().get(&url), false)
+        .json("JWKS", local.client().unwrap().get(&url), false)
         .await
         .unwrap();
 }
