@@ -417,6 +417,23 @@ macro_rules! on_lease {
     }};
 }
 
+/// One `query_as` fetch (`fetch_optional`, `fetch_all`, `fetch_one`) of
+/// rows of type `T` on whichever backend the connection is.
+macro_rules! fetch_on {
+    ($conn:expr, $sql:expr, $args:expr, $fetch:ident) => {
+        match $conn {
+            Conn::Sqlite(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>($sql), $args)
+                    .$fetch(&mut *conn))
+            }
+            Conn::Postgres(lease) => {
+                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>($sql), $args)
+                    .$fetch(&mut *conn))
+            }
+        }
+    };
+}
+
 impl Conn<'_> {
     /// Runs a statement; returns the number of rows it changed.
     pub(crate) async fn execute(
@@ -439,16 +456,7 @@ impl Conn<'_> {
         sql: impl SqlSafeStr,
         args: Vec<Arg>,
     ) -> Result<Option<T>, sqlx::Error> {
-        match self {
-            Conn::Sqlite(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut *conn))
-            }
-            Conn::Postgres(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_optional(&mut *conn))
-            }
-        }
+        fetch_on!(self, sql, args, fetch_optional)
     }
 
     pub(crate) async fn fetch_all<T: Row>(
@@ -456,16 +464,7 @@ impl Conn<'_> {
         sql: impl SqlSafeStr,
         args: Vec<Arg>,
     ) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Conn::Sqlite(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut *conn))
-            }
-            Conn::Postgres(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_all(&mut *conn))
-            }
-        }
+        fetch_on!(self, sql, args, fetch_all)
     }
 
     pub(crate) async fn fetch_one<T: Row>(
@@ -473,16 +472,7 @@ impl Conn<'_> {
         sql: impl SqlSafeStr,
         args: Vec<Arg>,
     ) -> Result<T, sqlx::Error> {
-        match self {
-            Conn::Sqlite(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_one(&mut *conn))
-            }
-            Conn::Postgres(lease) => {
-                on_lease!(lease, |conn| bind_all!(sqlx::query_as::<_, T>(sql), args)
-                    .fetch_one(&mut *conn))
-            }
-        }
+        fetch_on!(self, sql, args, fetch_one)
     }
 
     /// Runs a statement without arguments (`BEGIN`, `COMMIT`).
