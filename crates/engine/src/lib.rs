@@ -90,13 +90,12 @@ impl Engine {
             settings.password_params,
             settings.max_concurrent_hashes,
         )?);
-        let upstreams = Arc::new(
-            connectors::redirect::Upstreams::new(connectors::redirect::UpstreamsConfig {
+        let upstreams = Arc::new(connectors::redirect::Upstreams::new(
+            connectors::redirect::UpstreamsConfig {
                 allow_private_addresses: settings.allow_private_upstreams,
                 ..connectors::redirect::UpstreamsConfig::default()
-            })
-            .map_err(EngineError::Upstream)?,
-        );
+            },
+        ));
         Ok(Self {
             storage,
             clock,
@@ -108,10 +107,7 @@ impl Engine {
             upstreams,
             lookups,
             client_auth_throttle: Arc::default(),
-            custom_databases: Arc::new(
-                connectors::custom_database::CustomDatabases::new()
-                    .map_err(EngineError::CustomDatabase)?,
-            ),
+            custom_databases: Arc::new(connectors::custom_database::CustomDatabases::default()),
         })
     }
 

@@ -15,9 +15,9 @@
 //! than waking when the lock is released: under concurrent writes that sleep
 //! was most of the latency (a p99 of 557 ms for refresh rotations at 1,500/s).
 //! So this process's writers queue on a [`WriteGate`] first, in arrival
-//! order, and the busy handler is left for other processes (and for the
-//! moment after an abandoned transaction, whose rollback sqlx runs on the
-//! connection's thread after the gate has opened).
+//! order, and the busy handler only ever waits for other processes (an
+//! abandoned transaction keeps the gate until its rollback is done, see
+//! [`Lease`]).
 //!
 //! sqlx tests every connection that comes back to its pool with a ping: a
 //! round trip to the SQLite connection's thread or to the PostgreSQL server

@@ -210,28 +210,27 @@ impl TokenStore for SqlStorage {
             (Pool::Sqlite(..), false) => Some(rotate_on_sqlite(successors, mark())?),
         };
         let used: Option<TokenRow> = retrying(|| async {
-            let Some((sql, values)) = &rotation else {
-                return self
+            match (&rotation, &self.pool) {
+                (None, _) => self
                     .pool
                     .fetch_optional(MARK_USED, mark())
                     .await
-                    .ctx(CONTEXT);
-            };
-            if let Pool::Postgres(_) = &self.pool {
-                return self
+                    .ctx(CONTEXT),
+                (Some((sql, values)), Pool::Postgres(_)) => self
                     .pool
                     .fetch_optional(AssertSqlSafe(sql.clone()), values.clone())
                     .await
-                    .unique(CONTEXT, "token");
+                    .unique(CONTEXT, "token"),
+                // SQLite has no data-modifying `WITH`: the statements in one
+                // transaction, sent at once. Only the mark returns a row.
+                (Some((sql, values)), Pool::Sqlite(..)) => Ok(self
+                    .pool
+                    .sqlite_transaction::<TokenRow>(sql, values.clone())
+                    .await
+                    .unique(CONTEXT, "token")?
+                    .into_iter()
+                    .next()),
             }
-            // SQLite has no data-modifying `WITH`: the statements in one
-            // transaction, sent at once. Only the mark returns a row.
-            let rows: Vec<TokenRow> = self
-                .pool
-                .sqlite_transaction(sql, values.clone())
-                .await
-                .unique(CONTEXT, "token")?;
-            Ok(rows.into_iter().next())
         })
         .await?;
         if let Some(row) = used {

@@ -137,6 +137,7 @@ type OpenBackend = (u64, Arc<dyn PasswordBackend>);
 
 /// Backends per connection, opened on first use and replaced when the
 /// configuration changes (a new URL, new queries, a new secret).
+#[derive(Default)]
 pub struct CustomDatabases {
     /// Built when the first HTTP store is opened: building loads the
     /// system's root certificates, which start-up should not wait for.
@@ -151,13 +152,6 @@ impl std::fmt::Debug for CustomDatabases {
 }
 
 impl CustomDatabases {
-    pub fn new() -> Result<Self, CustomDbError> {
-        Ok(Self {
-            http: std::sync::OnceLock::new(),
-            open: Mutex::new(HashMap::new()),
-        })
-    }
-
     /// The backend for `connection_id` given its unsealed options.
     pub fn backend(
         &self,

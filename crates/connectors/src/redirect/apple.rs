@@ -270,7 +270,7 @@ mod tests {
             "kid": "KEY1234567", "app_secret": pem,
         }))
         .unwrap();
-        let upstreams = Arc::new(Upstreams::new(Default::default()).unwrap());
+        let upstreams = Arc::new(Upstreams::new(Default::default()));
         let connector = AppleConnector::new(options, upstreams).unwrap();
         let secret = connector.client_secret(1_700_000_000).unwrap();
         let expected = crypto::Expectations::new("TEAM123456", ISSUER);

@@ -77,13 +77,13 @@ fn upstream(what: &str, error: impl std::fmt::Display) -> RedirectError {
 }
 
 impl Upstreams {
-    pub fn new(config: UpstreamsConfig) -> Result<Self, RedirectError> {
-        Ok(Self {
+    pub fn new(config: UpstreamsConfig) -> Self {
+        Self {
             client: std::sync::OnceLock::new(),
             config,
             discovery: Mutex::new(HashMap::new()),
             jwks: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// The one outbound client (built on first use).

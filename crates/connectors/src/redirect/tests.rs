@@ -69,7 +69,7 @@ async fn fake_upstream() -> Fake {
 }
 
 fn connector(fake: &Fake) -> OidcConnector {
-    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()));
     OidcConnector::new(
         OidcConfig {
             source: ProviderSource::Manual(Endpoints {
@@ -279,8 +279,7 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
     let upstreams = Upstreams::new(UpstreamsConfig {
         total_timeout: std::time::Duration::from_millis(500),
         ..local_upstreams()
-    })
-    .unwrap();
+    });
     for path in ["/big", "/slow", "/redirect"] {
         let result = upstreams
             .json(
@@ -310,7 +309,7 @@ fn local_upstreams() -> UpstreamsConfig {
 #[tokio::test]
 async fn inner_addresses_are_refused_by_default() {
     let fake = fake_upstream().await;
-    let upstreams = Upstreams::new(UpstreamsConfig::default()).unwrap();
+    let upstreams = Upstreams::new(UpstreamsConfig::default());
     let port = url::Url::parse(&fake.base).unwrap().port().unwrap();
     // An IP literal, a name resolving to loopback, and the metadata address.
     for url in [
@@ -329,7 +328,7 @@ async fn inner_addresses_are_refused_by_default() {
         }
     }
     // Allowed explicitly, the same request works.
-    let local = Upstreams::new(local_upstreams()).unwrap();
+    let local = Upstreams::new(local_upstreams());
     let url = format!("http://localhost:{port}/jwks");
     local
         .json("JWKS", local.client().unwrap().get(&url), false)
@@ -354,7 +353,7 @@ fn basic_authorization_encodes_the_credentials() {
 async fn entra_issuer_is_checked_per_tenant() {
     let fake = fake_upstream().await;
     let template = format!("{}/{{tenantid}}/v2.0", fake.base);
-    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()));
     let connector = OidcConnector::new(
         OidcConfig {
             source: ProviderSource::Manual(Endpoints {
@@ -445,7 +444,7 @@ async fn private_key_jwt_sends_a_fresh_signed_assertion() {
         "client_assertion_signing_kid": "client-key-1",
     }))
     .unwrap();
-    let upstreams = Arc::new(Upstreams::new(local_upstreams()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(local_upstreams()));
     let connector = OidcConnector::from_oidc_options(options, upstreams).unwrap();
     let params = CallbackParams::from([("code".to_owned(), "c".to_owned())]);
     for _ in 0..2 {

@@ -208,7 +208,7 @@ fn a_user_without_an_id_is_refused() {
 
 #[test]
 fn overrides_replace_every_endpoint() {
-    let upstreams = Arc::new(Upstreams::new(super::super::UpstreamsConfig::default()).unwrap());
+    let upstreams = Arc::new(Upstreams::new(super::super::UpstreamsConfig::default()));
     let options = json!({
         "client_id": "id", "client_secret": "s",
         "authorization_endpoint": "https://gitlab.example.com/oauth/authorize",
