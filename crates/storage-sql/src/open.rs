@@ -8,7 +8,7 @@
 
 use crate::SqlStorage;
 use crate::errors::SqlResultExt;
-use crate::pool::{Connections, Pool, SqliteConnections};
+use crate::pool::{Checkpoints, Connections, Pool, SqliteConnections};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, Executor};
@@ -108,6 +108,8 @@ impl SqlStorage {
                 readers,
                 writer,
                 gate: Default::default(),
+                queue: Default::default(),
+                checkpoints: (connections > 1).then(Checkpoints::default),
             }),
         })
     }

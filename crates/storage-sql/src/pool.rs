@@ -17,7 +17,8 @@
 //! So this process's writers queue on a [`WriteGate`] first, in arrival
 //! order, and the busy handler only ever waits for other processes (an
 //! abandoned transaction keeps the gate until its rollback is done, see
-//! [`Lease`]).
+//! [`Lease`]). Single-command writes queue once more behind the gate, to be
+//! committed in groups ([`commit_group`]); a [`Tx`] takes the gate itself.
 //!
 //! sqlx tests every connection that comes back to its pool with a ping: a
 //! round trip to the SQLite connection's thread or to the PostgreSQL server
@@ -61,6 +62,10 @@ pub(crate) struct SqliteConnections {
     pub(crate) readers: Connections<Sqlite>,
     pub(crate) writer: Connections<Sqlite>,
     pub(crate) gate: WriteGate,
+    /// Single-command writes, committed in groups ([`commit_group`]).
+    pub(crate) queue: CommitQueue,
+    /// Background WAL checkpoints: a file's, not an in-memory database's.
+    pub(crate) checkpoints: Option<Checkpoints>,
 }
 
 /// A sqlx pool and a shelf of connections that finished their work cleanly
@@ -303,8 +308,8 @@ impl WriteGate {
 }
 
 /// Whether a statement only reads. Anything else (`INSERT`, `UPDATE`,
-/// `DELETE`, with or without `RETURNING`) writes and, on SQLite, queues on
-/// the [`WriteGate`].
+/// `DELETE`, with or without `RETURNING`) writes and, on SQLite, is
+/// committed in a group ([`commit_group`]).
 fn reads_only(sql: &str) -> bool {
     let head = sql.trim_start().get(..6).unwrap_or_default();
     head.eq_ignore_ascii_case("SELECT") || head.eq_ignore_ascii_case("PRAGMA")
@@ -491,8 +496,7 @@ impl Conn<'_> {
     }
 }
 
-/// A connection taken from the pool for one statement (with, on SQLite,
-/// this process's write turn when the statement writes).
+/// A connection taken from the pool for one statement or transaction.
 pub(crate) enum Pooled {
     Sqlite(Lease<Sqlite>),
     Postgres(Lease<Postgres>),
@@ -557,14 +561,15 @@ impl Pool {
         Ok(tx)
     }
 
-    /// Runs `BEGIN IMMEDIATE; {statements}; COMMIT` on SQLite as one
+    /// Runs `statements` on SQLite as one write transaction sent as one
     /// command: the connection's thread runs the statements one after the
-    /// other, so the whole write transaction costs one round trip to it
-    /// instead of one per statement. Returns the rows the statements return
-    /// (every statement runs to its end: a caller that wanted one row must
-    /// not stop the others). A statement that fails stops the rest, `COMMIT`
-    /// included, and the transaction is rolled back. SQLite only: PostgreSQL
-    /// runs one statement per prepared command.
+    /// other, so the transaction costs one round trip to it instead of one
+    /// per statement — alone as `BEGIN IMMEDIATE; {statements}; COMMIT`, or
+    /// inside the transaction of a group ([`commit_group`]). Returns the
+    /// rows the statements return (every statement runs to its end: a
+    /// caller that wanted one row must not stop the others). A statement
+    /// that fails stops the rest, and the transaction is rolled back.
+    /// SQLite only: PostgreSQL runs one statement per prepared command.
     pub(crate) async fn sqlite_transaction<T: Row>(
         &self,
         statements: &str,
@@ -575,27 +580,27 @@ impl Pool {
                 "a multi-statement transaction is SQLite's only".into(),
             ));
         };
-        let mut lease = sqlite.write().await?;
-        let script = format!("BEGIN IMMEDIATE; {statements}; COMMIT");
-        // Open until the COMMIT is known to have run (see `Pool::begin`).
-        lease.in_transaction = true;
-        let rows = on_lease!(&mut lease, |conn| bind_all!(
-            sqlx::query_as::<_, T>(AssertSqlSafe(script)),
-            args
-        )
-        .fetch_all(&mut *conn))?;
-        lease.in_transaction = false;
-        Ok(rows)
+        let statements = AssertSqlSafe(statements.to_owned()).into_sql_str();
+        sqlite
+            .commit(statements, args, Answer::ScriptRows)
+            .await?
+            .rows()
     }
 
-    /// A connection for one statement, and on SQLite this process's write
-    /// turn when the statement writes (held until the lease is dropped).
-    async fn for_statement(&self, sql: &SqlStr) -> Result<Pooled, sqlx::Error> {
+    /// SQLite's writer, for a statement that writes: single-command writes
+    /// are committed in groups ([`commit_group`]).
+    fn sqlite_write(&self, sql: &SqlStr) -> Option<&SqliteConnections> {
+        match self {
+            Pool::Sqlite(sqlite) if !reads_only(sql.as_str()) => Some(sqlite),
+            _ => None,
+        }
+    }
+
+    /// A connection for one statement that [`Pool::sqlite_write`] did not
+    /// take: any on PostgreSQL, a reading one on SQLite.
+    async fn for_statement(&self) -> Result<Pooled, sqlx::Error> {
         Ok(match self {
-            Pool::Sqlite(sqlite) if reads_only(sql.as_str()) => {
-                Pooled::Sqlite(sqlite.readers.lease().await?)
-            }
-            Pool::Sqlite(sqlite) => Pooled::Sqlite(sqlite.write().await?),
+            Pool::Sqlite(sqlite) => Pooled::Sqlite(sqlite.readers.lease().await?),
             Pool::Postgres(conns) => Pooled::Postgres(conns.lease().await?),
         })
     }
@@ -606,7 +611,10 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<u64, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let mut conn = self.for_statement(&sql).await?;
+        if let Some(sqlite) = self.sqlite_write(&sql) {
+            return Ok(sqlite.commit(sql, args, Answer::Changes).await?.changes());
+        }
+        let mut conn = self.for_statement().await?;
         conn.conn().execute(sql, args).await
     }
 
@@ -616,7 +624,11 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<Option<T>, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let mut conn = self.for_statement(&sql).await?;
+        if let Some(sqlite) = self.sqlite_write(&sql) {
+            let rows = sqlite.commit(sql, args, Answer::Rows).await?.rows()?;
+            return Ok(rows.into_iter().next());
+        }
+        let mut conn = self.for_statement().await?;
         conn.conn().fetch_optional(sql, args).await
     }
 
@@ -626,7 +638,10 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<Vec<T>, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let mut conn = self.for_statement(&sql).await?;
+        if let Some(sqlite) = self.sqlite_write(&sql) {
+            return sqlite.commit(sql, args, Answer::Rows).await?.rows();
+        }
+        let mut conn = self.for_statement().await?;
         conn.conn().fetch_all(sql, args).await
     }
 
@@ -636,7 +651,11 @@ impl Pool {
         args: Vec<Arg>,
     ) -> Result<T, sqlx::Error> {
         let sql = sql.into_sql_str();
-        let mut conn = self.for_statement(&sql).await?;
+        if let Some(sqlite) = self.sqlite_write(&sql) {
+            let rows = sqlite.commit(sql, args, Answer::Rows).await?.rows()?;
+            return rows.into_iter().next().ok_or(sqlx::Error::RowNotFound);
+        }
+        let mut conn = self.for_statement().await?;
         conn.conn().fetch_one(sql, args).await
     }
 
@@ -679,6 +698,10 @@ pub(crate) async fn pause(attempt: u32) {
         tokio::time::sleep(Duration::from_millis(u64::from(attempt.min(20)))).await;
     }
 }
+
+mod commit_group;
+pub(crate) use commit_group::Checkpoints;
+use commit_group::{Answer, CommitQueue};
 
 #[cfg(test)]
 mod tests {

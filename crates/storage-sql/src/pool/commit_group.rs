@@ -1,0 +1,468 @@
+//! Group commit of SQLite's writes.
+//!
+//! Every write of this process goes through one writer connection, in turn.
+//! Committed one by one, each write appended to the WAL every page it
+//! touched — for a refresh rotation about eight 4 KiB pages, most of them
+//! the same few (the table's last leaf, the tail of each index on a growing
+//! key) rewritten by every commit — and every commit emptied the page cache
+//! of each reading connection (WAL mode resets a connection's cache when
+//! another one has committed since it last read).
+//!
+//! So writes queue here, and whatever queued while the writer was busy runs
+//! as one transaction: one `BEGIN IMMEDIATE`, each write in arrival order,
+//! one `COMMIT`. A page shared by the group is written once, readers reset
+//! once per group. Nobody is answered before the group's `COMMIT`, so no
+//! caller ever sees (or reports) a write that could still be rolled back.
+//! A write that fails inside a group would leave the writes before it in a
+//! transaction the others never asked to share: the group is rolled back
+//! and each of its writes runs again alone, so that each gets exactly the
+//! answer it would have had on its own (a unique-key clash, say) — the same
+//! as running them one after the other.
+//!
+//! The queue is drained by a task spawned when the first write arrives and
+//! ending when the queue is empty, so no task outlives the work (tests run
+//! each on a runtime of their own). A caller that gave up before its group
+//! started (a cancelled request) is skipped, as it would have been while
+//! waiting for the write turn; one that gives up later is written anyway,
+//! as a statement already sent would have been.
+
+use super::{Arg, Backend, Conn, Connections, Lease, Row, SqliteConnections};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr, Sqlite};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::oneshot;
+
+/// At most this many writes share one transaction, so that a long queue
+/// still commits (and answers) every so often.
+const GROUP_LIMIT: usize = 64;
+
+/// The writes waiting for the writer, and whether a task is draining them.
+#[derive(Clone, Default)]
+pub(crate) struct CommitQueue(Arc<Mutex<Waiting>>);
+
+#[derive(Default)]
+struct Waiting {
+    writes: VecDeque<Write>,
+    draining: bool,
+}
+
+/// What a write answers with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// The number of rows it changed (a single statement).
+    Changes,
+    /// The rows it returned (`RETURNING`).
+    Rows,
+    /// The rows of a multi-statement script, which alone runs in a
+    /// transaction of its own so that its statements commit together.
+    ScriptRows,
+}
+
+/// What a write did.
+pub(crate) enum Outcome {
+    Changes(u64),
+    Rows(Vec<SqliteRow>),
+}
+
+impl Outcome {
+    pub(crate) fn changes(self) -> u64 {
+        match self {
+            Outcome::Changes(changes) => changes,
+            Outcome::Rows(rows) => rows.len() as u64,
+        }
+    }
+
+    pub(crate) fn rows<T: Row>(self) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Outcome::Changes(_) => Ok(Vec::new()),
+            Outcome::Rows(rows) => rows.iter().map(T::from_row).collect(),
+        }
+    }
+}
+
+/// One queued write and where its outcome goes.
+struct Write {
+    sql: SqlStr,
+    args: Vec<Arg>,
+    answer: Answer,
+    reply: oneshot::Sender<Result<Outcome, sqlx::Error>>,
+}
+
+impl SqliteConnections {
+    /// Queues a write and waits until it is committed (or has failed).
+    pub(crate) async fn commit(
+        &self,
+        sql: SqlStr,
+        args: Vec<Arg>,
+        answer: Answer,
+    ) -> Result<Outcome, sqlx::Error> {
+        let (reply, outcome) = oneshot::channel();
+        let start_draining = {
+            let mut waiting = self.queue.lock();
+            waiting.writes.push_back(Write {
+                sql,
+                args,
+                answer,
+                reply,
+            });
+            !std::mem::replace(&mut waiting.draining, true)
+        };
+        if start_draining {
+            tokio::spawn(self.clone().drain());
+        }
+        // The sender is dropped unanswered only when the draining task was
+        // dropped with the runtime.
+        outcome.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
+    }
+
+    /// Commits groups of queued writes until none is left.
+    async fn drain(self) {
+        let mut stop = StopDraining {
+            queue: self.queue.clone(),
+            done: false,
+        };
+        loop {
+            let group: Vec<Write> = {
+                let mut waiting = self.queue.lock();
+                if waiting.writes.is_empty() {
+                    waiting.draining = false;
+                    stop.done = true;
+                    return;
+                }
+                let take = waiting.writes.len().min(GROUP_LIMIT);
+                waiting
+                    .writes
+                    .drain(..take)
+                    .filter(|write| !write.reply.is_closed())
+                    .collect()
+            };
+            self.commit_group(group).await;
+            if let Some(checkpoints) = &self.checkpoints {
+                checkpoints.start(&self.readers);
+            }
+        }
+    }
+
+    async fn commit_group(&self, mut group: Vec<Write>) {
+        if group.len() > 1 {
+            // On failure the group was rolled back: each write runs again
+            // on its own, below.
+            if let Ok(outcomes) = self.run_together(&group).await {
+                for (write, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = write.reply.send(Ok(outcome));
+                }
+                return;
+            }
+        }
+        for write in group.drain(..) {
+            let outcome = self.run_alone(&write).await;
+            let _ = write.reply.send(outcome);
+        }
+    }
+
+    /// The writes in one transaction, or the first error (the transaction
+    /// then rolled back, or left to the lease's rollback).
+    async fn run_together(&self, group: &[Write]) -> Result<Vec<Outcome>, sqlx::Error> {
+        let mut lease = self.write().await?;
+        // Open from the moment `BEGIN` is sent (see `Pool::begin`).
+        lease.in_transaction = true;
+        match group_on(&mut lease, group).await {
+            Ok(outcomes) => {
+                lease.in_transaction = false;
+                Ok(outcomes)
+            }
+            Err(error) => {
+                if on_lease!(&mut lease, |conn| Sqlite::rollback(conn)).is_ok() {
+                    lease.in_transaction = false;
+                }
+                // Otherwise dropping the lease tries again, then closes the
+                // connection.
+                Err(error)
+            }
+        }
+    }
+
+    /// One write on its own: a single statement commits by itself, a
+    /// script in a transaction of its own.
+    async fn run_alone(&self, write: &Write) -> Result<Outcome, sqlx::Error> {
+        let mut lease = self.write().await?;
+        if write.answer != Answer::ScriptRows {
+            return run_on(&mut lease, write.sql.clone(), write).await;
+        }
+        let script = format!("BEGIN IMMEDIATE; {}; COMMIT", write.sql.as_str());
+        // Open until the COMMIT is known to have run (see `Pool::begin`).
+        lease.in_transaction = true;
+        let outcome = run_on(&mut lease, AssertSqlSafe(script).into_sql_str(), write).await?;
+        lease.in_transaction = false;
+        Ok(outcome)
+    }
+}
+
+/// `BEGIN IMMEDIATE`, the writes, `COMMIT`, stopping at the first error.
+/// Each write is one command (a round trip to the connection's thread);
+/// `BEGIN` and `COMMIT` ride along with the first and the last write when
+/// those answer with rows. Not with a count of changes: SQLite reports the
+/// count of the last `INSERT`, `UPDATE` or `DELETE` after every statement,
+/// so sqlx would add a stale count for `BEGIN` (and the write's again for
+/// `COMMIT`).
+async fn group_on(lease: &mut Lease<Sqlite>, group: &[Write]) -> Result<Vec<Outcome>, sqlx::Error> {
+    let rides = |write: &Write| write.answer != Answer::Changes;
+    let begin_rides = group.first().is_some_and(rides);
+    let commit_rides = group.last().is_some_and(rides);
+    if !begin_rides {
+        Conn::Sqlite(lease).run_plain("BEGIN IMMEDIATE").await?;
+    }
+    let mut outcomes = Vec::with_capacity(group.len());
+    let last = group.len().saturating_sub(1);
+    for (index, write) in group.iter().enumerate() {
+        let begin = if index == 0 && begin_rides {
+            "BEGIN IMMEDIATE; "
+        } else {
+            ""
+        };
+        let commit = if index == last && commit_rides {
+            "; COMMIT"
+        } else {
+            ""
+        };
+        let sql = match (begin, commit) {
+            ("", "") => write.sql.clone(),
+            _ => AssertSqlSafe(format!("{begin}{}{commit}", write.sql.as_str())).into_sql_str(),
+        };
+        outcomes.push(run_on(lease, sql, write).await?);
+    }
+    if !commit_rides {
+        Conn::Sqlite(lease).run_plain("COMMIT").await?;
+    }
+    Ok(outcomes)
+}
+
+/// Runs `sql` (the write's, or it wrapped in a transaction) with the
+/// write's values, answering as the write asked.
+async fn run_on(
+    lease: &mut Lease<Sqlite>,
+    sql: SqlStr,
+    write: &Write,
+) -> Result<Outcome, sqlx::Error> {
+    let args = write.args.clone();
+    match write.answer {
+        Answer::Changes => Conn::Sqlite(lease)
+            .execute(sql, args)
+            .await
+            .map(Outcome::Changes),
+        Answer::Rows | Answer::ScriptRows => {
+            on_lease!(lease, |conn| bind_all!(sqlx::query(sql), args)
+                .fetch_all(&mut *conn))
+            .map(Outcome::Rows)
+        }
+    }
+}
+
+/// Leaves the queue drainable again if the draining task is dropped before
+/// it finished (its runtime shut down): the writes still queued are dropped,
+/// and their callers told so.
+struct StopDraining {
+    queue: CommitQueue,
+    done: bool,
+}
+
+impl Drop for StopDraining {
+    fn drop(&mut self) {
+        if !self.done {
+            let mut waiting = self.queue.lock();
+            waiting.writes.clear();
+            waiting.draining = false;
+        }
+    }
+}
+
+impl CommitQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Checkpoints of a file's WAL, run in the background while writes go on.
+///
+/// SQLite's own checkpoint runs inside the commit that makes the WAL reach
+/// 1,000 pages: it copies them into the database file and waits for two
+/// `fsync`s, with the write turn held — under a steady stream of writes a
+/// stall of several milliseconds every few hundred commits, in which the
+/// whole queue of writers waits (and a one-core server sits idle). So,
+/// while writes are committed, a reading connection runs a `PASSIVE`
+/// checkpoint every [`CHECKPOINT_EVERY`]: it copies what the readers no
+/// longer need without taking the write lock, and waits for the disk off
+/// the writer's path. The writer's own checkpoint still runs at 1,000 pages,
+/// finds little left to copy, and lets the next write start the WAL over
+/// (a checkpoint that ran beside the writer never can), so the WAL does not
+/// grow without end.
+#[derive(Clone, Default)]
+pub(crate) struct Checkpoints(Arc<Mutex<CheckpointState>>);
+
+#[derive(Default)]
+struct CheckpointState {
+    running: bool,
+    last: Option<std::time::Instant>,
+}
+
+/// How often a background checkpoint runs while writes go on.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl Checkpoints {
+    /// Starts a checkpoint unless one is running or one started less than
+    /// [`CHECKPOINT_EVERY`] ago. A failed one is left to the next (and to
+    /// the writer's own); nobody waits for it.
+    fn start(&self, readers: &Connections<Sqlite>) {
+        {
+            let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            let due = state
+                .last
+                .is_none_or(|last| last.elapsed() >= CHECKPOINT_EVERY);
+            if state.running || !due {
+                return;
+            }
+            state.running = true;
+            state.last = Some(std::time::Instant::now());
+        }
+        let done = CheckpointDone(self.clone());
+        let readers = readers.clone();
+        tokio::spawn(async move {
+            if let Ok(mut lease) = readers.lease().await {
+                // (busy, WAL pages, pages copied): nothing to act on.
+                let _: Result<Vec<(i64, i64, i64)>, _> = Conn::Sqlite(&mut lease)
+                    .fetch_all("PRAGMA wal_checkpoint(PASSIVE)", Vec::new())
+                    .await;
+            }
+            drop(done);
+        });
+    }
+}
+
+/// Marks the checkpoint finished however its task ends (dropped with its
+/// runtime included).
+struct CheckpointDone(Checkpoints);
+
+impl Drop for CheckpointDone {
+    fn drop(&mut self) {
+        let mut state = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
+        state.running = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::SqlStorage;
+    use crate::pool::Pool;
+
+    async fn storage(dir: &tempfile::TempDir) -> Pool {
+        let storage = SqlStorage::open_sqlite_file(&dir.path().join("group.db"))
+            .await
+            .unwrap();
+        storage
+            .pool
+            .execute(
+                "CREATE TABLE pairs (k TEXT PRIMARY KEY, v BIGINT NOT NULL)",
+                args![],
+            )
+            .await
+            .unwrap();
+        storage.pool
+    }
+
+    async fn count(pool: &Pool) -> i64 {
+        let (n,): (i64,) = pool
+            .fetch_one("SELECT COUNT(*) FROM pairs", args![])
+            .await
+            .unwrap();
+        n
+    }
+
+    /// Writes queued together commit together, each with its own answer:
+    /// counts of changes are the write's own (not SQLite's stale count of
+    /// an earlier statement), rows are the write's own.
+    #[tokio::test]
+    async fn writes_queued_together_get_their_own_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = storage(&dir).await;
+        // `join!` polls each in turn before the draining task runs: one group.
+        let (first, second, third, fourth) = tokio::join!(
+            pool.fetch_optional::<(i64,)>(
+                "INSERT INTO pairs (k, v) VALUES ('a', 1) RETURNING v",
+                args![]
+            ),
+            pool.execute(
+                "INSERT INTO pairs (k, v) VALUES ('b', 2), ('c', 3)",
+                args![]
+            ),
+            pool.sqlite_transaction::<(String,)>(
+                "UPDATE pairs SET v = v + 10 WHERE k = 'a' RETURNING k; \
+                 INSERT INTO pairs (k, v) SELECT 'd', 4 WHERE changes() = 1",
+                args![]
+            ),
+            pool.execute("UPDATE pairs SET v = 0 WHERE k IN ('b', 'c', 'd')", args![]),
+        );
+        assert_eq!(first.unwrap(), Some((1,)));
+        assert_eq!(second.unwrap(), 2);
+        assert_eq!(third.unwrap(), vec![("a".to_owned(),)]);
+        assert_eq!(fourth.unwrap(), 3);
+        assert_eq!(count(&pool).await, 4);
+        pool.close().await;
+    }
+
+    /// A write that fails inside a group fails alone: the others commit,
+    /// and it gets the error it would have had on its own.
+    #[tokio::test]
+    async fn a_failing_write_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = storage(&dir).await;
+        let (before, clash, after) = tokio::join!(
+            pool.execute("INSERT INTO pairs (k, v) VALUES ('a', 1)", args![]),
+            pool.execute("INSERT INTO pairs (k, v) VALUES ('a', 2)", args![]),
+            pool.fetch_all::<(String,)>(
+                "INSERT INTO pairs (k, v) VALUES ('b', 3), ('c', 4) RETURNING k",
+                args![]
+            ),
+        );
+        assert_eq!(before.unwrap(), 1);
+        let clash = clash.unwrap_err();
+        assert!(
+            clash
+                .as_database_error()
+                .is_some_and(|e| e.is_unique_violation()),
+            "{clash}"
+        );
+        assert_eq!(after.unwrap().len(), 2);
+        let (v,): (i64,) = pool
+            .fetch_one("SELECT v FROM pairs WHERE k = 'a'", args![])
+            .await
+            .unwrap();
+        assert_eq!(v, 1);
+        assert_eq!(count(&pool).await, 3);
+        pool.close().await;
+    }
+
+    /// Many concurrent writers from many tasks: every write is committed once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writers_all_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = storage(&dir).await;
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    pool.execute(
+                        "INSERT INTO pairs (k, v) VALUES ($1, $2)",
+                        args![format!("k{i}"), i as i64],
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(count(&pool).await, 200);
+        pool.close().await;
+    }
+}
