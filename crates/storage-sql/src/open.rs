@@ -22,6 +22,15 @@ use storage::{Result, StorageError};
 const SQLITE_CONNECTIONS: u32 = 7;
 const POSTGRES_CONNECTIONS: u32 = 10;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The WAL size (in pages) at which the writer checkpoints in its commit
+/// (SQLite's default is 1,000). The copying is done in the background
+/// (`pool::Checkpoints`), so the writer's checkpoint finds little left to
+/// copy and serves to start the WAL over; at 1,000 pages it came every
+/// ~50 ms under a stream of refresh rotations, each waiting for two
+/// `fsync`s with the write turn held (10,000: +18 % rotations/s, −10 % CPU
+/// per rotation in six interleaved A/B pairs). The WAL file grows to about
+/// 40 MiB and is reused from its start.
+const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 
 impl SqlStorage {
     /// Opens the database a URL names: `sqlite:…` or `postgres:`/`postgresql:…`.
@@ -100,7 +109,9 @@ impl SqlStorage {
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
-                    .connect_lazy_with(options),
+                    .connect_lazy_with(
+                        options.pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string()),
+                    ),
             ),
         };
         Ok(SqlStorage {
@@ -220,6 +231,15 @@ mod tests {
             assert_eq!(synchronous, 1, "NORMAL");
             held.push(conn);
         }
+        // The writer leaves most checkpoints to the background.
+        let crate::pool::Pool::Sqlite(sqlite) = &storage.pool else {
+            unreachable!("a SQLite file opens a SQLite pool");
+        };
+        let (pages,): (i64,) = sqlite
+            .writer_setting("PRAGMA wal_autocheckpoint")
+            .await
+            .unwrap();
+        assert_eq!(pages, i64::from(super::WRITER_CHECKPOINT_PAGES));
     }
 
     #[test]

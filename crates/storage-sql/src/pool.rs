@@ -287,6 +287,13 @@ impl SqliteConnections {
         lease.gate = Some(turn);
         Ok(lease)
     }
+
+    /// A setting of the writer's connection (`PRAGMA …`), for tests.
+    #[cfg(test)]
+    pub(crate) async fn writer_setting(&self, pragma: &'static str) -> Result<(i64,), sqlx::Error> {
+        let mut lease = self.write().await?;
+        Conn::Sqlite(&mut lease).fetch_one(pragma, Vec::new()).await
+    }
 }
 
 /// The queue of this process's SQLite writers: held for one writing

@@ -286,17 +286,17 @@ impl CommitQueue {
 /// Checkpoints of a file's WAL, run in the background while writes go on.
 ///
 /// SQLite's own checkpoint runs inside the commit that makes the WAL reach
-/// 1,000 pages: it copies them into the database file and waits for two
-/// `fsync`s, with the write turn held — under a steady stream of writes a
-/// stall of several milliseconds every few hundred commits, in which the
+/// its threshold: it copies the pages into the database file and waits for
+/// two `fsync`s, with the write turn held — under a steady stream of writes
+/// a stall of several milliseconds every few hundred commits, in which the
 /// whole queue of writers waits (and a one-core server sits idle). So,
 /// while writes are committed, a reading connection runs a `PASSIVE`
 /// checkpoint every [`CHECKPOINT_EVERY`]: it copies what the readers no
 /// longer need without taking the write lock, and waits for the disk off
-/// the writer's path. The writer's own checkpoint still runs at 1,000 pages,
-/// finds little left to copy, and lets the next write start the WAL over
-/// (a checkpoint that ran beside the writer never can), so the WAL does not
-/// grow without end.
+/// the writer's path. The writer's own checkpoint still runs (at 10,000
+/// pages, see `open.rs`), finds little left to copy, and lets the next
+/// write start the WAL over (a checkpoint that ran beside the writer never
+/// can), so the WAL does not grow without end.
 #[derive(Clone, Default)]
 pub(crate) struct Checkpoints(Arc<Mutex<CheckpointState>>);
 
