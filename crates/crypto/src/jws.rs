@@ -396,7 +396,7 @@ impl KeyPair {
         name.push(rcgen::DnType::CommonName, common_name);
         params.distinguished_name = name;
         let mut serial = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut serial).map_err(|_| CryptoError::Random)?;
+        crate::secrets::fill_random(&mut serial)?;
         serial[0] &= 0x7f; // positive INTEGER
         serial[0] |= 0x01; // no leading zero byte, keeps the DER length fixed
         params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));

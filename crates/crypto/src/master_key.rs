@@ -49,7 +49,7 @@ impl MasterKey {
     /// A fresh random key from the system CSPRNG.
     pub fn generate() -> Result<Self, CryptoError> {
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        aws_lc_rs::rand::fill(bytes.as_mut_slice()).map_err(|_| CryptoError::Random)?;
+        crate::secrets::fill_random(bytes.as_mut_slice())?;
         Ok(Self { bytes })
     }
 
@@ -70,7 +70,7 @@ impl MasterKey {
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
         let key = self.aead_key()?;
         let mut nonce_bytes = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce_bytes).map_err(|_| CryptoError::Random)?;
+        crate::secrets::fill_random(&mut nonce_bytes)?;
 
         let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + TAG_LEN);
         out.extend_from_slice(&nonce_bytes);

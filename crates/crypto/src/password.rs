@@ -111,7 +111,7 @@ impl PasswordHasher {
         password: &str,
     ) -> Result<String, CryptoError> {
         let mut salt = [0u8; SALT_LEN];
-        aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Random)?;
+        crate::secrets::fill_random(&mut salt)?;
         let params = self.argon2_params();
         let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
         self.argon2

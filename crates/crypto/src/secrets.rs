@@ -17,8 +17,17 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// `n` bytes from the system CSPRNG.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, CryptoError> {
     let mut bytes = vec![0u8; n];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| CryptoError::Random)?;
+    fill_random(&mut bytes)?;
     Ok(bytes)
+}
+
+/// Fills `bytes` from the operating system's CSPRNG (`getrandom`). Not
+/// AWS-LC's generator: that one seeds itself on first use with CPU-jitter
+/// entropy (~30 ms of one core), which put a server's first start (secrets
+/// sealed, salts drawn before it is ready) over its start-up budget. AWS-LC
+/// still draws its own randomness for signatures and key generation.
+pub fn fill_random(bytes: &mut [u8]) -> Result<(), CryptoError> {
+    getrandom::fill(bytes).map_err(|_| CryptoError::Random)
 }
 
 /// A random opaque token of `n` bytes, base64url without padding (e.g. 32

@@ -39,11 +39,17 @@ impl fmt::Display for TenantId {
 const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// `len` characters drawn uniformly from `[A-Za-z0-9]` by the system CSPRNG.
+///
+/// Identifiers and secrets come from the operating system's generator
+/// (`getrandom`), not AWS-LC's: AWS-LC seeds its own generator on first
+/// use with CPU-jitter entropy, tens of milliseconds of one core, and the
+/// first start of a server creates records (and hashes the bootstrap
+/// client's secret) before it is ready.
 pub fn random_alphanumeric(len: usize) -> String {
     let mut out = String::with_capacity(len);
     let mut buf = [0u8; 64];
     while out.len() < len {
-        if aws_lc_rs::rand::fill(&mut buf).is_err() {
+        if getrandom::fill(&mut buf).is_err() {
             continue;
         }
         for byte in buf {
@@ -70,7 +76,7 @@ pub fn new_client_id() -> String {
 pub fn new_secret() -> String {
     use base64::Engine;
     let mut bytes = [0u8; 48];
-    while aws_lc_rs::rand::fill(&mut bytes).is_err() {}
+    while getrandom::fill(&mut bytes).is_err() {}
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
