@@ -145,57 +145,90 @@ impl SqliteConnections {
     }
 
     async fn commit_group(&self, mut group: Vec<Write>) {
-        if group.len() > 1 {
-            // On failure the group was rolled back: each write runs again
-            // on its own, below.
-            if let Ok(outcomes) = self.run_together(&group).await {
-                for (write, outcome) in group.into_iter().zip(outcomes) {
-                    let _ = write.reply.send(Ok(outcome));
+        // The writer first: without it (its turn not given within the
+        // timeout, the pool closed) every write of the group gets that
+        // answer at once, rather than each waiting out the timeout again.
+        let lease = match self.write().await {
+            Ok(lease) => lease,
+            Err(error) => {
+                for write in group {
+                    let _ = write.reply.send(Err(same_error(&error)));
                 }
                 return;
             }
+        };
+        let mut alone = Some(lease);
+        // On failure the group was rolled back: each write runs again on
+        // its own, below.
+        if group.len() > 1
+            && let Some(lease) = alone.take()
+            && let Ok(outcomes) = run_together(lease, &group).await
+        {
+            for (write, outcome) in group.into_iter().zip(outcomes) {
+                let _ = write.reply.send(Ok(outcome));
+            }
+            return;
         }
         for write in group.drain(..) {
-            let outcome = self.run_alone(&write).await;
+            let lease = match alone.take() {
+                Some(lease) => Ok(lease),
+                None => self.write().await,
+            };
+            let outcome = match lease {
+                Ok(lease) => run_alone(lease, &write).await,
+                Err(error) => Err(error),
+            };
             let _ = write.reply.send(outcome);
         }
     }
+}
 
-    /// The writes in one transaction, or the first error (the transaction
-    /// then rolled back, or left to the lease's rollback).
-    async fn run_together(&self, group: &[Write]) -> Result<Vec<Outcome>, sqlx::Error> {
-        let mut lease = self.write().await?;
-        // Open from the moment `BEGIN` is sent (see `Pool::begin`).
-        lease.in_transaction = true;
-        match group_on(&mut lease, group).await {
-            Ok(outcomes) => {
+/// One write on its own on the writer's `lease`: a single statement
+/// commits by itself, a script in a transaction of its own.
+async fn run_alone(mut lease: Lease<Sqlite>, write: &Write) -> Result<Outcome, sqlx::Error> {
+    if write.answer != Answer::ScriptRows {
+        return run_on(&mut lease, write.sql.clone(), write).await;
+    }
+    let script = format!("BEGIN IMMEDIATE; {}; COMMIT", write.sql.as_str());
+    // Open until the COMMIT is known to have run (see `Pool::begin`).
+    lease.in_transaction = true;
+    let outcome = run_on(&mut lease, AssertSqlSafe(script).into_sql_str(), write).await?;
+    lease.in_transaction = false;
+    Ok(outcome)
+}
+
+/// The writes in one transaction on the writer's `lease`, or the first
+/// error (the transaction then rolled back, or left to the lease's
+/// rollback).
+async fn run_together(
+    mut lease: Lease<Sqlite>,
+    group: &[Write],
+) -> Result<Vec<Outcome>, sqlx::Error> {
+    // Open from the moment `BEGIN` is sent (see `Pool::begin`).
+    lease.in_transaction = true;
+    match group_on(&mut lease, group).await {
+        Ok(outcomes) => {
+            lease.in_transaction = false;
+            Ok(outcomes)
+        }
+        Err(error) => {
+            if on_lease!(&mut lease, |conn| Sqlite::rollback(conn)).is_ok() {
                 lease.in_transaction = false;
-                Ok(outcomes)
             }
-            Err(error) => {
-                if on_lease!(&mut lease, |conn| Sqlite::rollback(conn)).is_ok() {
-                    lease.in_transaction = false;
-                }
-                // Otherwise dropping the lease tries again, then closes the
-                // connection.
-                Err(error)
-            }
+            // Otherwise dropping the lease tries again, then closes the
+            // connection.
+            Err(error)
         }
     }
+}
 
-    /// One write on its own: a single statement commits by itself, a
-    /// script in a transaction of its own.
-    async fn run_alone(&self, write: &Write) -> Result<Outcome, sqlx::Error> {
-        let mut lease = self.write().await?;
-        if write.answer != Answer::ScriptRows {
-            return run_on(&mut lease, write.sql.clone(), write).await;
-        }
-        let script = format!("BEGIN IMMEDIATE; {}; COMMIT", write.sql.as_str());
-        // Open until the COMMIT is known to have run (see `Pool::begin`).
-        lease.in_transaction = true;
-        let outcome = run_on(&mut lease, AssertSqlSafe(script).into_sql_str(), write).await?;
-        lease.in_transaction = false;
-        Ok(outcome)
+/// The error of not getting the writer, once for each write that waited
+/// for it (`sqlx::Error` is not `Clone`).
+fn same_error(error: &sqlx::Error) -> sqlx::Error {
+    match error {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        other => sqlx::Error::Io(std::io::Error::other(other.to_string())),
     }
 }
 
@@ -463,6 +496,35 @@ mod tests {
             assert_eq!(task.await.unwrap().unwrap(), 1);
         }
         assert_eq!(count(&pool).await, 200);
+        pool.close().await;
+    }
+
+    /// Writes queued behind a transaction that keeps the write turn past
+    /// the timeout all fail once, together: not one after the other, each
+    /// waiting out the timeout again (three of them would take 15 s).
+    #[tokio::test]
+    async fn writes_that_never_get_the_writer_fail_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = storage(&dir).await;
+        let tx = pool.begin().await.unwrap();
+        let queued = async {
+            tokio::join!(
+                pool.execute("INSERT INTO pairs (k, v) VALUES ('a', 1)", args![]),
+                pool.execute("INSERT INTO pairs (k, v) VALUES ('b', 2)", args![]),
+                pool.execute("INSERT INTO pairs (k, v) VALUES ('c', 3)", args![]),
+            )
+        };
+        let (a, b, c) = tokio::time::timeout(std::time::Duration::from_secs(9), queued)
+            .await
+            .expect("the queued writes waited one after the other");
+        for result in [a, b, c] {
+            assert!(
+                matches!(result, Err(sqlx::Error::PoolTimedOut)),
+                "{result:?}"
+            );
+        }
+        drop(tx);
+        assert_eq!(count(&pool).await, 0);
         pool.close().await;
     }
 }
