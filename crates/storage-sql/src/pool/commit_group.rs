@@ -184,17 +184,15 @@ impl SqliteConnections {
 }
 
 /// One write on its own on the writer's `lease`: a single statement
-/// commits by itself, a script in a transaction of its own.
+/// commits by itself, a script as a group of one (its statements in one
+/// transaction, sent with its `BEGIN` and `COMMIT` as one command).
 async fn run_alone(mut lease: Lease<Sqlite>, write: &Write) -> Result<Outcome, sqlx::Error> {
     if write.answer != Answer::ScriptRows {
         return run_on(&mut lease, write.sql.clone(), write).await;
     }
-    let script = format!("BEGIN IMMEDIATE; {}; COMMIT", write.sql.as_str());
-    // Open until the COMMIT is known to have run (see `Pool::begin`).
-    lease.in_transaction = true;
-    let outcome = run_on(&mut lease, AssertSqlSafe(script).into_sql_str(), write).await?;
-    lease.in_transaction = false;
-    Ok(outcome)
+    let mut outcomes = run_together(lease, std::slice::from_ref(write)).await?;
+    // A group's outcomes are one per write.
+    outcomes.pop().ok_or(sqlx::Error::WorkerCrashed)
 }
 
 /// The writes in one transaction on the writer's `lease`, or the first
