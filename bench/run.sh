@@ -22,6 +22,7 @@
 #      SKIP_BUILD=1 SKIP_SQLITE=1 SKIP_PG=1 SKIP_PEER=1 CARGO_TARGET_DIR LOG_DIR
 #      WORKLOADS=refresh,refresh-es256 (only these; default all, start-up included)
 #      VESTIBULE_BIN (another build of the server, for A/B runs)
+#      KEEP_WORK=1 (keep the temporary directory: data directories, logs)
 #      PERF=<workload> (cc-rs256, refresh, login, …): profile that workload
 #      with `perf record` and print the hottest symbols
 set -euo pipefail
@@ -69,7 +70,7 @@ cleanup() {
   fi
   mkdir -p "$LOG_DIR" && cp "$WORK"/*.log "$LOG_DIR"/ 2>/dev/null || true
   cp "$RESULTS" "$STARTUP" "$LIMITS_TSV" "$LOG_DIR"/ 2>/dev/null || true
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] && log "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

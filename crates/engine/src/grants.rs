@@ -9,7 +9,7 @@ use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
 use crate::database_users::LoginOutcome;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext, TokenSet};
-use crate::{Engine, EngineError, database_users};
+use crate::{Engine, EngineError, database_users, opaque_tokens};
 use model::{Client, RefreshUse, Tenant};
 
 /// Auth0's words for a login blocked by brute-force protection. The same for
@@ -173,7 +173,7 @@ pub async fn refresh_token(
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     let now = engine.now();
-    let token_hash = hash(value);
+    let token_hash = opaque_tokens::key(value);
     // A token of another client is treated as unknown, and never marked used.
     // Its user comes in the same read (checked below, after the token).
     let (token, user) = engine

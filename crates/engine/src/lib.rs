@@ -26,6 +26,7 @@ pub mod logs;
 pub mod lookups;
 pub mod management_token;
 pub mod oauth_error;
+pub mod opaque_tokens;
 pub mod password_policy;
 pub mod passwords;
 pub mod prompts;

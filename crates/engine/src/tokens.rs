@@ -2,8 +2,8 @@
 //! access tokens (RFC 9068 JWTs for an API, opaque ones for `/userinfo`)
 //! and rotating refresh tokens.
 
-use crate::Engine;
 use crate::error::Result;
+use crate::{Engine, opaque_tokens};
 use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
@@ -221,10 +221,10 @@ async fn mint_access_token(
         return Ok((token, lifetime, None));
     }
     let lifetime = engine.settings.opaque_access_token_lifetime;
-    let token = crypto::secrets::random_token(32)?;
+    let token = opaque_tokens::new_token(now_ms)?;
     let record = IssuedToken {
         tenant_id: tenant.id.clone(),
-        token_hash: crypto::secrets::sha256_base64url(token.as_bytes()),
+        token_hash: opaque_tokens::key(&token),
         kind: TokenKind::Access,
         family_id: grant.family_id.clone(),
         client_id: client.client_id.clone(),
@@ -260,10 +260,10 @@ fn mint_refresh_token(
     } else {
         policy.idle_token_lifetime * 1000
     };
-    let token = crypto::secrets::random_token(32)?;
+    let token = opaque_tokens::new_token(now)?;
     let record = IssuedToken {
         tenant_id: tenant.id.clone(),
-        token_hash: crypto::secrets::sha256_base64url(token.as_bytes()),
+        token_hash: opaque_tokens::key(&token),
         kind: TokenKind::Refresh,
         family_id: grant.family_id.clone(),
         client_id: client.client_id.clone(),

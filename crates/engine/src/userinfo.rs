@@ -3,7 +3,7 @@
 
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens;
-use crate::{Engine, EngineError};
+use crate::{Engine, EngineError, opaque_tokens};
 use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
@@ -80,7 +80,7 @@ async fn live_token(
     if token.is_empty() || token.len() > 256 {
         return Ok(None);
     }
-    let hash = crypto::secrets::sha256_base64url(token.as_bytes());
+    let hash = opaque_tokens::key(token);
     let now = engine.now();
     Ok(engine
         .storage
@@ -202,7 +202,7 @@ pub async fn revoke(
     if token.is_empty() || token.len() > 8_192 || looks_like_jwt(token) {
         return Ok(());
     }
-    let hash = crypto::secrets::sha256_base64url(token.as_bytes());
+    let hash = opaque_tokens::key(token);
     if let Some(record) = engine
         .storage
         .get_token(&tenant.id, &hash)
