@@ -37,11 +37,16 @@ const TOKEN_COLUMNS: usize = 11;
 /// The bound values of one token row, in `create_tokens`' column order. The
 /// JSON is written with both marks cleared; the columns carry them.
 fn token_args(token: &IssuedToken) -> Result<Vec<Arg>> {
-    let data = encode(&IssuedToken {
-        used_at: None,
-        revoked_at: None,
-        ..token.clone()
-    })?;
+    // New tokens carry no marks: no copy needed to clear them.
+    let data = if token.used_at.is_none() && token.revoked_at.is_none() {
+        encode(token)?
+    } else {
+        encode(&IssuedToken {
+            used_at: None,
+            revoked_at: None,
+            ..token.clone()
+        })?
+    };
     Ok(vec![
         Arg::from(&token.tenant_id),
         Arg::from(token.token_hash.as_str()),
@@ -71,17 +76,22 @@ const TOKEN_COLUMN_NAMES: &str = "tenant_id, token_hash, data, kind, family_id, 
 /// `($first, …), (…), …`: one row of placeholders per token, numbered from
 /// `first`, and their values. The text holds placeholders only, never values.
 fn token_rows(tokens: &[IssuedToken], first: usize) -> Result<(String, Vec<Arg>)> {
-    let mut rows = Vec::with_capacity(tokens.len());
+    use std::fmt::Write as _;
+    // Written into one buffer: this runs on every rotation.
+    let mut rows = String::with_capacity(tokens.len() * TOKEN_COLUMNS * 6);
     let mut values = Vec::with_capacity(tokens.len() * TOKEN_COLUMNS);
     for (row, token) in tokens.iter().enumerate() {
         let start = first + row * TOKEN_COLUMNS;
-        let placeholders: Vec<String> = (start..start + TOKEN_COLUMNS)
-            .map(|n| format!("${n}"))
-            .collect();
-        rows.push(format!("({})", placeholders.join(", ")));
+        rows.push_str(if row == 0 { "(" } else { ", (" });
+        for n in start..start + TOKEN_COLUMNS {
+            let separator = if n == start { "" } else { ", " };
+            // Writing to a `String` cannot fail.
+            let _ = write!(rows, "{separator}${n}");
+        }
+        rows.push(')');
         values.extend(token_args(token)?);
     }
-    Ok((rows.join(", "), values))
+    Ok((rows, values))
 }
 
 /// One multi-row `INSERT` of `tokens` (atomic on its own, one commit instead
@@ -316,5 +326,43 @@ impl SqlStorage {
             }
         }
         Ok(revoked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use storage_conformance::fixtures::refresh_token;
+
+    #[test]
+    fn rows_number_their_placeholders_from_first() {
+        let tokens = [
+            refresh_token("acme", "h1", "f1", 10),
+            refresh_token("acme", "h2", "f1", 10),
+        ];
+        let (rows, values) = token_rows(&tokens, 5).unwrap();
+        let row = |from: usize| {
+            let list: Vec<String> = (from..from + TOKEN_COLUMNS)
+                .map(|n| format!("${n}"))
+                .collect();
+            format!("({})", list.join(", "))
+        };
+        assert_eq!(rows, format!("{}, {}", row(5), row(16)));
+        assert_eq!(values.len(), 2 * TOKEN_COLUMNS);
+    }
+
+    #[test]
+    fn the_stored_json_never_carries_the_marks() {
+        let mut used = refresh_token("acme", "h1", "f1", 10);
+        used.used_at = Some(3);
+        used.revoked_at = Some(4);
+        for token in [refresh_token("acme", "h1", "f1", 10), used] {
+            let args = token_args(&token).unwrap();
+            let Arg::Text(data) = &args[2] else {
+                panic!("the data column is text");
+            };
+            let stored: IssuedToken = decode(data).unwrap();
+            assert_eq!((stored.used_at, stored.revoked_at), (None, None));
+        }
     }
 }
