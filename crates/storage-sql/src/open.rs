@@ -32,6 +32,17 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// 40 MiB and is reused from its start.
 const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
 
+/// Page size of a new SQLite database (an existing one keeps its own). Each
+/// commit appends every page it changed to the WAL, and most of a refresh
+/// rotation's changes are a few index entries on pages of their own (the
+/// family index, the used token's row): with 2 KiB pages each such change
+/// writes, checksums and later checkpoints half as many bytes, and a 2 KiB
+/// frame (plus its 24-byte header) crosses fewer of the kernel's 4 KiB page
+/// boundaries. Interleaved A/B, refresh rotation: +8 % rotations/s, −7 %
+/// CPU per rotation against 4 KiB (7 of 9 pairs); 1 KiB was worse than
+/// 2 KiB in 4 of 4 pairs (a token's ~650-byte row then fills a page alone).
+const PAGE_SIZE: u32 = 2048;
+
 impl SqlStorage {
     /// Opens the database a URL names: `sqlite:…` or `postgres:`/`postgresql:…`.
     pub async fn open(url: &str) -> Result<SqlStorage> {
@@ -77,6 +88,7 @@ impl SqlStorage {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
+            .page_size(PAGE_SIZE)
             .foreign_keys(true);
         // No ping before handing out a connection: an embedded database's
         // connections do not go stale, and each ping is a round trip to the
@@ -240,6 +252,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(pages, i64::from(super::WRITER_CHECKPOINT_PAGES));
+        let (page_size,): (i64,) = sqlite.writer_setting("PRAGMA page_size").await.unwrap();
+        assert_eq!(page_size, i64::from(super::PAGE_SIZE));
     }
 
     #[test]
