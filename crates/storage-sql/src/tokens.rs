@@ -62,6 +62,16 @@ fn token_args(token: &IssuedToken) -> Result<Vec<Arg>> {
     ])
 }
 
+const GET_TOKEN: &str = "SELECT data, used_at, revoked_at FROM tokens \
+     WHERE tenant_id = $1 AND token_hash = $2";
+
+/// A token and its user. The user's conditions are those of `get_user` (a
+/// linked user is read through its primary only).
+const GET_TOKEN_WITH_USER: &str = "SELECT t.data, t.used_at, t.revoked_at, u.data FROM tokens t \
+     LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id \
+       AND u.linked_to IS NULL \
+     WHERE t.tenant_id = $1 AND t.token_hash = $2";
+
 /// Marks a live refresh token of the client used, for exactly one caller.
 const MARK_USED: &str = "UPDATE tokens SET used_at = $3 \
      WHERE tenant_id = $1 AND token_hash = $2 AND kind = 'refresh' \
@@ -167,11 +177,7 @@ impl TokenStore for SqlStorage {
     async fn get_token(&self, tenant: &TenantId, token_hash: &str) -> Result<Option<IssuedToken>> {
         let row: Option<TokenRow> = self
             .pool
-            .fetch_optional(
-                "SELECT data, used_at, revoked_at FROM tokens \
-                 WHERE tenant_id = $1 AND token_hash = $2",
-                args![tenant, token_hash],
-            )
+            .fetch_optional(GET_TOKEN, args![tenant, token_hash])
             .await
             .ctx("get token")?;
         row.map(token_from_row).transpose()
@@ -182,17 +188,9 @@ impl TokenStore for SqlStorage {
         tenant: &TenantId,
         token_hash: &str,
     ) -> Result<Option<(IssuedToken, Option<User>)>> {
-        // The user's conditions are those of `get_user` (a linked user is
-        // read through its primary only).
         let row: Option<TokenWithUserRow> = self
             .pool
-            .fetch_optional(
-                "SELECT t.data, t.used_at, t.revoked_at, u.data FROM tokens t \
-                 LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.user_id = t.user_id \
-                   AND u.linked_to IS NULL \
-                 WHERE t.tenant_id = $1 AND t.token_hash = $2",
-                args![tenant, token_hash],
-            )
+            .fetch_optional(GET_TOKEN_WITH_USER, args![tenant, token_hash])
             .await
             .ctx("get token with user")?;
         let Some((data, used_at, revoked_at, user)) = row else {
@@ -349,6 +347,83 @@ mod tests {
         };
         assert_eq!(rows, format!("{}, {}", row(5), row(16)));
         assert_eq!(values.len(), 2 * TOKEN_COLUMNS);
+    }
+
+    /// Every plan node of an `EXPLAIN (FORMAT JSON)` answer, depth first.
+    fn plan_nodes(plan: &serde_json::Value, nodes: &mut Vec<serde_json::Value>) {
+        nodes.push(plan.clone());
+        for child in plan["Plans"].as_array().into_iter().flatten() {
+            plan_nodes(child, nodes);
+        }
+    }
+
+    /// PostgreSQL plans every token lookup of the hot paths on the primary
+    /// key even while the table has no statistics (a new database, or
+    /// autovacuum off), and in the generic plan a pooled connection caches
+    /// (see migration 0010). Skipped without a server outside CI.
+    #[tokio::test]
+    async fn token_lookups_use_the_primary_key_before_any_statistics() {
+        use sqlx::{Connection, Executor, PgConnection};
+        use storage::Storage;
+        let url = std::env::var("VESTIBULE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let mut conn = match PgConnection::connect(&url).await {
+            Ok(conn) => conn,
+            Err(err) if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+                panic!("CI=true but PostgreSQL at {url} is unreachable: {err}")
+            }
+            Err(err) => {
+                eprintln!("SKIPPING: PostgreSQL at {url} is unreachable ({err})");
+                return;
+            }
+        };
+        let schema = format!("plans_{}", uuid::Uuid::new_v4().simple());
+        let storage = SqlStorage::open_postgres(&url, Some(&schema))
+            .await
+            .unwrap();
+        storage.close().await;
+        conn.execute(AssertSqlSafe(format!(
+            "SET search_path TO \"{schema}\"; SET plan_cache_mode = force_generic_plan"
+        )))
+        .await
+        .unwrap();
+        let statements = [
+            ("get_token", "text, text", GET_TOKEN),
+            ("get_token_with_user", "text, text", GET_TOKEN_WITH_USER),
+            ("mark_used", "text, text, bigint, text", MARK_USED),
+        ];
+        let mut wrong = Vec::new();
+        for (name, types, sql) in statements {
+            conn.execute(AssertSqlSafe(format!("PREPARE {name} ({types}) AS {sql}")))
+                .await
+                .unwrap();
+            let nulls = vec!["NULL"; types.split(',').count()].join(", ");
+            let (explained,): (serde_json::Value,) = sqlx::query_as(AssertSqlSafe(format!(
+                "EXPLAIN (FORMAT JSON) EXECUTE {name} ({nulls})"
+            )))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            let mut nodes = Vec::new();
+            plan_nodes(&explained[0]["Plan"], &mut nodes);
+            for node in nodes {
+                let scan = node["Node Type"].as_str().unwrap_or_default();
+                let index = node["Index Name"].as_str();
+                let seq_scan = scan == "Seq Scan" && node["Relation Name"] == "tokens";
+                let other_index =
+                    index.is_some_and(|i| i.starts_with("tokens") && i != "tokens_pkey");
+                if seq_scan || other_index {
+                    wrong.push(format!("{name}: {scan} {}", index.unwrap_or_default()));
+                }
+            }
+        }
+        conn.execute(AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
+            .await
+            .unwrap();
+        assert!(
+            wrong.is_empty(),
+            "token lookups not on tokens_pkey: {wrong:?}"
+        );
     }
 
     #[test]
