@@ -9,6 +9,7 @@
 //! nodes throughout, because the next key is always published.
 
 use crate::error::{EngineError, Result};
+use bytes::Bytes;
 use crypto::{KeyPair, MasterKey};
 use model::{Clock, KeyState, SigningAlg, SigningKey, TenantId, UnixMillis};
 use std::collections::HashMap;
@@ -32,8 +33,8 @@ struct TenantKeys {
     /// Public keys of every non-revoked key, parsed once per load.
     verifiers: Arc<Vec<crypto::PublicKey>>,
     current: HashMap<SigningAlg, Signer>,
-    /// `{"keys":[…]}`, serialised once per load.
-    jwks_json: Arc<String>,
+    /// `{"keys":[…]}`, serialised once per load; answers share it uncopied.
+    jwks_json: Bytes,
 }
 
 pub struct KeyRing {
@@ -370,7 +371,7 @@ impl KeyRing {
             loaded_at: now,
             verifiers: Arc::new(verifiers),
             current,
-            jwks_json: Arc::new(jwks_json),
+            jwks_json: Bytes::from(jwks_json),
         });
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(tenant.clone(), loaded.clone());
@@ -394,7 +395,7 @@ impl KeyRing {
     }
 
     /// The tenant's JWKS document, serialised.
-    pub async fn jwks_json(&self, tenant: &TenantId) -> Result<Arc<String>> {
+    pub async fn jwks_json(&self, tenant: &TenantId) -> Result<Bytes> {
         Ok(self.load(tenant).await?.jwks_json.clone())
     }
 

@@ -22,7 +22,7 @@ pub struct TenantDirectory {
     storage: Arc<dyn Storage>,
     clock: Arc<dyn Clock>,
     default_tenant: TenantId,
-    cache: Mutex<HashMap<String, (Tenant, UnixMillis)>>,
+    cache: Mutex<HashMap<String, (Arc<Tenant>, UnixMillis)>>,
 }
 
 impl TenantDirectory {
@@ -41,7 +41,7 @@ impl TenantDirectory {
 
     /// The tenant for a `Host` header value: an exact `host:port` match first,
     /// then the host name alone, then the default tenant.
-    pub async fn resolve(&self, host: Option<&str>) -> Result<Tenant> {
+    pub async fn resolve(&self, host: Option<&str>) -> Result<Arc<Tenant>> {
         let host = host.unwrap_or("").trim().to_ascii_lowercase();
         let now = self.clock.now_millis();
         if let Some(tenant) = self.cached(&host, now) {
@@ -61,14 +61,14 @@ impl TenantDirectory {
                 break;
             }
         }
-        let tenant = match found {
+        let tenant = Arc::new(match found {
             Some(tenant) => tenant,
             None => self
                 .storage
                 .get_tenant(&self.default_tenant)
                 .await?
                 .ok_or(EngineError::NotFound("tenant"))?,
-        };
+        });
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
@@ -78,7 +78,7 @@ impl TenantDirectory {
         Ok(tenant)
     }
 
-    fn cached(&self, host: &str, now: UnixMillis) -> Option<Tenant> {
+    fn cached(&self, host: &str, now: UnixMillis) -> Option<Arc<Tenant>> {
         let cache = self.cache.lock().ok()?;
         let (tenant, at) = cache.get(host)?;
         (now - at < CACHE_TTL_MILLIS).then(|| tenant.clone())

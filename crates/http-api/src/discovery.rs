@@ -109,7 +109,7 @@ async fn jwks(
     CurrentTenant(tenant): CurrentTenant,
 ) -> Result<Response, ApiError> {
     let body = state.engine.keys.jwks_json(&tenant.id).await?;
-    let mut response = (*body).clone().into_response();
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use engine::management_token::{self, ManagementAuthError, ManagementCaller};
 use model::Tenant;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
 /// The largest Management API body accepted.
 pub const MAX_JSON_BODY: usize = 256 * 1024;
@@ -26,8 +27,8 @@ pub fn request_host(parts: &Parts) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The tenant this request is for.
-pub struct CurrentTenant(pub Tenant);
+/// The tenant this request is for (shared: the directory's cached record).
+pub struct CurrentTenant(pub Arc<Tenant>);
 
 impl FromRequestParts<AppState> for CurrentTenant {
     type Rejection = ApiError;
@@ -36,7 +37,7 @@ impl FromRequestParts<AppState> for CurrentTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if let Some(tenant) = parts.extensions.get::<Tenant>() {
+        if let Some(tenant) = parts.extensions.get::<Arc<Tenant>>() {
             return Ok(Self(tenant.clone()));
         }
         let host = request_host(parts);
@@ -48,7 +49,7 @@ impl FromRequestParts<AppState> for CurrentTenant {
 
 /// An authenticated Management API call: the tenant and who is calling.
 pub struct Management {
-    pub tenant: Tenant,
+    pub tenant: Arc<Tenant>,
     pub caller: ManagementCaller,
 }
 

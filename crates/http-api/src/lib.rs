@@ -23,12 +23,22 @@ pub mod upstream;
 use axum::Router;
 use engine::Engine;
 
-/// Shared state of every handler.
+/// Shared state of every handler. Extractors clone it for every request,
+/// so it is one reference count (an `Engine` is a dozen).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<SharedState>);
+
+pub struct SharedState {
     pub engine: Engine,
     /// Discovery documents, built once per issuer.
-    pub discovery: std::sync::Arc<discovery::DocumentCache>,
+    pub discovery: discovery::DocumentCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
 }
 
 /// `/authorize` and the hosted pages under `/u/`.
@@ -81,10 +91,10 @@ fn authorize_routes() -> Router<AppState> {
 
 /// The whole application: protocol endpoints, Management API, operations.
 pub fn router(engine: Engine) -> Router {
-    let state = AppState {
+    let state = AppState(std::sync::Arc::new(SharedState {
         engine,
         discovery: Default::default(),
-    };
+    }));
     let (management, api_doc) = management::routes().split_for_parts();
     let api_doc = std::sync::Arc::new(api_doc);
     Router::new()
