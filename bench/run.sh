@@ -24,7 +24,8 @@
 #      VESTIBULE_BIN (another build of the server, for A/B runs)
 #      KEEP_WORK=1 (keep the temporary directory: data directories, logs)
 #      PERF=<workload> (cc-rs256, refresh, login, …): profile that workload
-#      with `perf record` and print the hottest symbols
+#      with `perf record` and print the hottest symbols; PERF_FREQ (999),
+#      PERF_CALL_GRAPH (fp; `dwarf,16384` for whole Rust stacks, at ~300 Hz)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -158,7 +159,7 @@ profile_start() {
   [ "${PERF:-}" = "$2" ] || return 0
   mkdir -p "$LOG_DIR"
   PERF_DATA="$LOG_DIR/perf-$1-$2.data"
-  perf record -q -e cpu-clock -F 999 -g -p "$3" -o "$PERF_DATA" -- sleep "${DURATION%s}" 2>/dev/null &
+  perf record -q -e cpu-clock -F "${PERF_FREQ:-999}" --call-graph "${PERF_CALL_GRAPH:-fp}" -p "$3" -o "$PERF_DATA" -- sleep "${DURATION%s}" 2>/dev/null &
   PERF_PID=$!
 }
 
