@@ -5,6 +5,7 @@
 //! every page returns to it when done, never to another page (after Dex's
 //! `authflow/dispatch.go`). A transaction issues at most once.
 
+pub mod form_targets;
 pub mod home_realm;
 pub mod request;
 

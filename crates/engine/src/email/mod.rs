@@ -469,6 +469,9 @@ pub struct ResetForm {
     pub email: Option<String>,
     /// The connection's password rules, in words.
     pub policy: String,
+    /// Where the browser goes once the password is changed (the page's
+    /// `form-action` must allow it).
+    pub result_url: Option<String>,
 }
 
 async fn reset_target(
@@ -507,6 +510,7 @@ pub async fn reset_form(
         .map(|(user, connection)| ResetForm {
             email: user.email,
             policy: PasswordPolicy::from_options(&connection.options).describe(),
+            result_url: payload.result_url.clone(),
         }))
 }
 
@@ -720,11 +724,13 @@ async fn send_blocked_account_email(
     Ok(())
 }
 
-/// Whether an unblock link is usable (the page's GET; not used up).
-pub async fn unblock_form(engine: &Engine, tenant: &TenantId, ticket: &str) -> Result<bool> {
-    Ok(tickets::peek(engine, tenant, TicketKind::Unblock, ticket)
-        .await?
-        .is_some())
+/// An unblock link's ticket while it is usable (the page's GET; not used up).
+pub async fn unblock_form(
+    engine: &Engine,
+    tenant: &TenantId,
+    ticket: &str,
+) -> Result<Option<TicketPayload>> {
+    tickets::peek(engine, tenant, TicketKind::Unblock, ticket).await
 }
 
 /// Follows an unblock link: lifts every brute-force block of the user's

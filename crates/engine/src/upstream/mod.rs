@@ -124,6 +124,30 @@ pub async fn start(
     Ok(url)
 }
 
+/// Where the connection's upstream login page lives (its authorization
+/// endpoint's URL, without the request): a form whose answer redirects there
+/// must name it in the page's CSP `form-action`. The request values are
+/// throwaway ones, never stored, so nothing is started.
+pub async fn authorization_endpoint(
+    engine: &Engine,
+    tenant: &Tenant,
+    connection: &Connection,
+) -> Result<String> {
+    let connector = connector(engine, connection)?;
+    let request = LoginRequest {
+        callback_url: callback_url(tenant),
+        state: "unused".into(),
+        nonce: "unused".into(),
+        pkce_verifier: "u".repeat(43),
+        extra_params: Vec::new(),
+    };
+    let url = connector
+        .authorization_url(&request)
+        .await
+        .map_err(EngineError::Upstream)?;
+    Ok(url.split(['?', '#']).next().unwrap_or_default().to_owned())
+}
+
 /// `upstream_params`: fixed values, or values of this `/authorize` request.
 fn extra_params(connection: &Connection, open: &OpenTransaction) -> Vec<(String, String)> {
     let Some(params) = connection

@@ -3,7 +3,7 @@
 //! fetch links use nothing up); the action is a same-site POST. Every
 //! unusable link — unknown, used, expired — gets the same page.
 
-use super::{error_page, is_cross_site, redirect, render};
+use super::{error_page, is_cross_site, redirect, render, render_with_targets};
 use crate::AppState;
 use crate::extract::{ClientIp, CurrentTenant, request_host_of};
 use axum::body::Bytes;
@@ -72,14 +72,24 @@ fn done(outcome: Done, title: &str, message: &str) -> Response {
     }
 }
 
-fn action_page(title: &str, message: &str, action: &str, button: &str, ticket: &str) -> Response {
-    render(
+/// A page with one button that uses the link. Its answer may redirect to the
+/// ticket's `result_url`, which the page's `form-action` must allow.
+fn action_page(
+    title: &str,
+    message: &str,
+    action: &str,
+    button: &str,
+    ticket: &str,
+    result_url: Option<&String>,
+) -> Response {
+    render_with_targets(
         StatusCode::OK,
         "email_action.html",
         serde_json::json!({
             "title": title, "message": message, "action": action,
             "button": button, "ticket": ticket,
         }),
+        result_url.map(std::slice::from_ref).unwrap_or_default(),
     )
 }
 
@@ -106,6 +116,7 @@ pub async fn verification_form(
             "/u/email-verification",
             "Verify my email",
             &query.ticket,
+            payload.result_url.as_ref(),
         ),
         Ok(None) => invalid_link(),
         Err(error) => failed(error),
@@ -141,7 +152,7 @@ fn reset_page(
     form: &email::ResetForm,
     error: Option<&str>,
 ) -> Response {
-    render(
+    render_with_targets(
         status,
         "reset_password.html",
         serde_json::json!({
@@ -150,6 +161,7 @@ fn reset_page(
             "policy": form.policy,
             "error": error,
         }),
+        form.result_url.as_slice(),
     )
 }
 
@@ -227,14 +239,15 @@ pub async fn unblock_form(
     Query(query): Query<TicketQuery>,
 ) -> Response {
     match email::unblock_form(&state.engine, &tenant.id, &query.ticket).await {
-        Ok(true) => action_page(
+        Ok(Some(payload)) => action_page(
             "Unblock your account",
             "Your account was blocked after too many failed login attempts. Unblock it to log in again.",
             "/u/unblock",
             "Unblock my account",
             &query.ticket,
+            payload.result_url.as_ref(),
         ),
-        Ok(false) => invalid_link(),
+        Ok(None) => invalid_link(),
         Err(error) => failed(error),
     }
 }

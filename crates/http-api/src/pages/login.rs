@@ -2,7 +2,10 @@
 //! and sends the browser back to `/authorize/resume`, where the
 //! authorization state machine decides what comes next.
 
-use super::{error_page, is_cross_site, logged_in, read_cookie, redirect, render, transaction_url};
+use super::{
+    error_page, is_cross_site, logged_in, read_cookie, redirect, render_with_targets,
+    transaction_url,
+};
 use crate::AppState;
 use crate::extract::{ClientIp, CurrentTenant, request_host_of};
 use axum::body::Bytes;
@@ -10,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use engine::authorize::home_realm::{self, Route};
-use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE};
+use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE, form_targets};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
 use engine::upstream;
@@ -135,7 +138,8 @@ async fn show_login(
                 (true, false) => Some("identifier"),
                 (true, true) => Some("password"),
             };
-            render(
+            let targets = form_targets::for_login_page(&state.engine, tenant, open, &page).await;
+            render_with_targets(
                 status,
                 "login.html",
                 serde_json::json!({
@@ -146,6 +150,7 @@ async fn show_login(
                     "selected_connection": connection,
                     "step": step,
                 }),
+                &targets,
             )
         }
         Err(error) => page_error(PageError::Engine(error)),
@@ -284,7 +289,7 @@ async fn show_signup(
         Ok(Some(connection)) => Some(PasswordPolicy::from_options(&connection.options).describe()),
         _ => None,
     };
-    render(
+    render_with_targets(
         status,
         "signup.html",
         serde_json::json!({
@@ -296,6 +301,7 @@ async fn show_signup(
             "selected_connection": fields.get("connection"),
             "policy": policy,
         }),
+        &form_targets::for_transaction(open),
     )
 }
 
@@ -434,7 +440,7 @@ pub async fn consent_form(
     if open.transaction.user_id.is_none() {
         return redirect(&transaction_url("/u/login", &open.transaction.id));
     }
-    render(
+    render_with_targets(
         StatusCode::OK,
         "consent.html",
         serde_json::json!({
@@ -442,6 +448,7 @@ pub async fn consent_form(
             "scopes": open.request.scope,
             "state": open.transaction.id,
         }),
+        &form_targets::for_transaction(&open),
     )
 }
 

@@ -70,27 +70,73 @@ pub async fn stylesheet() -> Response {
     response
 }
 
-/// Renders a template; a template failure is logged and becomes a plain 500.
+/// Renders a template whose forms stay on this site.
 pub fn render(status: StatusCode, name: &str, context: serde_json::Value) -> Response {
+    render_with_targets(status, name, context, &[])
+}
+
+/// Renders a template whose forms may end, through redirects, at `targets`
+/// besides this site (see [`form_action`]). A template failure is logged and
+/// becomes a plain 500.
+pub fn render_with_targets(
+    status: StatusCode,
+    name: &str,
+    context: serde_json::Value,
+    targets: &[String],
+) -> Response {
     let rendered = environment()
         .get_template(name)
         .and_then(|t| t.render(minijinja::value::Serde(&context)));
     match rendered {
-        Ok(html) => html_response(status, html, None),
+        Ok(html) => {
+            let csp = format!(
+                "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action {}; frame-ancestors 'none'; base-uri 'none'",
+                form_action(targets)
+            );
+            html_response(status, html, &csp)
+        }
         Err(error) => {
             tracing::error!(%error, name, "template failed");
             html_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "<!doctype html><title>Error</title><p>Something went wrong.</p>".into(),
-                None,
+                "default-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
             )
         }
     }
 }
 
-/// An HTML response with the pages' security headers. `form_action` widens
-/// CSP `form-action` (for form_post responses to the client).
-fn html_response(status: StatusCode, html: String, script: Option<(&str, &str)>) -> Response {
+/// The CSP `form-action` list: this site and each target's origin (a native
+/// application's private-use scheme as `scheme:`). Browsers check it on every
+/// redirect after a form's POST, so a login form whose answer ends at the
+/// application's redirect URI must name that origin, and nothing else.
+fn form_action(targets: &[String]) -> String {
+    let mut sources = vec!["'self'".to_owned()];
+    for source in targets.iter().filter_map(|target| csp_source(target)) {
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    sources.join(" ")
+}
+
+/// A URL as a CSP source expression, or `None` for schemes a form must never
+/// reach. Origins are serialised by `url` (punycode, no spaces or `;`), and
+/// schemes hold only `[a-z0-9+.-]`, so neither can inject a directive.
+fn csp_source(target: &str) -> Option<String> {
+    let url = url::Url::parse(target).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        "javascript" | "data" | "blob" | "file" | "filesystem" | "about" | "vbscript" => None,
+        scheme => Some(format!("{scheme}:")),
+    }
+}
+
+/// An HTML response with the pages' security headers and this CSP. The
+/// referrer policy keeps the origin (browsers send `Origin: null` on the
+/// pages' own form posts under `no-referrer`) but never a page's path or
+/// query, which names the login transaction.
+fn html_response(status: StatusCode, html: String, csp: &str) -> Response {
     let mut response = (status, html).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -106,15 +152,9 @@ fn html_response(status: StatusCode, html: String, script: Option<(&str, &str)>)
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("strict-origin"),
     );
-    let csp = match script {
-        Some((nonce, action)) => format!(
-            "default-src 'none'; script-src 'nonce-{nonce}'; form-action {action}; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        None => "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'".to_owned(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&csp) {
+    if let Ok(value) = HeaderValue::from_str(csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
@@ -159,14 +199,15 @@ pub fn secure_cookies(issuer: &str) -> bool {
     issuer.starts_with("https://")
 }
 
-/// True when a state-changing request comes from another site: Fetch
-/// Metadata says so, or `Origin` names another origin than the issuer's or
-/// the request's own. Requests with neither header (non-browser clients) pass.
+/// True when a state-changing request comes from another site. Fetch
+/// Metadata decides when the browser sends it (it cannot be set by a page):
+/// only `same-origin` and `none` (typed by the user) pass. Older browsers
+/// send only `Origin`, which must then name the issuer's or the request's own
+/// origin (`null` does not). Requests with neither header (non-browser
+/// clients, which carry no ambient cookies) pass.
 pub fn is_cross_site(headers: &HeaderMap, issuer: &str, host: Option<&str>) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin" | "none"));
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
@@ -212,9 +253,7 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
         }
         ResponseMode::FormPost => {
             let nonce = crypto::secrets::random_token(16).unwrap_or_default();
-            let action = url::Url::parse(&response.redirect_uri)
-                .map(|u| u.origin().ascii_serialization())
-                .unwrap_or_else(|_| "'none'".into());
+            let action = csp_source(&response.redirect_uri).unwrap_or_else(|| "'none'".into());
             let context = serde_json::json!({
                 "action": response.redirect_uri,
                 "params": response.params,
@@ -224,7 +263,13 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
                 .get_template("form_post.html")
                 .and_then(|t| t.render(minijinja::value::Serde(&context)))
             {
-                Ok(html) => html_response(StatusCode::OK, html, Some((&nonce, &action))),
+                Ok(html) => html_response(
+                    StatusCode::OK,
+                    html,
+                    &format!(
+                        "default-src 'none'; script-src 'nonce-{nonce}'; form-action {action}; frame-ancestors 'none'; base-uri 'none'"
+                    ),
+                ),
                 Err(error) => {
                     tracing::error!(%error, "form_post template failed");
                     error_page(
@@ -349,5 +394,63 @@ mod tests {
             "https://auth.example/",
             Some("auth.example")
         ));
+        // Without Fetch Metadata, `Origin: null` is refused.
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
+        // Fetch Metadata decides when present: a browser's own same-origin
+        // post whose Origin was withheld passes; a cross-site one with a
+        // matching Origin does not; neither does a sibling subdomain.
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(!is_cross_site(
+            &headers,
+            "https://auth.example/",
+            Some("auth.example")
+        ));
+        for site in ["cross-site", "same-site", "garbage"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("sec-fetch-site", HeaderValue::from_static(site));
+            headers.insert(
+                header::ORIGIN,
+                HeaderValue::from_static("https://auth.example"),
+            );
+            assert!(
+                is_cross_site(&headers, "https://auth.example/", Some("auth.example")),
+                "{site}"
+            );
+        }
+    }
+
+    #[test]
+    fn form_action_names_exactly_the_targets() {
+        assert_eq!(form_action(&[]), "'self'");
+        let targets = [
+            "https://app.example.com/callback?x=1".to_owned(),
+            "https://app.example.com/other".to_owned(),
+            "http://localhost:3000/cb".to_owned(),
+            "com.example.app:/oauth2redirect".to_owned(),
+            "javascript:alert(1)".to_owned(),
+            "data:text/html,x".to_owned(),
+            "not a url".to_owned(),
+            "https://b\u{fc}cher.example/cb".to_owned(),
+        ];
+        assert_eq!(
+            form_action(&targets),
+            "'self' https://app.example.com http://localhost:3000 com.example.app: https://xn--bcher-kva.example"
+        );
+    }
+
+    #[test]
+    fn pages_keep_their_origin_in_referrers() {
+        let page = render(StatusCode::OK, "error.html", serde_json::json!({}));
+        assert_eq!(page.headers()[header::REFERRER_POLICY], "strict-origin");
+        let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("form-action 'self';"), "{csp}");
     }
 }

@@ -210,6 +210,18 @@ async fn identifier_first_routes_by_domain_only() {
     assert!(html.contains("connection=github"), "{html}");
     assert!(!html.contains("connection=corp"), "{html}");
     let action = identifier_action(&html, &url);
+    // Browsers check CSP `form-action` on each redirect after a form's POST:
+    // the identifier form may end at the application or at the IdP, and
+    // the page names exactly those besides itself.
+    let page = browser.client.get(url.as_str()).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    let idp_origin = Url::parse(&idp).unwrap().origin().ascii_serialization();
+    assert!(
+        csp.contains(&format!(
+            "form-action 'self' http://127.0.0.1:3101 {idp_origin};"
+        )),
+        "{csp}"
+    );
 
     // An enterprise domain (any case) goes to its connection, whether or
     // not the address has an account anywhere.

@@ -79,7 +79,13 @@ pub(crate) fn node_toolchain() -> Result<String, String> {
 
 /// The packages `tests/sdk/package.json` pins; `npm ci` runs again when
 /// `node_modules` misses one (e.g. one left by an older checkout).
-const NPM_PACKAGES: [&str; 4] = ["auth0", "jose", "oidc-provider", "openid-client"];
+const NPM_PACKAGES: [&str; 5] = [
+    "auth0",
+    "jose",
+    "oidc-provider",
+    "openid-client",
+    "playwright-core",
+];
 
 /// `tests/sdk` with its npm packages installed ([`ensure_npm_packages`] on
 /// the blocking pool): where the Node scripts the tests run live.
