@@ -137,16 +137,15 @@ fn prepare_options(
     let mut kept: Vec<(&str, Value)> = Vec::new();
     if let Some(previous) = previous {
         for pointer in connectors::secret_fields(strategy) {
-            let sent = options.pointer(pointer).is_some_and(|slot| !slot.is_null());
+            if options.pointer(pointer).is_some_and(|slot| !slot.is_null()) {
+                continue; // Sent: it replaces the stored one.
+            }
             let Some(stored) = previous.pointer(pointer) else {
                 continue;
             };
             let Some(sealed) = stored.get(SEALED_KEY).and_then(Value::as_str) else {
                 continue;
             };
-            if sent {
-                continue;
-            }
             let plaintext = engine
                 .master_key
                 .open(&seal_context(tenant, connection_id, pointer), sealed)?;
