@@ -77,6 +77,14 @@ pub struct ClientInput {
     pub jwt_configuration: Option<JwtConfigurationInput>,
     pub refresh_token: Option<RefreshTokenInput>,
     pub sso_disabled: Option<bool>,
+    /// Auth0's legacy flag, stored and returned; SSO is Vestibule's own
+    /// unless `sso_disabled`.
+    pub sso: Option<bool>,
+    /// Stored and returned; Vestibule has no custom login page.
+    pub custom_login_page_on: Option<bool>,
+    /// Audiences of the WS-Fed addon: stored and returned.
+    pub client_aliases: Option<Vec<String>>,
+    pub is_token_endpoint_ip_header_trusted: Option<bool>,
     pub cross_origin_authentication: Option<bool>,
     pub initiate_login_uri: Option<String>,
     pub client_metadata: Option<BTreeMap<String, String>>,
@@ -255,6 +263,19 @@ fn apply(engine: &Engine, client: &mut Client, input: &ClientInput) -> Result<Op
     if let Some(value) = input.sso_disabled {
         client.sso_disabled = value;
     }
+    if let Some(value) = input.sso {
+        client.sso = value;
+    }
+    if let Some(value) = input.custom_login_page_on {
+        client.custom_login_page_on = value;
+    }
+    if let Some(list) = &input.client_aliases {
+        check_aliases(list)?;
+        client.client_aliases = list.clone();
+    }
+    if let Some(value) = input.is_token_endpoint_ip_header_trusted {
+        client.is_token_endpoint_ip_header_trusted = value;
+    }
     if let Some(value) = input.cross_origin_authentication {
         client.cross_origin_authentication = value;
     }
@@ -349,6 +370,20 @@ fn apply_refresh_policy(policy: &mut RefreshTokenPolicy, input: &RefreshTokenInp
     Ok(())
 }
 
+/// Auth0 sets no limit of its own; these bound what one record may hold.
+fn check_aliases(aliases: &[String]) -> Result<()> {
+    if aliases.len() > 100 {
+        return Err(EngineError::invalid(
+            "client_aliases",
+            "client_aliases may hold at most 100 entries",
+        ));
+    }
+    for (index, alias) in aliases.iter().enumerate() {
+        check_text(&format!("client_aliases[{index}]"), alias, 2048)?;
+    }
+    Ok(())
+}
+
 fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<()> {
     // Auth0: at most 10 keys, key names up to 255 characters, values up to 255.
     if metadata.len() > 10 {
@@ -404,6 +439,10 @@ pub async fn create_client(
         jwt_configuration: JwtConfiguration::default(),
         refresh_token: RefreshTokenPolicy::default(),
         sso_disabled: false,
+        sso: false,
+        custom_login_page_on: true,
+        client_aliases: Vec::new(),
+        is_token_endpoint_ip_header_trusted: false,
         cross_origin_authentication: false,
         initiate_login_uri: None,
         client_metadata: BTreeMap::new(),

@@ -119,41 +119,67 @@ fn seal_context(tenant: &TenantId, connection_id: &str, pointer: &str) -> String
 }
 
 /// Validates options for the strategy and seals their secret values.
+///
+/// `previous` is the stored options of an update. Auth0's PATCH replaces the
+/// whole options object, but secrets are never returned, so a secret the new
+/// options leave out (or set to `null`) is kept: it is put back in clear
+/// before validation (a back-channel `oidc` connection requires its
+/// `client_secret`) and stored again as the very sealed value it was. A secret
+/// that is sent replaces the stored one.
 fn prepare_options(
     engine: &Engine,
     tenant: &TenantId,
     connection_id: &str,
     strategy: Strategy,
-    options: Value,
+    mut options: Value,
     previous: Option<&Value>,
 ) -> Result<Value> {
+    let mut kept: Vec<(&str, Value)> = Vec::new();
+    if let Some(previous) = previous {
+        for pointer in connectors::secret_fields(strategy) {
+            if options.pointer(pointer).is_some_and(|slot| !slot.is_null()) {
+                continue; // Sent: it replaces the stored one.
+            }
+            let Some(stored) = previous.pointer(pointer) else {
+                continue;
+            };
+            let Some(sealed) = stored.get(SEALED_KEY).and_then(Value::as_str) else {
+                continue;
+            };
+            let plaintext = engine
+                .master_key
+                .open(&seal_context(tenant, connection_id, pointer), sealed)?;
+            let secret = serde_json::from_slice(&plaintext).unwrap_or(Value::Null);
+            if insert_at_pointer(&mut options, pointer, secret) {
+                kept.push((pointer, stored.clone()));
+            }
+        }
+    }
     let validated = connectors::validate_options(strategy, options)
         .map_err(|error| EngineError::invalid(error.field, error.message))?;
     let mut value = validated.into_json();
     for pointer in connectors::secret_fields(strategy) {
-        match value.pointer_mut(pointer) {
-            Some(slot) if !slot.is_null() => {
+        let Some(slot) = value.pointer_mut(pointer).filter(|slot| !slot.is_null()) else {
+            continue;
+        };
+        *slot = match kept.iter().find(|(kept, _)| kept == pointer) {
+            Some((_, sealed)) => sealed.clone(),
+            None => {
                 let plaintext = serde_json::to_vec(slot).unwrap_or_default();
                 let sealed = engine
                     .master_key
                     .seal(&seal_context(tenant, connection_id, pointer), &plaintext)?;
-                *slot = serde_json::json!({ SEALED_KEY: sealed });
+                serde_json::json!({ SEALED_KEY: sealed })
             }
-            _ => {
-                // Left out of an update: keep the stored secret.
-                if let Some(old) = previous.and_then(|old| old.pointer(pointer)) {
-                    insert_at_pointer(&mut value, pointer, old.clone());
-                }
-            }
-        }
+        };
     }
     Ok(value)
 }
 
-/// Puts `new` at `pointer` when the parent object exists.
-fn insert_at_pointer(root: &mut Value, pointer: &str, new: Value) {
+/// Puts `new` at `pointer` when the parent object exists; says whether it did.
+fn insert_at_pointer(root: &mut Value, pointer: &str, new: Value) -> bool {
     let Some((parent, key)) = pointer.rsplit_once('/') else {
-        return;
+        return false;
     };
     let parent = if parent.is_empty() {
         Some(root)
@@ -162,7 +188,9 @@ fn insert_at_pointer(root: &mut Value, pointer: &str, new: Value) {
     };
     if let Some(Value::Object(map)) = parent {
         map.insert(key.replace("~1", "/").replace("~0", "~"), new);
+        return true;
     }
+    false
 }
 
 /// The options as the Management API shows them: secrets removed.

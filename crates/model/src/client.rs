@@ -101,6 +101,23 @@ pub struct Client {
     pub jwt_configuration: JwtConfiguration,
     pub refresh_token: RefreshTokenPolicy,
     pub sso_disabled: bool,
+    /// Auth0's legacy `sso` flag ("use Auth0 instead of the IdP to do Single
+    /// Sign On", default false), kept so that configurations round-trip:
+    /// Vestibule always keeps its own session unless `sso_disabled`.
+    #[serde(default)]
+    pub sso: bool,
+    /// Auth0's `custom_login_page_on` (default true), kept so that
+    /// configurations round-trip: Vestibule has no custom login page.
+    #[serde(default = "default_true")]
+    pub custom_login_page_on: bool,
+    /// Auth0's `client_aliases` (audiences of the WS-Fed addon), kept so that
+    /// configurations round-trip.
+    #[serde(default)]
+    pub client_aliases: Vec<String>,
+    /// Auth0's `is_token_endpoint_ip_header_trusted`: whether the client may
+    /// name the end user's IP to the token endpoint.
+    #[serde(default)]
+    pub is_token_endpoint_ip_header_trusted: bool,
     pub cross_origin_authentication: bool,
     pub initiate_login_uri: Option<String>,
     pub client_metadata: BTreeMap<String, String>,
@@ -114,6 +131,10 @@ pub struct Client {
     pub is_system: bool,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Client {

@@ -76,7 +76,7 @@ impl ClientView {
             callbacks: client.callbacks.clone(),
             allowed_origins: client.allowed_origins.clone(),
             web_origins: client.web_origins.clone(),
-            client_aliases: Vec::new(),
+            client_aliases: client.client_aliases.clone(),
             allowed_clients: client.allowed_clients.clone(),
             allowed_logout_urls: client.allowed_logout_urls.clone(),
             grant_types: client.grant_types.clone(),
@@ -86,16 +86,16 @@ impl ClientView {
                 "secret_encoded": client.jwt_configuration.secret_encoded,
             }),
             signing_keys: Vec::new(),
-            sso: !client.sso_disabled,
+            sso: client.sso,
             sso_disabled: client.sso_disabled,
             cross_origin_authentication: client.cross_origin_authentication,
-            custom_login_page_on: true,
+            custom_login_page_on: client.custom_login_page_on,
             initiate_login_uri: client.initiate_login_uri.clone(),
             token_endpoint_auth_method: client.token_endpoint_auth_method.as_str().to_owned(),
             client_metadata: client.client_metadata.clone(),
             refresh_token: serde_json::to_value(&client.refresh_token).unwrap_or(Value::Null),
             addons: client.addons.clone(),
-            is_token_endpoint_ip_header_trusted: false,
+            is_token_endpoint_ip_header_trusted: client.is_token_endpoint_ip_header_trusted,
         }
     }
 

@@ -20,6 +20,7 @@ mod management;
 mod multi_node;
 mod presets;
 mod private_key_jwt;
+mod round_trips;
 mod sdk_node;
 mod smtp_sink;
 mod upstream;
