@@ -9,7 +9,7 @@ use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
 use crate::database_users::LoginOutcome;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext, TokenSet};
-use crate::{Engine, EngineError, database_users, opaque_tokens};
+use crate::{Engine, EngineError, database_users, login_events, opaque_tokens};
 use model::{Client, RefreshUse, Tenant};
 
 /// Auth0's words for a login blocked by brute-force protection. The same for
@@ -324,9 +324,17 @@ pub async fn password(
         .await
         .map_err(engine_error)?;
     let connection = match realm.filter(|r| !r.is_empty()) {
-        Some(realm) => enabled
-            .into_iter()
-            .find(|c| c.name == realm && database_users::is_database(c)),
+        Some(realm) => match enabled.into_iter().find(|c| c.name == realm) {
+            Some(c) if database_users::is_database(&c) => Some(c),
+            // Say what is true: it is enabled, but takes no passwords here.
+            Some(c) => {
+                return Err(OAuthError::invalid_request(format!(
+                    "The connection {realm} ({}) does not log users in with a password",
+                    c.strategy
+                )));
+            }
+            None => None,
+        },
         None => enabled.into_iter().find(database_users::is_database),
     }
     .ok_or_else(|| OAuthError::invalid_request("The connection is not enabled for this client"))?;
@@ -343,10 +351,12 @@ pub async fn password(
             format!("Service not found: {audience}"),
         ));
     }
-    let user = match database_users::login(engine, &tenant.id, &connection, username, password, ip)
+    let outcome = database_users::login(engine, &tenant.id, &connection, username, password, ip)
         .await
-        .map_err(engine_error)?
-    {
+        .map_err(engine_error)?;
+    let origin = login_events::Origin { client, ip };
+    login_events::password_login(engine, &tenant.id, origin, &connection, username, &outcome).await;
+    let user = match outcome {
         LoginOutcome::LoggedIn(user) => *user,
         LoginOutcome::WrongCredentials => return Err(invalid_grant("Wrong email or password.")),
         LoginOutcome::Blocked => {

@@ -20,6 +20,7 @@ pub mod error;
 pub mod grants;
 pub mod jobs;
 pub mod keys;
+pub mod login_events;
 pub mod login_protection;
 pub mod logout;
 pub mod logs;

@@ -26,6 +26,36 @@ pub mod codes {
     pub const BLOCKED_ACCOUNT: &str = "limit_wc";
     /// User login block released.
     pub const BLOCK_RELEASED: &str = "ublkdu";
+    /// Success Login.
+    pub const LOGIN: &str = "s";
+    /// Failed Login (blocked, throttled, or the user store unavailable).
+    pub const FAILED_LOGIN: &str = "f";
+    /// Failed Login (Incorrect Password).
+    pub const FAILED_PASSWORD: &str = "fp";
+    /// Failed Login (Invalid Email/Username).
+    pub const FAILED_USERNAME: &str = "fu";
+    /// Success Signup.
+    pub const SIGNUP: &str = "ss";
+    /// Failed Signup.
+    pub const FAILED_SIGNUP: &str = "fs";
+    /// Success Exchange (Authorization Code for Access Token).
+    pub const EXCHANGE_CODE: &str = "seacft";
+    /// Failed Exchange (Authorization Code for Access Token).
+    pub const FAILED_EXCHANGE_CODE: &str = "feacft";
+    /// Success Exchange (Refresh Token for Access Token).
+    pub const EXCHANGE_REFRESH: &str = "sertft";
+    /// Failed Exchange (Refresh Token for Access Token).
+    pub const FAILED_EXCHANGE_REFRESH: &str = "ferrt";
+    /// Success Exchange (Client Credentials for Access Token).
+    pub const EXCHANGE_CLIENT_CREDENTIALS: &str = "seccft";
+    /// Failed Exchange (Client Credentials for Access Token).
+    pub const FAILED_EXCHANGE_CLIENT_CREDENTIALS: &str = "feccft";
+    /// Success Exchange (Password for Access Token).
+    pub const EXCHANGE_PASSWORD: &str = "sepft";
+    /// Failed Exchange (Password for Access Token).
+    pub const FAILED_EXCHANGE_PASSWORD: &str = "fepft";
+    /// Success Logout.
+    pub const LOGOUT: &str = "slo";
 }
 
 /// What to say about an event; everything but type and description is optional.

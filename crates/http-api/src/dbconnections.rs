@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use engine::database_users::{self, SignupError, SignupInput};
+use engine::login_events;
 use engine::password_policy::PasswordPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -170,6 +171,7 @@ fn bad_request(code: &str, description: &str) -> Response {
 async fn signup(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -239,7 +241,22 @@ async fn signup(
         picture: body.picture,
         user_metadata: body.user_metadata.unwrap_or_default(),
     };
-    match database_users::signup(engine, &tenant.id, &connection, input).await {
+    let email = input.email.clone();
+    let result = database_users::signup(engine, &tenant.id, &connection, input).await;
+    let origin = login_events::Origin {
+        client: &client,
+        ip: ip.as_deref(),
+    };
+    login_events::signup(
+        engine,
+        &tenant.id,
+        origin,
+        &connection,
+        email.as_deref(),
+        result.as_ref(),
+    )
+    .await;
+    match result {
         Ok(user) => {
             queue_verification_email(engine, &tenant.id, &user, &client.client_id).await;
             let mut out = json!({

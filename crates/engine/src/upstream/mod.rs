@@ -317,6 +317,11 @@ pub async fn callback(
     };
     let session_cookie =
         authorize::complete_login_with(engine, tenant, &open, &user, &connection, &[]).await?;
+    let origin = crate::login_events::Origin {
+        client: &open.client,
+        ip,
+    };
+    crate::login_events::upstream_login(engine, &tenant.id, origin, &connection, &user).await;
     Ok(LoggedIn {
         transaction_id: open.transaction.id,
         session_cookie,

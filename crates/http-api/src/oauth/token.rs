@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use engine::client_auth::{self, PresentedCredentials};
 use engine::oauth_error::{ErrorCode, OAuthError};
-use engine::{client_credentials, grants};
+use engine::{client_credentials, grants, login_events};
 use std::collections::BTreeMap;
 
 pub const PATH: &str = "/oauth/token";
@@ -203,6 +203,14 @@ fn presented_credentials(
     }
 }
 
+/// A grant's answer as the JSON body of the token response.
+fn json_body<T: serde::Serialize>(
+    result: Result<T, OAuthError>,
+) -> Result<serde_json::Value, OAuthError> {
+    serde_json::to_value(result?)
+        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the response could not be written"))
+}
+
 pub async fn handle(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
@@ -262,8 +270,8 @@ async fn token(
     }
     let client = authenticate_client(state, tenant, headers, &params, ip).await?;
     let engine = &state.engine;
-    let body = match grant_type {
-        "client_credentials" => serde_json::to_value(
+    let result = match grant_type {
+        "client_credentials" => json_body(
             client_credentials::issue(
                 engine,
                 tenant,
@@ -271,9 +279,9 @@ async fn token(
                 params.get("audience"),
                 params.get("scope"),
             )
-            .await?,
+            .await,
         ),
-        "authorization_code" => serde_json::to_value(
+        "authorization_code" => json_body(
             grants::authorization_code(
                 engine,
                 tenant,
@@ -282,9 +290,9 @@ async fn token(
                 params.get("redirect_uri"),
                 params.get("code_verifier"),
             )
-            .await?,
+            .await,
         ),
-        "refresh_token" => serde_json::to_value(
+        "refresh_token" => json_body(
             grants::refresh_token(
                 engine,
                 tenant,
@@ -292,9 +300,9 @@ async fn token(
                 params.get("refresh_token"),
                 params.get("scope"),
             )
-            .await?,
+            .await,
         ),
-        "password" | PASSWORD_REALM => serde_json::to_value(
+        "password" | PASSWORD_REALM => json_body(
             grants::password(
                 engine,
                 tenant,
@@ -307,17 +315,26 @@ async fn token(
                 params.get("audience"),
                 ip,
             )
-            .await?,
+            .await,
         ),
-        other => {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("Unsupported grant type: {other}"),
-            )
-            .into());
-        }
-    }
-    .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the response could not be written"))?;
+        other => Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("Unsupported grant type: {other}"),
+        )),
+    };
+    let origin = login_events::Origin {
+        client: &client,
+        ip,
+    };
+    login_events::exchange(
+        engine,
+        &tenant.id,
+        origin,
+        grant_type,
+        result.as_ref().err(),
+    )
+    .await;
+    let body = result?;
     let mut response = Json(body).into_response();
     response
         .headers_mut()

@@ -15,6 +15,7 @@ use axum::response::Response;
 use engine::authorize::home_realm::{self, Route};
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE, form_targets};
 use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
+use engine::login_events::{self, Origin};
 use engine::password_policy::{PasswordPolicy, PasswordRejection};
 use engine::upstream;
 use model::{Connection, Tenant};
@@ -219,6 +220,19 @@ pub async fn login_submit(
         Ok(outcome) => outcome,
         Err(error) => return page_error(PageError::Engine(error)),
     };
+    let origin = Origin {
+        client: &open.client,
+        ip: ip.as_deref(),
+    };
+    login_events::password_login(
+        &state.engine,
+        &tenant.id,
+        origin,
+        &connection,
+        username,
+        &outcome,
+    )
+    .await;
     let (status, message) = match outcome {
         LoginOutcome::LoggedIn(user) => {
             return match authorize::complete_login(
@@ -369,7 +383,22 @@ pub async fn signup_submit(
         password: fields.get("password").cloned().unwrap_or_default(),
         ..SignupInput::default()
     };
-    let user = match database_users::signup(&state.engine, &tenant.id, &connection, input).await {
+    let email = input.email.clone();
+    let result = database_users::signup(&state.engine, &tenant.id, &connection, input).await;
+    let origin = Origin {
+        client: &open.client,
+        ip: ip.as_deref(),
+    };
+    login_events::signup(
+        &state.engine,
+        &tenant.id,
+        origin,
+        &connection,
+        email.as_deref(),
+        result.as_ref(),
+    )
+    .await;
+    let user = match result {
         Ok(user) => user,
         Err(SignupError::Engine(error)) => return page_error(PageError::Engine(error)),
         // The page does not confirm which emails exist: the same words as any refusal.

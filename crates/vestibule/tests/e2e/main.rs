@@ -16,6 +16,7 @@ mod jobs;
 mod lifecycle;
 mod linking;
 mod login;
+mod login_logs;
 mod management;
 mod multi_node;
 mod presets;
