@@ -47,6 +47,30 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "read:user_idp_tokens",
 ];
 
+/// Auth0's scopes an end user's own token may carry for the Management API:
+/// each acts only on the user the token was issued to. They are the only
+/// Management API scopes a user-facing grant can obtain.
+pub const CURRENT_USER_SCOPES: &[&str] = &[
+    "read:current_user",
+    "update:current_user_metadata",
+    "create:current_user_metadata",
+    "delete:current_user_metadata",
+    "update:current_user_identities",
+    "create:current_user_device_credentials",
+    "delete:current_user_device_credentials",
+];
+
+/// Whether a user-facing grant (anything but `client_credentials`) may
+/// obtain `scope` for the API `audience`: for the tenant's Management API
+/// only the OIDC scopes and the [`CURRENT_USER_SCOPES`] (an allow-list, so
+/// a scope added later is never granted to an end user by default); any
+/// other API keeps its own scopes.
+pub fn user_may_obtain(management_audience: &str, audience: Option<&str>, scope: &str) -> bool {
+    audience != Some(management_audience)
+        || CURRENT_USER_SCOPES.contains(&scope)
+        || crate::tokens::OIDC_SCOPES.contains(&scope)
+}
+
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.
 pub fn split(scope: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

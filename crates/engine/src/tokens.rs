@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::{Engine, opaque_tokens};
 use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 /// Scopes that belong to OIDC itself rather than to an API.
 pub const OIDC_SCOPES: &[&str] = &[
@@ -106,12 +107,47 @@ pub async fn granted_scope(
             OIDC_SCOPES.contains(&scope.as_str())
                 || server.as_ref().is_some_and(|s| s.has_scope(scope))
         })
+        .filter(|scope| user_may_obtain(tenant, audience, scope))
         .filter(|scope| {
             scope.as_str() != "offline_access"
                 || server.as_ref().is_none_or(|s| s.allow_offline_access)
         })
         .cloned()
         .collect())
+}
+
+fn user_may_obtain(tenant: &Tenant, audience: Option<&str>, scope: &str) -> bool {
+    crate::scopes::user_may_obtain(&tenant.management_audience(), audience, scope)
+}
+
+/// `scope` without what an end user may not hold for `audience`.
+fn user_scope(tenant: &Tenant, audience: Option<&str>, scope: Vec<String>) -> Vec<String> {
+    if scope.iter().all(|s| user_may_obtain(tenant, audience, s)) {
+        return scope;
+    }
+    scope
+        .into_iter()
+        .filter(|s| user_may_obtain(tenant, audience, s))
+        .collect()
+}
+
+/// The grant, narrowed to what an end user may hold for its audience
+/// ([`crate::scopes::user_may_obtain`]). Every user token is minted through
+/// here, so authorization codes, refresh tokens and any later user grant
+/// obey the rule even when they carry a wider scope (one stored before the
+/// rule existed, or a grant that forgot [`granted_scope`]).
+fn user_grant<'a>(tenant: &Tenant, grant: &'a GrantContext) -> Cow<'a, GrantContext> {
+    let audience = grant.audience.as_deref();
+    if grant
+        .scope
+        .iter()
+        .all(|s| user_may_obtain(tenant, audience, s))
+    {
+        return Cow::Borrowed(grant);
+    }
+    let mut narrowed = grant.clone();
+    narrowed.scope = user_scope(tenant, audience, narrowed.scope);
+    Cow::Owned(narrowed)
 }
 
 /// Signs an ID token for the client.
@@ -170,6 +206,7 @@ pub async fn access_token(
     client: &Client,
     grant: &GrantContext,
 ) -> Result<(String, i64)> {
+    let grant = &*user_grant(tenant, grant);
     let (token, lifetime, record) = mint_access_token(engine, tenant, client, grant).await?;
     if let Some(record) = record {
         engine.storage.create_token(&record).await?;
@@ -361,6 +398,9 @@ async fn mint(
     refresh_scope: Option<Vec<String>>,
     family_expires_at: i64,
 ) -> Result<MintedTokens> {
+    let grant = &*user_grant(tenant, grant);
+    let refresh_scope =
+        refresh_scope.map(|scope| user_scope(tenant, grant.audience.as_deref(), scope));
     let mut records = Vec::with_capacity(2);
     let (access, expires_in, access_record) =
         mint_access_token(engine, tenant, client, grant).await?;

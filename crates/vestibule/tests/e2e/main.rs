@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod apple;
+mod current_user;
 mod custom_db;
 mod email;
 mod google;
