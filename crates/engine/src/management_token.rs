@@ -224,3 +224,105 @@ fn caller_kind(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::users::UserUpdate;
+
+    fn user(scopes: &[&str]) -> ManagementCaller {
+        ManagementCaller {
+            subject: "auth0|me".into(),
+            kind: CallerKind::User {
+                user_id: "auth0|me".into(),
+                client_id: "app".into(),
+            },
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn update(json: serde_json::Value) -> UserUpdate {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn the_caller_kind_comes_from_gty_and_sub_and_mixed_claims_are_refused() {
+        assert_eq!(
+            caller_kind(Some("client-credentials"), "m2m@clients", "m2m").unwrap(),
+            CallerKind::Client {
+                client_id: "m2m".into()
+            }
+        );
+        assert_eq!(
+            caller_kind(None, "auth0|me", "app").unwrap(),
+            CallerKind::User {
+                user_id: "auth0|me".into(),
+                client_id: "app".into()
+            }
+        );
+        for (gty, sub, azp) in [
+            (Some("client-credentials"), "auth0|me", "app"),
+            (Some("client-credentials"), "other@clients", "m2m"),
+            (Some("client-credentials"), "@clients", ""),
+            (None, "m2m@clients", "m2m"),
+            (Some("password"), "m2m@clients", "m2m"),
+            (None, "", "app"),
+            (None, "auth0|me", ""),
+        ] {
+            assert!(caller_kind(gty, sub, azp).is_err(), "{gty:?} {sub} {azp}");
+        }
+    }
+
+    #[test]
+    fn an_end_user_reads_and_patches_only_its_own_user_metadata() {
+        let me = user(&["read:current_user", "update:current_user_metadata"]);
+        assert!(me.may_read_user("auth0|me").is_ok());
+        assert!(me.may_read_user("auth0|other").is_err());
+        let metadata = update(serde_json::json!({"user_metadata": {"a": 1, "b": null}}));
+        assert!(me.may_update_user("auth0|me", &metadata).is_ok());
+        assert!(me.may_update_user("auth0|other", &metadata).is_err());
+        for body in [
+            serde_json::json!({"app_metadata": {"a": 1}}),
+            serde_json::json!({"email": "x@example.com", "user_metadata": {}}),
+            serde_json::json!({"blocked": true}),
+            serde_json::json!({"connection": "db", "user_metadata": {"a": 1}}),
+        ] {
+            assert!(me.may_update_user("auth0|me", &update(body)).is_err());
+        }
+        // Deleting keys needs update or delete; adding needs update or create.
+        let deleter = user(&["delete:current_user_metadata"]);
+        let delete = update(serde_json::json!({"user_metadata": {"a": null}}));
+        assert!(deleter.may_update_user("auth0|me", &delete).is_ok());
+        assert!(deleter.may_update_user("auth0|me", &metadata).is_err());
+        let creator = user(&["create:current_user_metadata"]);
+        assert!(creator.may_update_user("auth0|me", &delete).is_err());
+        assert!(
+            creator
+                .may_update_user(
+                    "auth0|me",
+                    &update(serde_json::json!({"user_metadata": {"a": 1}}))
+                )
+                .is_ok()
+        );
+        assert!(
+            user(&["read:current_user"])
+                .may_update_user("auth0|me", &metadata)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn identities_change_with_the_user_scope_on_itself_or_update_users() {
+        let me = user(&["update:current_user_identities"]);
+        assert_eq!(me.may_change_identities("auth0|me").unwrap(), Some("app"));
+        assert!(me.may_change_identities("auth0|other").is_err());
+        let admin = ManagementCaller {
+            subject: "m2m@clients".into(),
+            kind: CallerKind::Client {
+                client_id: "m2m".into(),
+            },
+            scopes: ["update:users".to_owned()].into(),
+        };
+        assert_eq!(admin.may_change_identities("auth0|me").unwrap(), None);
+    }
+}

@@ -89,3 +89,34 @@ pub fn is_valid_token(token: &str) -> bool {
             .bytes()
             .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_users_obtain_only_current_user_and_oidc_scopes_for_the_management_api() {
+        let management = "https://t.example/api/v2/";
+        let api = Some(management);
+        for scope in [
+            "read:current_user",
+            "update:current_user_metadata",
+            "openid",
+        ] {
+            assert!(user_may_obtain(management, api, scope), "{scope}");
+        }
+        for scope in MANAGEMENT_SCOPES
+            .iter()
+            .chain(&["create:future_admin_thing"])
+        {
+            assert!(!user_may_obtain(management, api, scope), "{scope}");
+        }
+        // Other APIs keep their own scopes, whatever their names.
+        assert!(user_may_obtain(
+            management,
+            Some("https://api.example/"),
+            "read:users"
+        ));
+        assert!(user_may_obtain(management, None, "read:users"));
+    }
+}
