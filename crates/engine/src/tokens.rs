@@ -84,7 +84,8 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
 }
 
 /// Which of the requested scopes are granted: OIDC scopes, and the API's own
-/// scopes when an audience is named. Unknown scopes are dropped (RFC 6749 §3.3
+/// scopes when an audience is named (for the Management API only the
+/// current-user ones: end users are never administrators). Unknown scopes are dropped (RFC 6749 §3.3
 /// lets the server grant less; the response then says what was granted).
 pub async fn granted_scope(
     engine: &Engine,
@@ -101,13 +102,14 @@ pub async fn granted_scope(
         }
         None => None,
     };
+    let allowed = user_scope_rule(tenant, audience);
     Ok(requested
         .iter()
         .filter(|scope| {
             OIDC_SCOPES.contains(&scope.as_str())
                 || server.as_ref().is_some_and(|s| s.has_scope(scope))
         })
-        .filter(|scope| user_may_obtain(tenant, audience, scope))
+        .filter(|scope| allowed(scope))
         .filter(|scope| {
             scope.as_str() != "offline_access"
                 || server.as_ref().is_none_or(|s| s.allow_offline_access)
@@ -116,19 +118,25 @@ pub async fn granted_scope(
         .collect())
 }
 
-fn user_may_obtain(tenant: &Tenant, audience: Option<&str>, scope: &str) -> bool {
-    crate::scopes::user_may_obtain(&tenant.management_audience(), audience, scope)
+/// Which scopes an end user may hold for `audience`
+/// ([`crate::scopes::user_may_obtain`]); the tenant's Management API
+/// audience is built once, and only when there is an audience at all.
+fn user_scope_rule<'a>(tenant: &Tenant, audience: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
+    let management = audience.map(|_| tenant.management_audience());
+    move |scope| {
+        management
+            .as_deref()
+            .is_none_or(|management| crate::scopes::user_may_obtain(management, audience, scope))
+    }
 }
 
 /// `scope` without what an end user may not hold for `audience`.
 fn user_scope(tenant: &Tenant, audience: Option<&str>, scope: Vec<String>) -> Vec<String> {
-    if scope.iter().all(|s| user_may_obtain(tenant, audience, s)) {
+    let allowed = user_scope_rule(tenant, audience);
+    if scope.iter().all(|s| allowed(s)) {
         return scope;
     }
-    scope
-        .into_iter()
-        .filter(|s| user_may_obtain(tenant, audience, s))
-        .collect()
+    scope.into_iter().filter(|s| allowed(s)).collect()
 }
 
 /// The grant, narrowed to what an end user may hold for its audience
@@ -137,16 +145,12 @@ fn user_scope(tenant: &Tenant, audience: Option<&str>, scope: Vec<String>) -> Ve
 /// obey the rule even when they carry a wider scope (one stored before the
 /// rule existed, or a grant that forgot [`granted_scope`]).
 fn user_grant<'a>(tenant: &Tenant, grant: &'a GrantContext) -> Cow<'a, GrantContext> {
-    let audience = grant.audience.as_deref();
-    if grant
-        .scope
-        .iter()
-        .all(|s| user_may_obtain(tenant, audience, s))
-    {
+    let allowed = user_scope_rule(tenant, grant.audience.as_deref());
+    if grant.scope.iter().all(|s| allowed(s)) {
         return Cow::Borrowed(grant);
     }
     let mut narrowed = grant.clone();
-    narrowed.scope = user_scope(tenant, audience, narrowed.scope);
+    narrowed.scope.retain(|s| allowed(s));
     Cow::Owned(narrowed)
 }
 

@@ -11,6 +11,7 @@ use crate::login::{
     App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, exchange, implicit_client,
     jwt_claims, refresh,
 };
+use model::Clock as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use storage::{SigningKeyStore, Storage, TokenStore};
@@ -217,9 +218,7 @@ async fn a_stored_refresh_token_with_administrative_scopes_refreshes_to_current_
         storage_sql::SqlStorage::open_sqlite_file(&tenant.server.data_dir.join("vestibule.db"))
             .await
             .expect("open the server's database");
-    let now = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH))
-        .expect("time")
-        .as_millis() as i64;
+    let now = model::SystemClock.now_millis();
     let value = engine::opaque_tokens::new_token(now).expect("token");
     let record = model::IssuedToken {
         tenant_id: model::TenantId::new("default"),
@@ -408,10 +407,7 @@ async fn forge(tenant: &Tenant, claims: &Value) -> String {
 async fn forged_administrative_scopes_with_a_user_subject_are_refused() {
     let (tenant, app, _) = tenant_with_users().await;
     let (_, alice) = user_token(&tenant, &app, "alice@example.com", "openid").await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_secs();
+    let now = model::SystemClock.now_seconds();
     let claims = |sub: &str, gty: Option<&str>, azp: &str| {
         let mut claims = json!({
             "iss": tenant.server.issuer(),
