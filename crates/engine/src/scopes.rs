@@ -47,6 +47,16 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "read:user_idp_tokens",
 ];
 
+/// Scopes that belong to OIDC itself rather than to an API.
+pub const OIDC_SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
 /// Auth0's scopes an end user's own token may carry for the Management API:
 /// each acts only on the user the token was issued to. They are the only
 /// Management API scopes a user-facing grant can obtain.
@@ -68,7 +78,7 @@ pub const CURRENT_USER_SCOPES: &[&str] = &[
 pub fn user_may_obtain(management_audience: &str, audience: Option<&str>, scope: &str) -> bool {
     audience != Some(management_audience)
         || CURRENT_USER_SCOPES.contains(&scope)
-        || crate::tokens::OIDC_SCOPES.contains(&scope)
+        || OIDC_SCOPES.contains(&scope)
 }
 
 /// Splits a space-delimited OAuth scope string (RFC 6749 §3.3) into its tokens.

@@ -8,15 +8,7 @@ use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 
-/// Scopes that belong to OIDC itself rather than to an API.
-pub const OIDC_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "address",
-    "phone",
-    "offline_access",
-];
+pub use crate::scopes::OIDC_SCOPES;
 
 /// Everything one grant knows about the user's authorization.
 #[derive(Debug, Clone)]
