@@ -186,8 +186,11 @@ fn management_api_id(tenant: &TenantId) -> String {
 async fn ensure_management_api(engine: &Engine, tenant: &Tenant) -> Result<ResourceServer> {
     let id = management_api_id(&tenant.id);
     let identifier = tenant.management_audience();
+    // The current-user scopes are offered too (Auth0's Management API lists
+    // them), for end users' own tokens; administrators get the others.
     let wanted_scopes: Vec<ResourceServerScope> = scopes::MANAGEMENT_SCOPES
         .iter()
+        .chain(scopes::CURRENT_USER_SCOPES)
         .map(|scope| ResourceServerScope {
             value: (*scope).to_owned(),
             description: String::new(),

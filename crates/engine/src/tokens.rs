@@ -6,16 +6,9 @@ use crate::error::Result;
 use crate::{Engine, opaque_tokens};
 use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
-/// Scopes that belong to OIDC itself rather than to an API.
-pub const OIDC_SCOPES: &[&str] = &[
-    "openid",
-    "profile",
-    "email",
-    "address",
-    "phone",
-    "offline_access",
-];
+pub use crate::scopes::OIDC_SCOPES;
 
 /// Everything one grant knows about the user's authorization.
 #[derive(Debug, Clone)]
@@ -83,7 +76,8 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
 }
 
 /// Which of the requested scopes are granted: OIDC scopes, and the API's own
-/// scopes when an audience is named. Unknown scopes are dropped (RFC 6749 §3.3
+/// scopes when an audience is named (for the Management API only the
+/// current-user ones: end users are never administrators). Unknown scopes are dropped (RFC 6749 §3.3
 /// lets the server grant less; the response then says what was granted).
 pub async fn granted_scope(
     engine: &Engine,
@@ -100,18 +94,56 @@ pub async fn granted_scope(
         }
         None => None,
     };
+    let allowed = user_scope_rule(tenant, audience);
     Ok(requested
         .iter()
         .filter(|scope| {
             OIDC_SCOPES.contains(&scope.as_str())
                 || server.as_ref().is_some_and(|s| s.has_scope(scope))
         })
+        .filter(|scope| allowed(scope))
         .filter(|scope| {
             scope.as_str() != "offline_access"
                 || server.as_ref().is_none_or(|s| s.allow_offline_access)
         })
         .cloned()
         .collect())
+}
+
+/// Which scopes an end user may hold for `audience`
+/// ([`crate::scopes::user_may_obtain`]); the tenant's Management API
+/// audience is built once, and only when there is an audience at all.
+fn user_scope_rule<'a>(tenant: &Tenant, audience: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
+    let management = audience.map(|_| tenant.management_audience());
+    move |scope| {
+        management
+            .as_deref()
+            .is_none_or(|management| crate::scopes::user_may_obtain(management, audience, scope))
+    }
+}
+
+/// `scope` without what an end user may not hold for `audience`.
+fn user_scope(tenant: &Tenant, audience: Option<&str>, scope: Vec<String>) -> Vec<String> {
+    let allowed = user_scope_rule(tenant, audience);
+    if scope.iter().all(|s| allowed(s)) {
+        return scope;
+    }
+    scope.into_iter().filter(|s| allowed(s)).collect()
+}
+
+/// The grant, narrowed to what an end user may hold for its audience
+/// ([`crate::scopes::user_may_obtain`]). Every user token is minted through
+/// here, so authorization codes, refresh tokens and any later user grant
+/// obey the rule even when they carry a wider scope (one stored before the
+/// rule existed, or a grant that forgot [`granted_scope`]).
+fn user_grant<'a>(tenant: &Tenant, grant: &'a GrantContext) -> Cow<'a, GrantContext> {
+    let allowed = user_scope_rule(tenant, grant.audience.as_deref());
+    if grant.scope.iter().all(|s| allowed(s)) {
+        return Cow::Borrowed(grant);
+    }
+    let mut narrowed = grant.clone();
+    narrowed.scope.retain(|s| allowed(s));
+    Cow::Owned(narrowed)
 }
 
 /// Signs an ID token for the client.
@@ -170,6 +202,7 @@ pub async fn access_token(
     client: &Client,
     grant: &GrantContext,
 ) -> Result<(String, i64)> {
+    let grant = &*user_grant(tenant, grant);
     let (token, lifetime, record) = mint_access_token(engine, tenant, client, grant).await?;
     if let Some(record) = record {
         engine.storage.create_token(&record).await?;
@@ -361,6 +394,9 @@ async fn mint(
     refresh_scope: Option<Vec<String>>,
     family_expires_at: i64,
 ) -> Result<MintedTokens> {
+    let grant = &*user_grant(tenant, grant);
+    let refresh_scope =
+        refresh_scope.map(|scope| user_scope(tenant, grant.audience.as_deref(), scope));
     let mut records = Vec::with_capacity(2);
     let (access, expires_in, access_record) =
         mint_access_token(engine, tenant, client, grant).await?;

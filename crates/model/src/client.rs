@@ -138,18 +138,16 @@ fn default_true() -> bool {
 }
 
 impl Client {
-    /// Grant types Auth0 gives a client of this type when none are named.
+    /// Grant types a client of this type gets when none are named: Auth0's,
+    /// less `implicit`, which returns tokens in the front channel and is off
+    /// unless named (RFC 9700 §2.1.2; BRIEF §6.1).
     pub fn default_grant_types(app_type: Option<AppType>) -> Vec<String> {
         let list: &[&str] = match app_type {
             Some(AppType::NonInteractive) => &["client_credentials"],
-            Some(AppType::Spa) => &["authorization_code", "implicit", "refresh_token"],
-            Some(AppType::Native) => &["authorization_code", "implicit", "refresh_token"],
-            Some(AppType::RegularWeb) | None => &[
-                "authorization_code",
-                "implicit",
-                "refresh_token",
-                "client_credentials",
-            ],
+            Some(AppType::Spa) | Some(AppType::Native) => &["authorization_code", "refresh_token"],
+            Some(AppType::RegularWeb) | None => {
+                &["authorization_code", "refresh_token", "client_credentials"]
+            }
         };
         list.iter().map(|s| (*s).to_owned()).collect()
     }

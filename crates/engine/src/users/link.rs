@@ -47,16 +47,23 @@ fn invalid(message: &str) -> EngineError {
     EngineError::invalid("body", message)
 }
 
-/// The secondary's full user id named by a link request.
+/// The secondary's full user id named by a link request. An end user
+/// linking its own account (`own_client`: the client its token was issued
+/// to) must prove the secondary with an ID token issued to that client, as
+/// Auth0 requires; naming a user by id is for administrators.
 async fn secondary_user_id(
     engine: &Engine,
     tenant: &Tenant,
     request: &LinkRequest,
+    own_client: Option<&str>,
 ) -> Result<String> {
     match (&request.link_with, &request.provider, &request.user_id) {
         (Some(token), None, None) if request.connection_id.is_none() => {
-            subject_of_id_token(engine, tenant, token).await
+            subject_of_id_token(engine, tenant, token, own_client).await
         }
+        (None, _, _) if own_client.is_some() => Err(invalid(
+            "link_with is required to link with an end user's token",
+        )),
         (Some(_), _, _) => Err(invalid(
             "link_with cannot be combined with provider, user_id or connection_id",
         )),
@@ -85,10 +92,21 @@ async fn secondary_user_id(
 
 /// Verifies an ID token of this tenant (our keys, our issuer, `typ: JWT` so
 /// no access token passes, an audience that is one of the tenant's clients,
-/// not expired) and returns its `sub`.
-async fn subject_of_id_token(engine: &Engine, tenant: &Tenant, token: &str) -> Result<String> {
+/// not expired, and issued to `own_client` when one is named) and returns
+/// its `sub`.
+async fn subject_of_id_token(
+    engine: &Engine,
+    tenant: &Tenant,
+    token: &str,
+    own_client: Option<&str>,
+) -> Result<String> {
     let rejected = || invalid("link_with is not a valid ID token of this tenant");
     let audience = unverified_audience(token).ok_or_else(rejected)?;
+    if own_client.is_some_and(|client| client != audience) {
+        return Err(invalid(
+            "link_with must be an ID token issued to the client of the access token",
+        ));
+    }
     if engine
         .storage
         .get_client(&tenant.id, &audience)
@@ -141,14 +159,16 @@ fn unverified_audience(token: &str) -> Option<String> {
 }
 
 /// Links the secondary named by `request` to `primary_user_id`; returns the
-/// primary's identities.
+/// primary's identities. `own_client` is set when the primary links itself
+/// with its own token (see [`secondary_user_id`]).
 pub async fn link(
     engine: &Engine,
     tenant: &Tenant,
     primary_user_id: &str,
     request: &LinkRequest,
+    own_client: Option<&str>,
 ) -> Result<Vec<Identity>> {
-    let secondary_id = secondary_user_id(engine, tenant, request).await?;
+    let secondary_id = secondary_user_id(engine, tenant, request, own_client).await?;
     if secondary_id == primary_user_id {
         return Err(invalid("a user cannot be linked to itself"));
     }

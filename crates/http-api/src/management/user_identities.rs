@@ -2,7 +2,9 @@
 //! secondary user (named by `provider` + `user_id`, or by its ID token in
 //! `link_with`) to the user of the path; `DELETE …/{provider}/{user_id}`
 //! unlinks one identity, which becomes a user of its own again. Both answer
-//! the primary's identities, as Auth0 does. The rules live in
+//! the primary's identities, as Auth0 does. An end user's own token
+//! (`update:current_user_identities`) may change only its own identities,
+//! and links only with `link_with`. The rules live in
 //! `engine::users::link`.
 
 use super::users::IdentityView;
@@ -28,15 +30,15 @@ fn views(primary_user_id: &str, identities: &[Identity]) -> Vec<IdentityView> {
     responses((status = 201, description = "The primary's identities", body = [IdentityView]),
         (status = 400, description = "Invalid body, unknown or already linked secondary, invalid link_with"),
         (status = 404, description = "No such primary user")),
-    security(("bearer" = ["update:users"])))]
+    security(("bearer" = ["update:users"]), ("bearer" = ["update:current_user_identities"])))]
 pub async fn link(
     State(state): State<AppState>,
     management: Management,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<LinkRequest>,
 ) -> Result<(StatusCode, Json<Vec<IdentityView>>), ApiError> {
-    management.require("update:users")?;
-    let identities = link::link(&state.engine, &management.tenant, &id, &input).await?;
+    let own_client = management.caller.may_change_identities(&id)?;
+    let identities = link::link(&state.engine, &management.tenant, &id, &input, own_client).await?;
     Ok((StatusCode::CREATED, Json(views(&id, &identities))))
 }
 
@@ -47,13 +49,13 @@ pub async fn link(
     responses((status = 200, description = "The identities the primary keeps", body = [IdentityView]),
         (status = 400, description = "The main identity cannot be unlinked"),
         (status = 404, description = "No such user or linked identity")),
-    security(("bearer" = ["update:users"])))]
+    security(("bearer" = ["update:users"]), ("bearer" = ["update:current_user_identities"])))]
 pub async fn unlink(
     State(state): State<AppState>,
     management: Management,
     Path((id, provider, user_id)): Path<(String, String, String)>,
 ) -> Result<Json<Vec<IdentityView>>, ApiError> {
-    management.require("update:users")?;
+    management.caller.may_change_identities(&id)?;
     let identities = link::unlink(
         &state.engine,
         management.tenant_id(),

@@ -255,14 +255,14 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v2/users/{id}", tag = "users",
     params(("id" = String, Path, description = "user_id"), FieldsQuery),
     responses((status = 200, body = UserView), (status = 404, description = "No such user")),
-    security(("bearer" = ["read:users"])))]
+    security(("bearer" = ["read:users"]), ("bearer" = ["read:current_user"])))]
 pub async fn get(
     State(state): State<AppState>,
     management: Management,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<FieldsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    management.require_any(READ)?;
+    management.caller.may_read_user(&id)?;
     let fields = FieldSelection::parse(query.fields.as_deref(), query.include_fields.as_deref())?;
     let user = users::get_user(&state.engine, management.tenant_id(), &id).await?;
     let mut view = UserView::new(&user);
@@ -276,19 +276,15 @@ pub async fn get(
     params(("id" = String, Path, description = "user_id")), request_body = UserUpdate,
     responses((status = 200, body = UserView), (status = 404, description = "No such user"),
         (status = 400, description = "Invalid body or password (invalid_password)")),
-    security(("bearer" = ["update:users", "update:users_app_metadata"])))]
+    security(("bearer" = ["update:users"]), ("bearer" = ["update:users_app_metadata"]),
+        ("bearer" = ["update:current_user_metadata"])))]
 pub async fn update(
     State(state): State<AppState>,
     management: Management,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<UserUpdate>,
 ) -> Result<Json<Value>, ApiError> {
-    if !management.has("update:users") {
-        management.require("update:users_app_metadata")?;
-        if !input.only_metadata() {
-            management.require("update:users")?;
-        }
-    }
+    management.caller.may_update_user(&id, &input)?;
     let user = users::update_user(&state.engine, management.tenant_id(), &id, input).await?;
     Ok(Json(UserView::new(&user).to_json()))
 }

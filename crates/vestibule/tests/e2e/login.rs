@@ -114,7 +114,7 @@ impl Tenant {
     }
 
     /// `POST /dbconnections/signup`, Auth0's shape; panics unless 200.
-    async fn signup(&self, app: &App, email: &str) -> Value {
+    pub(crate) async fn signup(&self, app: &App, email: &str) -> Value {
         let response = http()
             .post(self.server.url("/dbconnections/signup"))
             .json(&json!({"client_id": app.id, "email": email, "password": PASSWORD, "connection": DATABASE}))
@@ -305,7 +305,7 @@ impl Browser {
 
     /// A full interactive login starting at `request`; returns the redirect
     /// to the client.
-    async fn login(&self, request: &AuthRequest, username: &str) -> Url {
+    pub(crate) async fn login(&self, request: &AuthRequest, username: &str) -> Url {
         let (status, url, html) = self.navigate(&request.url).await.page();
         assert_eq!(status, 200, "login page at {url}:\n{html}");
         assert_eq!(url.path(), "/u/login", "{url}");
@@ -531,7 +531,11 @@ pub(crate) async fn exchange(
     (status, body)
 }
 
-async fn refresh(tenant: &Tenant, app: &App, refresh_token: &str) -> (StatusCode, Value) {
+pub(crate) async fn refresh(
+    tenant: &Tenant,
+    app: &App,
+    refresh_token: &str,
+) -> (StatusCode, Value) {
     let response = http()
         .post(tenant.server.url("/oauth/token"))
         .basic_auth(&app.id, Some(&app.secret))
@@ -1227,7 +1231,7 @@ fn input(html: &str, name: &str) -> Option<String> {
 }
 
 /// A client that may receive tokens from /authorize (the `implicit` grant).
-async fn implicit_client(tenant: &Tenant) -> App {
+pub(crate) async fn implicit_client(tenant: &Tenant) -> App {
     let body = json!({
         "name": "Hybrid", "app_type": "regular_web", "callbacks": [REDIRECT_B],
         "grant_types": ["authorization_code", "implicit"],

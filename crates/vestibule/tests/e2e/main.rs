@@ -7,6 +7,7 @@
 
 mod apple;
 mod browser;
+mod current_user;
 mod custom_db;
 mod email;
 mod google;
