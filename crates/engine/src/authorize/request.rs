@@ -56,6 +56,7 @@ impl ResponseType {
     /// The response types Vestibule serves (OIDC Core §3).
     pub const SUPPORTED: &'static [&'static str] = &[
         "code",
+        "token",
         "id_token",
         "id_token token",
         "code id_token",
@@ -78,7 +79,9 @@ impl ResponseType {
         };
         let known =
             usize::from(parsed.code) + usize::from(parsed.id_token) + usize::from(parsed.token);
-        if known != count || (parsed.token && !parsed.code && !parsed.id_token) || count == 0 {
+        // `token` alone is OAuth 2.0's implicit grant (RFC 6749 §4.2), which
+        // Auth0 serves; the client must still name `implicit`.
+        if known != count || count == 0 {
             return None;
         }
         Some(parsed)

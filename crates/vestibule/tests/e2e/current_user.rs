@@ -188,7 +188,7 @@ async fn no_user_grant_obtains_administrative_scopes() {
     assert_end_user_token(&tenant, "authorization_code", &body["scope"], token).await;
 
     // Implicit and hybrid, for a client that names the implicit grant.
-    for response_type in ["id_token token", "code id_token token"] {
+    for response_type in ["token", "id_token token", "code id_token token"] {
         let browser = Browser::new(&tenant);
         let request = management_authorize(&tenant, &implicit, response_type);
         let (_, page_url, html) = browser.navigate(&request.url).await.page();
@@ -500,7 +500,12 @@ async fn a_client_created_without_grant_types_cannot_use_implicit() {
         redirect_uri: REDIRECT_A,
     };
     tenant.database(&[&app]).await;
-    for response_type in ["id_token token", "code id_token token", "code token"] {
+    for response_type in [
+        "token",
+        "id_token token",
+        "code id_token token",
+        "code token",
+    ] {
         let mut request = authorize(&tenant, &app, &[("response_type", response_type)]);
         request.url = request.url.replacen("response_type=code&", "", 1);
         let callback = Browser::new(&tenant).navigate(&request.url).await.away();
