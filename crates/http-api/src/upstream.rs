@@ -68,8 +68,14 @@ pub async fn callback(
     if method == Method::POST && browser.is_none() && !resubmitted {
         let mut fields: Vec<(String, String)> = params.into_iter().collect();
         fields.push((RESUBMITTED.to_owned(), "1".to_owned()));
+        // The same URL again: SAML's ACS names its connection in the query.
+        let mut target = upstream::callback_url(&tenant);
+        if let Some(query) = uri.query() {
+            target.push('?');
+            target.push_str(query);
+        }
         return authorization_response(AuthorizationResponse {
-            redirect_uri: upstream::callback_url(&tenant),
+            redirect_uri: target,
             response_mode: ResponseMode::FormPost,
             params: fields,
         });

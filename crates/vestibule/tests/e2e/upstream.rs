@@ -629,3 +629,26 @@ async fn upstreams_on_inner_addresses_are_refused_by_default() {
     assert_eq!(codes, 1, "the code was never redeemed");
     assert!(users(&tenant, "github|").await.is_empty());
 }
+
+/// A cross-site form POST to the callback (no transaction cookie) is posted
+/// again from this origin to the very same URL, query included: SAML's
+/// assertion consumer is `/login/callback?connection={name}`.
+#[tokio::test]
+async fn the_callback_re_post_keeps_the_query_string() {
+    let tenant = Tenant::start().await;
+    let url = tenant.server.url("/login/callback?connection=corp-saml");
+    let page = crate::harness::http()
+        .post(&url)
+        .header("origin", "https://idp.example")
+        .form(&[("SAMLResponse", "PHNhbWw+"), ("RelayState", "abc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let (action, fields) = crate::apple::hidden_form(&page.text().await.unwrap());
+    assert_eq!(action, url);
+    assert!(
+        fields.contains(&("RelayState".to_owned(), "abc".to_owned())),
+        "{fields:?}"
+    );
+}
