@@ -89,7 +89,10 @@ pub enum SmsProvider {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SmsSyntax {
+    /// Auth0's legacy templates (`@@password@@`).
     MdWithMacros,
+    /// Liquid templates (`{{ code }}`), Auth0's current SMS syntax.
+    Liquid,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +233,20 @@ mod tests {
         assert_eq!(out["totp"], json!({"time_step": 180, "length": 6}));
         let full = full_options(Strategy::Sms);
         assert_eq!(validate(Strategy::Sms, full.clone()), full);
+    }
+
+    #[test]
+    fn sms_takes_both_of_auth0s_template_syntaxes() {
+        let base = json!({"twilio_sid": "AC1", "twilio_token": "t", "from": "+15550100"});
+        for syntax in ["liquid", "md_with_macros"] {
+            let mut options = base.clone();
+            options["syntax"] = json!(syntax);
+            options["template"] = json!("Your code is {{ code }}");
+            assert_eq!(validate(Strategy::Sms, options)["syntax"], syntax);
+        }
+        let mut options = base;
+        options["syntax"] = json!("handlebars");
+        assert_rejected(Strategy::Sms, options, "options.syntax");
     }
 
     #[test]
