@@ -144,14 +144,40 @@ pub(crate) fn waad(
     let source = match (common, &options.tenant_id) {
         (true, _) => ProviderSource::Discovery {
             url: discovery,
-            issuer: Some(issuer),
+            issuer: Some(issuer.clone()),
         },
         // The directory's id is its issuer's path.
         (false, Some(_)) => ProviderSource::Discovery {
             url: discovery,
-            issuer: Some(base),
+            issuer: Some(base.clone()),
         },
         (false, None) => ProviderSource::DirectoryDiscovery { url: discovery },
+    };
+    // Every endpoint given and the issuer known (a directory id, or the
+    // multi-tenant pattern): nothing to discover, so a connection pointed
+    // at a local server never asks Microsoft.
+    let source = match (
+        url_text(&options.authorization_endpoint),
+        url_text(&options.token_endpoint),
+        url_text(&options.jwks_uri),
+    ) {
+        (Some(authorization_endpoint), Some(token_endpoint), Some(jwks_uri))
+            if common || options.tenant_id.is_some() =>
+        {
+            ProviderSource::Manual(Endpoints {
+                issuer: if common { issuer } else { base },
+                authorization_endpoint,
+                token_endpoint: Some(token_endpoint),
+                userinfo_endpoint: url_text(&options.userinfo_endpoint),
+                jwks_uri,
+                token_endpoint_auth_methods: vec![
+                    "client_secret_post".into(),
+                    "client_secret_basic".into(),
+                ],
+                iss_parameter_supported: false,
+            })
+        }
+        _ => source,
     };
     let scope = scope_or(None, &["openid", "profile", "email", "offline_access"]);
     Ok(OidcConnector::new(

@@ -479,3 +479,26 @@ async fn private_key_jwt_sends_a_fresh_signed_assertion() {
     }
     assert_ne!(jtis[0], jtis[1], "a fresh jti each time");
 }
+
+/// A `waad` connection whose endpoints are all given, with a known issuer,
+/// never fetches Microsoft's discovery document (this machine cannot reach
+/// it: the authorization URL is built from the options alone).
+#[tokio::test]
+async fn waad_with_every_endpoint_given_needs_no_discovery() {
+    let upstreams = Arc::new(Upstreams::new(UpstreamsConfig::default()));
+    let options = serde_json::json!({
+        "client_id": "waad-client", "client_secret": "waad-secret",
+        "tenant_domain": "contoso.onmicrosoft.com",
+        "tenantId": "0b1c2d3e-aaaa-bbbb-cccc-000000000001",
+        "authorization_endpoint": "https://idp.test/authorize",
+        "token_endpoint": "https://idp.test/token",
+        "jwks_uri": "https://idp.test/jwks",
+    });
+    let options = crate::validate_options(Strategy::Waad, options).expect("valid options");
+    let connector = open(Strategy::Waad, &options.into_json(), upstreams).expect("connector");
+    let url = connector
+        .authorization_url(&request())
+        .await
+        .expect("no discovery needed");
+    assert!(url.starts_with("https://idp.test/authorize?"), "{url}");
+}
