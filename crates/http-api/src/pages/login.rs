@@ -234,7 +234,7 @@ pub async fn login_submit(
                     &tenant,
                     &open.transaction.id,
                     &session_cookie,
-                    state.engine.settings.session_absolute_lifetime,
+                    engine::sessions::absolute_lifetime(&state.engine, &tenant),
                 ),
                 Err(error) => page_error(PageError::Engine(error)),
             };
@@ -420,7 +420,7 @@ pub async fn signup_submit(
             &tenant,
             &open.transaction.id,
             &session_cookie,
-            state.engine.settings.session_absolute_lifetime,
+            engine::sessions::absolute_lifetime(&state.engine, &tenant),
         ),
         Err(error) => page_error(PageError::Engine(error)),
     }
