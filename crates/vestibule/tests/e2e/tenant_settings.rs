@@ -4,7 +4,10 @@
 //! type of `updated_at` in ID tokens and `/userinfo`.
 
 use crate::harness::{self, http, token_for};
-use crate::login::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, jwt_claims};
+use crate::login::{
+    App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, exchange, jwt_claims,
+    query_param,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -47,7 +50,8 @@ async fn token_request(tenant: &Tenant, form: &[(&str, &str)]) -> (StatusCode, V
     (status, response.json().await.expect("token json"))
 }
 
-/// A password-realm (or, without `realm`, password) login of `username`.
+/// A password-realm (or, without `realm`, password) login of `username`,
+/// the client authenticating with `client_secret_basic`.
 async fn password_login(
     tenant: &Tenant,
     app: &App,
@@ -56,8 +60,6 @@ async fn password_login(
     scope: &str,
 ) -> (StatusCode, Value) {
     let mut form = vec![
-        ("client_id", app.id.as_str()),
-        ("client_secret", app.secret.as_str()),
         ("username", username),
         ("password", PASSWORD),
         ("scope", scope),
@@ -66,7 +68,15 @@ async fn password_login(
         Some(realm) => form.extend([("grant_type", REALM), ("realm", realm)]),
         None => form.push(("grant_type", "password")),
     }
-    token_request(tenant, &form).await
+    let response = http()
+        .post(tenant.server.url("/oauth/token"))
+        .basic_auth(&app.id, Some(&app.secret))
+        .form(&form)
+        .send()
+        .await
+        .expect("token request");
+    let status = response.status();
+    (status, response.json().await.expect("token json"))
 }
 
 async fn signup(tenant: &Tenant, app: &App, connection: &str, email: &str) {
@@ -82,7 +92,7 @@ async fn signup(tenant: &Tenant, app: &App, connection: &str, email: &str) {
 /// A tenant with one application, the database connection and Alice.
 async fn with_user() -> (Tenant, App) {
     let tenant = Tenant::start().await;
-    let app = tenant.client("RP", REDIRECT_A, "client_secret_post").await;
+    let app = tenant.client("RP", REDIRECT_A, "client_secret_basic").await;
     tenant.database(&[&app]).await;
     signup(&tenant, &app, DATABASE, "alice@example.com").await;
     (tenant, app)
@@ -112,7 +122,7 @@ async fn settings_api_reads_patches_and_checks() {
             "flags": {"oidc_standard_claim_types": false},
         })
     );
-    let app = tenant.client("RP", REDIRECT_A, "client_secret_post").await;
+    let app = tenant.client("RP", REDIRECT_A, "client_secret_basic").await;
     tenant.database(&[&app]).await;
 
     let changes = json!({
@@ -286,6 +296,19 @@ async fn default_audience_is_the_api_of_token_requests_that_name_none() {
     let access_token = body["access_token"].as_str().unwrap();
     assert!(audiences(access_token).contains(&json!(API)), "{body}");
     assert_eq!(jwt_claims(access_token)["scope"], "openid read:orders");
+    // The code flow: /authorize without `audience` is for the default API.
+    let browser = Browser::new(&tenant);
+    let request = authorize(&tenant, &app, &[]);
+    let (_, url, html) = browser.navigate(&request.url).await.page();
+    let response = browser
+        .post_login(&url, &html, "alice@example.com", PASSWORD, &[])
+        .await;
+    let callback = browser.follow(response).await.away();
+    let code = query_param(&callback, "code").expect("a code");
+    let (status, body) = exchange(&tenant, &app, &code, &request.verifier).await;
+    assert_eq!(status, 200, "{body}");
+    let access_token = body["access_token"].as_str().unwrap();
+    assert!(audiences(access_token).contains(&json!(API)), "{body}");
     // An audience the request names still wins.
     let mut named = credentials.to_vec();
     named.push(("audience", "https://other.example.com/"));
@@ -296,7 +319,7 @@ async fn default_audience_is_the_api_of_token_requests_that_name_none() {
 #[tokio::test]
 async fn default_directory_is_the_connection_of_the_password_grant() {
     let tenant = Tenant::start().await;
-    let app = tenant.client("RP", REDIRECT_A, "client_secret_post").await;
+    let app = tenant.client("RP", REDIRECT_A, "client_secret_basic").await;
     // Without a default directory the grant takes the first database
     // connection by name, where Bob has no account.
     for name in ["a-staff", "b-customers"] {
