@@ -29,12 +29,15 @@ pub async fn issue(
             "Grant type 'client_credentials' not allowed for the client.",
         ));
     }
-    let audience = audience.filter(|a| !a.is_empty()).ok_or_else(|| {
-        OAuthError::new(
-            ErrorCode::AccessDenied,
-            "No audience parameter was provided, and no default audience has been configured",
-        )
-    })?;
+    let audience = audience
+        .filter(|a| !a.is_empty())
+        .or(tenant.settings.default_audience.as_deref())
+        .ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::AccessDenied,
+                "No audience parameter was provided, and no default audience has been configured",
+            )
+        })?;
     let server = engine
         .lookups
         .resource_server(&tenant.id, audience)

@@ -295,9 +295,11 @@ async fn allow_reuse(
     Err(invalid_grant("Unknown or invalid refresh token."))
 }
 
-/// `grant_type=password` (the tenant's default database connection — the
-/// first one enabled for the client) and Auth0's `password-realm` (`realm`
-/// names the connection, which must be enabled for the client).
+/// `grant_type=password` (the tenant's `default_directory`; without one,
+/// where Auth0 refuses, the first database connection enabled for the
+/// client) and Auth0's `password-realm` (`realm` names the connection). The
+/// connection must be enabled for the client. A request without `audience`
+/// gets the tenant's `default_audience`.
 #[allow(clippy::too_many_arguments)]
 pub async fn password(
     engine: &Engine,
@@ -323,7 +325,10 @@ pub async fn password(
         .list_client_connections(&tenant.id, &client.client_id)
         .await
         .map_err(engine_error)?;
-    let connection = match realm.filter(|r| !r.is_empty()) {
+    let realm = realm
+        .filter(|r| !r.is_empty())
+        .or(tenant.settings.default_directory.as_deref());
+    let connection = match realm {
         Some(realm) => match enabled.into_iter().find(|c| c.name == realm) {
             Some(c) if database_users::is_database(&c) => Some(c),
             // Say what is true: it is enabled, but takes no passwords here.
@@ -338,7 +343,10 @@ pub async fn password(
         None => enabled.into_iter().find(database_users::is_database),
     }
     .ok_or_else(|| OAuthError::invalid_request("The connection is not enabled for this client"))?;
-    if let Some(audience) = audience.filter(|a| !a.is_empty())
+    let audience = audience
+        .filter(|a| !a.is_empty())
+        .or(tenant.settings.default_audience.as_deref());
+    if let Some(audience) = audience
         && engine
             .storage
             .get_resource_server_by_identifier(&tenant.id, audience)
@@ -379,7 +387,7 @@ pub async fn password(
         }
     };
     let requested = crate::scopes::split(scope.unwrap_or("openid"));
-    let audience = audience.filter(|a| !a.is_empty()).map(str::to_owned);
+    let audience = audience.map(str::to_owned);
     let scope = tokens::granted_scope(engine, tenant, &requested, audience.as_deref())
         .await
         .map_err(engine_error)?;

@@ -35,6 +35,7 @@ pub mod resource_servers;
 pub mod scopes;
 pub mod sessions;
 pub mod settings;
+pub mod tenant_settings;
 pub mod tenants;
 pub mod tokens;
 pub mod upstream;

@@ -1,6 +1,7 @@
 //! Logout: Auth0's `/v2/logout` and OIDC RP-Initiated Logout 1.0
 //! (`/oidc/logout`). Redirects only ever go to a URL the client registered
-//! in `allowed_logout_urls`.
+//! in `allowed_logout_urls`, or, for `/v2/logout` without `client_id`, one
+//! the tenant's settings list (as Auth0 does).
 
 use crate::userinfo::unverified_claims;
 use crate::{Engine, EngineError, sessions};
@@ -43,15 +44,21 @@ pub async fn v2_logout(
     return_to: Option<&str>,
 ) -> Result<LoggedOut, LogoutError> {
     if let Some(url) = return_to.filter(|u| !u.is_empty()) {
-        let Some(client_id) = client_id.filter(|c| !c.is_empty()) else {
-            return Err(LogoutError::Invalid(
-                "returnTo needs a client_id whose Allowed Logout URLs list it".into(),
-            ));
-        };
-        if !allowed(engine, tenant, client_id, url).await? {
-            return Err(LogoutError::Invalid(
-                "returnTo is not in the client's Allowed Logout URLs".into(),
-            ));
+        match client_id.filter(|c| !c.is_empty()) {
+            Some(client_id) => {
+                if !allowed(engine, tenant, client_id, url).await? {
+                    return Err(LogoutError::Invalid(
+                        "returnTo is not in the client's Allowed Logout URLs".into(),
+                    ));
+                }
+            }
+            None => {
+                if !tenant.settings.allowed_logout_urls.iter().any(|u| u == url) {
+                    return Err(LogoutError::Invalid(
+                        "returnTo is not in the tenant's Allowed Logout URLs; send the client_id of an application that lists it".into(),
+                    ));
+                }
+            }
         }
         sessions::end(engine, &tenant.id, session_cookie).await?;
         return Ok(LoggedOut {

@@ -44,6 +44,8 @@ pub const MANAGEMENT_SCOPES: &[&str] = &[
     "read:logs",
     "read:prompts",
     "update:prompts",
+    "read:tenant_settings",
+    "update:tenant_settings",
     "read:user_idp_tokens",
 ];
 

@@ -6,7 +6,7 @@
 
 use crate::Engine;
 use crate::error::Result;
-use model::{Session, TenantId, User};
+use model::{Session, Tenant, TenantId, User};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "vestibule_session";
@@ -15,10 +15,29 @@ fn hash(value: &str) -> String {
     crypto::secrets::sha256_base64url(value.as_bytes())
 }
 
+/// How long a tenant's sessions live whatever their activity, seconds: the
+/// tenant's `session_lifetime` if set, else the server's default. The
+/// session cookie's `Max-Age` is the same.
+pub fn absolute_lifetime(engine: &Engine, tenant: &Tenant) -> i64 {
+    tenant
+        .settings
+        .session_lifetime_minutes
+        .map_or(engine.settings.session_absolute_lifetime, |m| m * 60)
+}
+
+/// How long a tenant's sessions survive without activity, seconds: the
+/// tenant's `idle_session_lifetime` if set, else the server's default.
+pub fn idle_lifetime(engine: &Engine, tenant: &Tenant) -> i64 {
+    tenant
+        .settings
+        .idle_session_lifetime_minutes
+        .map_or(engine.settings.session_idle_lifetime, |m| m * 60)
+}
+
 /// Starts a session for a user who just authenticated; returns the cookie value.
 pub async fn start(
     engine: &Engine,
-    tenant: &TenantId,
+    tenant: &Tenant,
     user: &User,
     connection: &str,
     amr: &[&str],
@@ -26,7 +45,7 @@ pub async fn start(
     let value = crypto::secrets::random_token(32)?;
     let now = engine.now();
     let session = Session {
-        tenant_id: tenant.clone(),
+        tenant_id: tenant.id.clone(),
         id_hash: hash(&value),
         sid: crypto::secrets::random_token(16)?,
         user_id: user.user_id.clone(),
@@ -36,19 +55,22 @@ pub async fn start(
         clients: Vec::new(),
         created_at: now,
         last_active_at: now,
-        expires_at: now + engine.settings.session_absolute_lifetime * 1000,
+        expires_at: now + absolute_lifetime(engine, tenant) * 1000,
     };
     engine.storage.create_session(&session).await?;
     Ok((value, session))
 }
 
 /// The live session behind a cookie value, if any. Expired sessions (idle or
-/// absolute) are removed when found.
+/// absolute) are removed when found. The idle limit is the tenant's as it
+/// is now; the absolute one was fixed when the session started.
 pub async fn current(
     engine: &Engine,
-    tenant: &TenantId,
+    tenant: &Tenant,
     cookie: Option<&str>,
 ) -> Result<Option<Session>> {
+    let idle = idle_lifetime(engine, tenant);
+    let tenant = &tenant.id;
     let Some(value) = cookie.filter(|v| !v.is_empty() && v.len() <= 128) else {
         return Ok(None);
     };
@@ -57,7 +79,7 @@ pub async fn current(
     let Some(session) = engine.storage.get_session(tenant, &id_hash, now).await? else {
         return Ok(None);
     };
-    if now - session.last_active_at > engine.settings.session_idle_lifetime * 1000 {
+    if now - session.last_active_at > idle * 1000 {
         let _ = engine.storage.delete_session(tenant, &id_hash).await;
         return Ok(None);
     }

@@ -155,6 +155,7 @@ pub async fn ensure_tenant(engine: &Engine, spec: &TenantSpec) -> Result<Tenant>
                 issuer,
                 published_algs: Vec::new(),
                 prompts: model::PromptSettings::default(),
+                settings: model::TenantSettings::default(),
                 created_at: now,
                 updated_at: now,
             };

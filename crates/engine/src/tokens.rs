@@ -46,8 +46,11 @@ fn insert_opt(claims: &mut Map<String, Value>, name: &str, value: &Option<String
     }
 }
 
-/// Profile and email claims the scope allows (OIDC Core §5.4).
-pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
+/// Profile and email claims the scope allows (OIDC Core §5.4). `updated_at`
+/// is Auth0's ISO 8601 string (what apps written for Auth0 parse) unless
+/// the tenant's `oidc_standard_claim_types` flag asks for OIDC Core's
+/// number of seconds (what strict OIDC libraries such as pyoidc accept).
+pub fn user_claims(tenant: &Tenant, user: &User, scope: &[String]) -> Map<String, Value> {
     let mut claims = Map::new();
     if has(scope, "profile") {
         insert_opt(&mut claims, "name", &user.name);
@@ -56,10 +59,15 @@ pub fn user_claims(user: &User, scope: &[String]) -> Map<String, Value> {
         insert_opt(&mut claims, "family_name", &user.family_name);
         insert_opt(&mut claims, "picture", &user.picture);
         insert_opt(&mut claims, "preferred_username", &user.username);
-        claims.insert(
-            "updated_at".into(),
-            Value::String(model::clock::to_rfc3339(user.updated_at)),
-        );
+        let updated_at = if tenant
+            .settings
+            .flag(model::tenant_settings::OIDC_STANDARD_CLAIM_TYPES)
+        {
+            json!(user.updated_at.div_euclid(1000))
+        } else {
+            Value::String(model::clock::to_rfc3339(user.updated_at))
+        };
+        claims.insert("updated_at".into(), updated_at);
     }
     if has(scope, "email") && user.email.is_some() {
         insert_opt(&mut claims, "email", &user.email);
@@ -186,7 +194,7 @@ pub async fn id_token(
             json!(crypto::secrets::oidc_half_hash(alg, code)),
         );
     }
-    for (name, value) in user_claims(&grant.user, &grant.scope) {
+    for (name, value) in user_claims(tenant, &grant.user, &grant.scope) {
         claims.insert(name, value);
     }
     Ok(signer

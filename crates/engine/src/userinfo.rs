@@ -135,7 +135,7 @@ pub async fn userinfo(
         .ok_or_else(invalid_token)?;
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(user.user_id));
-    claims.extend(tokens::user_claims(&user, &scope));
+    claims.extend(tokens::user_claims(tenant, &user, &scope));
     Ok(claims)
 }
 

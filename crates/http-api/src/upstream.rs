@@ -93,7 +93,7 @@ pub async fn callback(
             &tenant,
             &logged_in.transaction_id,
             &logged_in.session_cookie,
-            state.engine.settings.session_absolute_lifetime,
+            engine::sessions::absolute_lifetime(&state.engine, &tenant),
         ),
         Err(CallbackError::Page(message)) => {
             error_page(StatusCode::BAD_REQUEST, "Sign-in failed", &message)

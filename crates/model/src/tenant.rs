@@ -24,6 +24,9 @@ pub struct Tenant {
     /// reads as the defaults and no migration is needed.
     #[serde(default)]
     pub prompts: PromptSettings,
+    /// Auth0's tenant settings (`/api/v2/tenants/settings`), the same way.
+    #[serde(default)]
+    pub settings: crate::TenantSettings,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }
@@ -83,6 +86,7 @@ mod tests {
         });
         let tenant: Tenant = serde_json::from_value(stored).unwrap();
         assert_eq!(tenant.prompts, PromptSettings::default());
+        assert_eq!(tenant.settings, crate::TenantSettings::default());
         assert_eq!(
             tenant.prompts.universal_login_experience,
             LoginExperience::New

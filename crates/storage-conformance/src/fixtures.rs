@@ -30,6 +30,7 @@ pub fn tenant(id: &str) -> Tenant {
         issuer: format!("https://{id}.example.com/"),
         published_algs: Vec::new(),
         prompts: model::PromptSettings::default(),
+        settings: model::TenantSettings::default(),
         created_at: NOW,
         updated_at: NOW,
     }

@@ -146,6 +146,10 @@ pub async fn start(
             }
         }
     }
+    // Auth0's tenant `default_audience`: the API of a request that names none.
+    if request.audience.as_deref().is_none_or(str::is_empty) {
+        request.audience = tenant.settings.default_audience.clone();
+    }
     if let Some(audience) = &request.audience
         && engine
             .storage
@@ -212,7 +216,7 @@ pub async fn start(
         .create_transaction(&transaction)
         .await
         .map_err(server_error_page)?;
-    let session = sessions::current(engine, &tenant.id, session_cookie)
+    let session = sessions::current(engine, tenant, session_cookie)
         .await
         .map_err(server_error_page)?;
     let step = dispatch(
@@ -314,7 +318,7 @@ pub async fn resume(
     session_cookie: Option<&str>,
 ) -> std::result::Result<Step, ResumeError> {
     let open = open_transaction(engine, tenant, id, browser_cookie).await?;
-    let session = sessions::current(engine, &tenant.id, session_cookie)
+    let session = sessions::current(engine, tenant, session_cookie)
         .await
         .map_err(PageError::from)?;
     let enabled = enabled_connections(engine, tenant, &open.client)
@@ -712,8 +716,7 @@ pub async fn complete_login_with(
     connection: &Connection,
     amr: &[&str],
 ) -> Result<String> {
-    let (cookie, session) =
-        sessions::start(engine, &tenant.id, user, &connection.name, amr).await?;
+    let (cookie, session) = sessions::start(engine, tenant, user, &connection.name, amr).await?;
     let user_id = user.user_id.clone();
     let connection_name = connection.name.clone();
     engine

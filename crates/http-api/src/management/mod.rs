@@ -13,6 +13,7 @@ pub mod logs;
 pub mod prompts;
 pub mod query;
 pub mod resource_servers;
+pub mod tenant_settings;
 pub mod tickets;
 pub mod user_blocks;
 pub mod user_identities;
@@ -44,6 +45,7 @@ use utoipa_axum::routes;
         (name = "tickets", description = "Password-change and email-verification links"),
         (name = "logs", description = "Tenant log events"),
         (name = "prompts", description = "Login prompt settings"),
+        (name = "tenants", description = "Tenant settings"),
     )
 )]
 pub struct ManagementApiDoc;
@@ -132,4 +134,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::list))
         .routes(routes!(logs::get))
         .routes(routes!(prompts::get, prompts::update))
+        .routes(routes!(tenant_settings::get, tenant_settings::update))
 }

@@ -248,7 +248,7 @@ pub async fn login_submit(
                     &tenant,
                     &open.transaction.id,
                     &session_cookie,
-                    state.engine.settings.session_absolute_lifetime,
+                    engine::sessions::absolute_lifetime(&state.engine, &tenant),
                 ),
                 Err(error) => page_error(PageError::Engine(error)),
             };
@@ -449,7 +449,7 @@ pub async fn signup_submit(
             &tenant,
             &open.transaction.id,
             &session_cookie,
-            state.engine.settings.session_absolute_lifetime,
+            engine::sessions::absolute_lifetime(&state.engine, &tenant),
         ),
         Err(error) => page_error(PageError::Engine(error)),
     }

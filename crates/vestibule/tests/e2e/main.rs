@@ -25,6 +25,7 @@ mod private_key_jwt;
 mod round_trips;
 mod sdk_node;
 mod smtp_sink;
+mod tenant_settings;
 mod upstream;
 mod upstream_vestibule;
 mod users;
