@@ -17,6 +17,7 @@ mod linking;
 mod login;
 mod management;
 mod multi_node;
+mod outbound;
 mod presets;
 mod private_key_jwt;
 mod sdk_node;
