@@ -15,7 +15,7 @@
 //! `email_verified` (boolean, integer or text), `username`, `name`,
 //! `nickname`, `given_name`, `family_name`, `picture`, `password_hash`.
 //! The `Any` driver understands text, integers (not MySQL `TINYINT`),
-//! floats, booleans (PostgreSQL/SQLite) and blobs: cast other column types
+//! floats, booleans (PostgreSQL) and blobs: cast other column types
 //! in the query (`CAST(x AS CHAR)`, `x::text`).
 
 use super::config::{SqlConfig, check_database_url, placeholders};
