@@ -32,6 +32,7 @@ use crate::outbound::{OutboundError, OutboundPolicy, http::GuardedClients};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// A user as the custom database describes it.
@@ -149,8 +150,9 @@ pub trait PasswordBackend: Send + Sync {
     async fn delete(&self, id: &str) -> Result<(), CustomDbError>;
 }
 
-/// A backend with the fingerprint of the configuration it was opened with.
-type OpenBackend = (u64, Arc<dyn PasswordBackend>);
+/// A backend with the fingerprint of the configuration it was opened with
+/// and, for SQL, the checked address its pool connects to.
+type OpenBackend = (u64, Option<SocketAddr>, Arc<dyn PasswordBackend>);
 
 /// Backends per connection, opened on first use and replaced when the
 /// configuration changes (a new URL, new queries, a new secret) or the
@@ -190,28 +192,30 @@ impl CustomDatabases {
         unsealed_options: &serde_json::Value,
     ) -> Result<Arc<dyn PasswordBackend>, CustomDbError> {
         let config = parse_config(unsealed_options)?;
-        let address = match &config {
+        let allowed = match &config {
             BackendConfig::Sql(sql) => {
                 let url = config::check_database_url(&sql.url)
                     .map_err(|e| CustomDbError::NotConfigured(format!("database_url {e}")))?;
-                let addresses = self.http.policy().resolve(&url.host, url.port).await?;
-                addresses.first().copied()
+                self.http.policy().resolve(&url.host, url.port).await?
             }
-            BackendConfig::Http(_) => None,
+            BackendConfig::Http(_) => Vec::new(),
         };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         config.hash(&mut hasher);
-        address.hash(&mut hasher);
         let fingerprint = hasher.finish();
         let mut open = self
             .open
             .lock()
             .map_err(|_| CustomDbError::Unavailable("backend cache poisoned".into()))?;
-        if let Some((known, backend)) = open.get(connection_id)
+        // The pool keeps its address while that address is still allowed
+        // (round-robin DNS does not rebuild it on every login).
+        if let Some((known, address, backend)) = open.get(connection_id)
             && *known == fingerprint
+            && address.is_none_or(|a| allowed.contains(&a))
         {
             return Ok(backend.clone());
         }
+        let address = allowed.first().copied();
         let backend: Arc<dyn PasswordBackend> = match (config, address) {
             (BackendConfig::Sql(sql), Some(address)) => {
                 Arc::new(sql::SqlBackend::open(sql, address)?)
@@ -225,7 +229,10 @@ impl CustomDatabases {
                 Arc::new(http::HttpBackend::new(self.http.clone(), config))
             }
         };
-        open.insert(connection_id.to_owned(), (fingerprint, backend.clone()));
+        open.insert(
+            connection_id.to_owned(),
+            (fingerprint, address, backend.clone()),
+        );
         Ok(backend)
     }
 }

@@ -349,7 +349,7 @@ async fn inner_addresses_are_refused_by_default() {
     listed
         .json(
             "JWKS",
-            listed.client().unwrap().get(&format!("{}/jwks", fake.base)),
+            listed.client().unwrap().get(format!("{}/jwks", fake.base)),
             false,
         )
         .await

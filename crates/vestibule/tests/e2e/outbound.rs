@@ -467,3 +467,37 @@ async fn the_servers_own_postgresql_is_refused_even_with_allow_all() {
         ))
         .await;
 }
+
+#[test]
+fn a_malformed_allow_list_stops_the_start_naming_the_entry() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vestibule"))
+        .arg("serve")
+        .env_clear()
+        .env("VESTIBULE_LISTEN", "127.0.0.1:0")
+        .env("VESTIBULE_DATA_DIR", data_dir.path())
+        .env("VESTIBULE_MASTER_KEY", crate::harness::MASTER_KEY)
+        .env(
+            "VESTIBULE_ALLOWED_PRIVATE_DESTINATIONS",
+            "10.0.0.0/8, 10.0.0.1/8",
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vestibule");
+    // A server that starts anyway is killed and fails the test.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait").is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("output");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("VESTIBULE_ALLOWED_PRIVATE_DESTINATIONS")
+            && stderr.contains("\"10.0.0.1/8\"")
+            && stderr.contains("bits set beyond the prefix"),
+        "{stderr}"
+    );
+}
