@@ -14,8 +14,9 @@
 //!
 //! # What this crate must not do
 //!
-//! It touches no storage and knows no inbound HTTP types; the only I/O is
-//! the outbound HTTP of [`redirect`] to upstream providers. Secret option values (client
+//! It touches no storage and knows no inbound HTTP types; its I/O is
+//! outbound (upstream providers, custom databases), every destination
+//! checked by the one guard in [`outbound`]. Secret option values (client
 //! secrets, bind passwords, …) are listed by [`secret_fields`]; sealing them
 //! for storage and hiding them from API responses is the caller's job.
 //!
@@ -46,6 +47,7 @@
 
 pub mod custom_database;
 pub mod options;
+pub mod outbound;
 pub mod redirect;
 pub mod strategy;
 

@@ -237,6 +237,27 @@ pub fn unsealed_options(engine: &Engine, connection: &Connection) -> Result<Valu
     Ok(options)
 }
 
+/// Refuses destinations in the options (custom database hosts and
+/// endpoints) that the outbound guard would refuse when they are used, so
+/// the administrator learns it when saving, with the rule named. Every
+/// connection checks again: DNS may change.
+async fn check_destinations(engine: &Engine, options: Option<&Value>) -> Result<()> {
+    let Some(options) = options else {
+        return Ok(());
+    };
+    for (field, host, port) in connectors::custom_database::destinations(options) {
+        engine
+            .settings
+            .outbound
+            .check_configured(&host, port)
+            .await
+            .map_err(|refused| {
+                EngineError::invalid(format!("options.{field}"), refused.to_string())
+            })?;
+    }
+    Ok(())
+}
+
 async fn require_clients_exist(
     engine: &Engine,
     tenant: &TenantId,
@@ -282,6 +303,7 @@ pub async fn create_connection(
     }
     let enabled_clients = input.enabled_clients.clone().unwrap_or_default();
     require_clients_exist(engine, tenant, &enabled_clients).await?;
+    check_destinations(engine, input.options.as_ref()).await?;
     let id = model::ids::new_id("con");
     let options = prepare_options(
         engine,
@@ -365,6 +387,7 @@ pub async fn update_connection(
     if let Some(enabled) = &input.enabled_clients {
         require_clients_exist(engine, tenant, enabled).await?;
     }
+    check_destinations(engine, input.options.as_ref()).await?;
     let now = engine.now();
     let connection = engine
         .storage

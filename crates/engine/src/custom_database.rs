@@ -21,9 +21,8 @@ use crate::connections::unsealed_options;
 use crate::database_users::{LoginOutcome, is_valid_email};
 use crate::error::{EngineError, Result};
 use crate::login_protection;
-use connectors::custom_database::{
-    CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend,
-};
+pub use connectors::custom_database::CustomDbError;
+use connectors::custom_database::{CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 use std::sync::Arc;
@@ -65,7 +64,10 @@ async fn backend(
 ) -> std::result::Result<Arc<dyn PasswordBackend>, CustomDbError> {
     let options = unsealed_options(engine, connection)
         .map_err(|e| CustomDbError::NotConfigured(format!("options: {e}")))?;
-    engine.custom_databases.backend(&connection.id, &options)
+    engine
+        .custom_databases
+        .backend(&connection.id, &options)
+        .await
 }
 
 fn unavailable(connection: &Connection, error: &CustomDbError) -> LoginOutcome {

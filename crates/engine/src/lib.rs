@@ -95,9 +95,12 @@ impl Engine {
         )?);
         let upstreams = Arc::new(connectors::redirect::Upstreams::new(
             connectors::redirect::UpstreamsConfig {
-                allow_private_addresses: settings.allow_private_upstreams,
+                policy: settings.outbound.clone(),
                 ..connectors::redirect::UpstreamsConfig::default()
             },
+        ));
+        let custom_databases = Arc::new(connectors::custom_database::CustomDatabases::new(
+            settings.outbound.clone(),
         ));
         Ok(Self {
             storage,
@@ -110,7 +113,7 @@ impl Engine {
             upstreams,
             lookups,
             client_auth_throttle: Arc::default(),
-            custom_databases: Arc::new(connectors::custom_database::CustomDatabases::default()),
+            custom_databases,
         })
     }
 

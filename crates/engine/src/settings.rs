@@ -68,10 +68,10 @@ pub struct Settings {
     pub reset_requests_per_ip: u64,
     /// The window of both reset-request limits, seconds.
     pub reset_request_window: i64,
-    /// Lets upstream identity providers live on loopback, private or
-    /// link-local addresses (tests, local development). Off in production:
-    /// connection options must not reach into the server's network (SSRF).
-    pub allow_private_upstreams: bool,
+    /// Which destinations tenants may make the server contact (upstream
+    /// providers, custom databases, SMTP): public addresses, the private
+    /// ones the operator allows, never the server's own database (SSRF).
+    pub outbound: connectors::outbound::OutboundPolicy,
 }
 
 impl Default for Settings {
@@ -102,7 +102,7 @@ impl Default for Settings {
             reset_requests_per_address: 10,
             reset_requests_per_ip: 50,
             reset_request_window: 600,
-            allow_private_upstreams: false,
+            outbound: connectors::outbound::OutboundPolicy::default(),
         }
     }
 }

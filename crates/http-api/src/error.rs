@@ -8,6 +8,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::EngineError;
+use engine::custom_database::CustomDbError;
 use engine::management_token::ManagementAuthError;
 use engine::oauth_error::{ErrorCode, OAuthError};
 
@@ -101,6 +102,11 @@ impl From<EngineError> for ApiError {
             EngineError::RateLimited(message) => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
             }
+            EngineError::CustomDatabase(CustomDbError::Refused(rule)) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "custom_database_unavailable",
+                format!("The custom database of this connection is unavailable: {rule}"),
+            ),
             EngineError::CustomDatabase(cause) => {
                 tracing::warn!(error = %error_chain(&cause), "custom database failed");
                 Self::new(

@@ -90,11 +90,22 @@ pub struct StoreArgs {
     /// delivered; each further retry waits twice as long (at most an hour).
     #[arg(long, env = "VESTIBULE_EMAIL_RETRY_SECONDS", default_value_t = 30)]
     pub email_retry_seconds: i64,
-    /// Let connections reach identity providers on loopback, private or link-local
-    /// addresses (tests, local development). Off by default: protects the server's
-    /// network and cloud metadata from connection options (SSRF).
+    /// Let tenants' destinations (identity providers, custom databases, SMTP)
+    /// be any loopback, private or link-local address (tests, local
+    /// development). Off by default: protects the server's network and cloud
+    /// metadata from tenant settings (SSRF). The server's own database stays
+    /// refused.
     #[arg(long, env = "VESTIBULE_ALLOW_PRIVATE_UPSTREAMS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_upstreams: bool,
+    /// Private destinations tenants may reach, comma-separated: CIDR blocks or
+    /// addresses (any port), `address:port`, `host:port` (matched by name),
+    /// e.g. `10.0.0.0/8,192.168.1.5:636,db.internal:5432`.
+    #[arg(
+        long,
+        env = "VESTIBULE_ALLOWED_PRIVATE_DESTINATIONS",
+        default_value = ""
+    )]
+    pub allowed_private_destinations: String,
 }
 
 #[derive(Debug, Clone, Args)]

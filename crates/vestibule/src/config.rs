@@ -3,6 +3,7 @@
 
 use crate::cli::StoreArgs;
 use anyhow::{Context, Result, bail};
+use connectors::outbound::{OutboundPolicy, OwnDatabase, parse_allow_list};
 use crypto::MasterKey;
 use engine::{Engine, Settings};
 use model::{SystemClock, TenantId};
@@ -29,6 +30,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         }
     };
     let master_key = load_master_key(store)?;
+    let outbound = outbound_policy(store)?;
     let cores = std::thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(2);
@@ -44,7 +46,7 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
         import_max_bytes: store.import_max_bytes,
         email_retry_base: store.email_retry_seconds.clamp(1, 3_600),
-        allow_private_upstreams: store.allow_private_upstreams,
+        outbound,
         ..Settings::default()
     };
     Engine::new(
@@ -54,6 +56,23 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         settings,
     )
     .map_err(|error| anyhow::anyhow!("invalid password hashing parameters: {error}"))
+}
+
+/// The rules for destinations tenants configure: the allow-list (a
+/// malformed entry stops the start, naming it) and the server's own
+/// database, which no tenant may reach.
+fn outbound_policy(store: &StoreArgs) -> Result<OutboundPolicy> {
+    let allowed = parse_allow_list(&store.allowed_private_destinations)
+        .map_err(|error| anyhow::anyhow!("VESTIBULE_ALLOWED_PRIVATE_DESTINATIONS: {error}"))?;
+    let own_database = store
+        .database_url
+        .as_deref()
+        .and_then(OwnDatabase::from_url);
+    Ok(OutboundPolicy::new(
+        store.allow_private_upstreams,
+        allowed,
+        own_database,
+    ))
 }
 
 /// The master key from the flag/environment, else from (or generated into)

@@ -158,13 +158,111 @@ pub fn check_endpoint(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the database URL's scheme (PostgreSQL, MySQL/MariaDB, SQLite).
-pub fn check_database_url(url: &str) -> Result<(), String> {
-    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or_default();
-    match scheme {
-        "postgres" | "postgresql" | "mysql" | "mariadb" | "sqlite" => Ok(()),
-        _ => Err("must be a postgres://, mysql://, mariadb:// or sqlite: URL".into()),
+/// Query parameters a database URL may carry. Everything else is refused:
+/// `host`, `hostaddr`, `port` and `socket` would move the destination past
+/// the guard (a Unix socket reaches the server's own database), and
+/// `sslrootcert`, `sslcert`, `sslkey`, `ssl-ca` name files on the server.
+const ALLOWED_URL_PARAMETERS: [&str; 9] = [
+    "sslmode",
+    "ssl-mode",
+    "application_name",
+    "options",
+    "charset",
+    "collation",
+    "timezone",
+    "time-zone",
+    "statement-cache-capacity",
+];
+
+/// Where a database URL points, and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    /// The URL as parsed, with `mariadb:` spelled `mysql:`.
+    pub url: url::Url,
+    /// The host name or IP address (IPv6 without brackets).
+    pub host: String,
+    pub port: u16,
+    pub mysql: bool,
+}
+
+/// Checks a database URL: PostgreSQL or MySQL/MariaDB on a named host.
+/// SQLite is refused: a path on Vestibule's own disk is not a customer's
+/// database (`sqlite:<data dir>/vestibule.db` is every tenant's store).
+pub fn check_database_url(text: &str) -> Result<DatabaseUrl, String> {
+    let scheme = text.split_once(':').map(|(s, _)| s).unwrap_or_default();
+    let (mysql, default_port) = match scheme.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" => (false, 5432),
+        "mysql" | "mariadb" => (true, 3306),
+        "sqlite" => {
+            return Err(
+                "sqlite: URLs are not accepted for custom databases (a file on the \
+                 server is not the customer's database); use a postgres://, mysql:// or \
+                 mariadb:// URL"
+                    .into(),
+            );
+        }
+        _ => return Err("must be a postgres://, mysql:// or mariadb:// URL".into()),
+    };
+    let normalized = match text.strip_prefix("mariadb:") {
+        Some(rest) => format!("mysql:{rest}"),
+        None => text.to_owned(),
+    };
+    let url = url::Url::parse(&normalized).map_err(|_| "is not a valid URL".to_owned())?;
+    let host = url
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_owned())
+        .filter(|h| {
+            h.parse::<std::net::IpAddr>().is_ok() || crate::outbound::allow_list::is_host_name(h)
+        })
+        .ok_or_else(|| "must name the database server's host (no Unix sockets)".to_owned())?;
+    if let Some((key, _)) = url
+        .query_pairs()
+        .find(|(key, _)| !ALLOWED_URL_PARAMETERS.contains(&key.as_ref()))
+    {
+        return Err(format!(
+            "the URL parameter `{key}` is not accepted (allowed: {})",
+            ALLOWED_URL_PARAMETERS.join(", ")
+        ));
     }
+    Ok(DatabaseUrl {
+        port: url.port().unwrap_or(default_port),
+        host,
+        mysql,
+        url,
+    })
+}
+
+/// The network destinations (`host`, `port`) the custom database options
+/// name, with the option that names each; malformed values are left to
+/// the shape checks.
+pub fn destinations(options: &Value) -> Vec<(String, String, u16)> {
+    let mut found = Vec::new();
+    if let Some(url) = options
+        .pointer(&format!("/configuration/{DATABASE_URL_SETTING}"))
+        .and_then(Value::as_str)
+        && let Ok(parsed) = check_database_url(url)
+    {
+        found.push((
+            format!("configuration.{DATABASE_URL_SETTING}"),
+            parsed.host,
+            parsed.port,
+        ));
+    }
+    if let Some(Value::Object(endpoints)) = options.pointer("/custom_database/endpoints") {
+        for (operation, url) in endpoints {
+            let Some(parsed) = url.as_str().and_then(|u| url::Url::parse(u).ok()) else {
+                continue;
+            };
+            if let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) {
+                found.push((
+                    format!("custom_database.endpoints.{operation}"),
+                    host.trim_matches(['[', ']']).to_owned(),
+                    port,
+                ));
+            }
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -206,8 +304,41 @@ mod tests {
         assert!(check_endpoint("http://users.example.com/login").is_err());
         assert!(check_endpoint("https://u:p@users.example.com/login").is_err());
         assert!(check_endpoint("ftp://users.example.com").is_err());
-        assert!(check_database_url("postgres://u@h/db").is_ok());
-        assert!(check_database_url("mariadb://root@127.0.0.1/db").is_ok());
+        let pg = check_database_url("postgres://u@h/db?sslmode=disable").unwrap();
+        assert_eq!((pg.host.as_str(), pg.port, pg.mysql), ("h", 5432, false));
+        let maria = check_database_url("mariadb://root@[::1]:3307/db").unwrap();
+        assert_eq!(
+            (maria.host.as_str(), maria.port, maria.mysql),
+            ("::1", 3307, true)
+        );
+        assert_eq!(maria.url.scheme(), "mysql");
         assert!(check_database_url("redis://h").is_err());
+        for refused in [
+            "sqlite:/var/lib/vestibule/vestibule.db",
+            "sqlite://vestibule.db?mode=rwc",
+            "SQLITE:x.db",
+        ] {
+            let error = check_database_url(refused).unwrap_err();
+            assert!(
+                error.contains("sqlite: URLs are not accepted"),
+                "{refused}: {error}"
+            );
+        }
+        for (url, why) in [
+            ("postgres:///db", "host"),
+            ("postgres://u@%2Fvar%2Frun%2Fpostgresql/db", "host"),
+            ("postgres://u@h/db?host=/var/run/postgresql", "`host`"),
+            ("postgres://u@h/db?hostaddr=127.0.0.1", "`hostaddr`"),
+            ("postgres://u@h/db?port=5433", "`port`"),
+            ("postgres://u@h/db?sslrootcert=/etc/shadow", "`sslrootcert`"),
+            ("mysql://u@h/db?socket=/run/mysqld/mysqld.sock", "`socket`"),
+            (
+                "mysql://u@h/db?ssl-key=/etc/ssl/private/key.pem",
+                "`ssl-key`",
+            ),
+        ] {
+            let error = check_database_url(url).unwrap_err();
+            assert!(error.contains(why), "{url}: {error}");
+        }
     }
 }

@@ -15,35 +15,35 @@
 //! A user is a JSON object with `user_id` (or `id`; string or number) and
 //! optionally `email`, `email_verified`, `username`, `name`, `nickname`,
 //! `given_name`, `family_name`, `picture` — the profile Auth0's scripts
-//! return. Redirects are not followed, answers are cut at 64 KiB, and
-//! every call has the connection's timeout.
+//! return. Redirects are not followed, answers are cut at 64 KiB, every
+//! call has the connection's timeout, and every destination passes the
+//! outbound guard (a refusal names the rule, never the remote's answer).
 
 use super::config::HttpConfig;
 use super::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
+use crate::outbound::{self, http::GuardedClients};
 use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 
 const MAX_BODY: usize = 64 * 1024;
 
-/// The shared client: no redirects, short connect timeout.
-pub(super) fn client() -> Result<reqwest::Client, CustomDbError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| CustomDbError::NotConfigured(format!("HTTP client: {e}")))
+/// The clients' settings: a short connect timeout (the guard adds no
+/// redirects and no proxies).
+pub(super) fn configure(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.connect_timeout(Duration::from_secs(5))
 }
 
 pub struct HttpBackend {
-    client: reqwest::Client,
+    clients: Arc<GuardedClients>,
     config: HttpConfig,
 }
 
 impl HttpBackend {
-    pub fn new(client: reqwest::Client, config: HttpConfig) -> Self {
-        Self { client, config }
+    pub fn new(clients: Arc<GuardedClients>, config: HttpConfig) -> Self {
+        Self { clients, config }
     }
 
     async fn call(
@@ -63,15 +63,24 @@ impl HttpBackend {
         .as_deref()
         .ok_or(CustomDbError::OperationMissing(operation))?;
         let unavailable = |what: String| CustomDbError::Unavailable(format!("{operation}: {what}"));
-        let mut response = self
-            .client
-            .post(url)
+        let parsed = url::Url::parse(url)
+            .map_err(|_| CustomDbError::NotConfigured(format!("{operation}: invalid URL")))?;
+        self.clients.check_url(&parsed).await?;
+        let client = self
+            .clients
+            .for_url(&parsed)
+            .map_err(|e| CustomDbError::NotConfigured(format!("HTTP client: {e}")))?;
+        let mut response = client
+            .post(parsed)
             .bearer_auth(&self.config.secret)
             .timeout(self.config.timeout)
             .json(&body)
             .send()
             .await
-            .map_err(|e| unavailable(transport(&e)))?;
+            .map_err(|e| match outbound::refusal_in(&e) {
+                Some(refused) => CustomDbError::Refused(refused.to_string()),
+                None => unavailable(transport(&e)),
+            })?;
         let status = response.status();
         let mut bytes = Vec::new();
         while let Some(chunk) = response

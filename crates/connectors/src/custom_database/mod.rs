@@ -6,8 +6,8 @@
 //! configured in `options.custom_database` (see
 //! [`crate::options::database::CustomDatabase`]):
 //!
-//! * **`sql`** ([`sql`]): a PostgreSQL, MySQL/MariaDB or SQLite URL (the
-//!   secret `options.configuration.database_url`) and one parameterised
+//! * **`sql`** ([`sql`]): a PostgreSQL or MySQL/MariaDB URL (the secret
+//!   `options.configuration.database_url`; never SQLite) and one parameterised
 //!   query per operation. Vestibule reads the stored password hash and
 //!   verifies it itself with [`crypto::legacy_hash`] (bcrypt, argon2,
 //!   PBKDF2, scrypt, SHA-crypt, LDAP, …).
@@ -17,17 +17,22 @@
 //!
 //! Both are a [`PasswordBackend`]. [`CustomDatabases`] keeps one backend
 //! (for SQL, one small pool) per connection, rebuilt when the connection's
-//! configuration changes.
+//! configuration changes. Every destination passes the outbound guard
+//! ([`crate::outbound`]): the SQL host is resolved and checked before each
+//! operation and the pool connects to the checked address, never to the
+//! name; HTTP endpoints go through the guard's clients.
 
 pub mod config;
 pub mod http;
 pub mod sql;
 
-pub use config::{BackendConfig, SqlQueries, parse_config};
+pub use config::{BackendConfig, SqlQueries, destinations, parse_config};
 
+use crate::outbound::{OutboundError, OutboundPolicy, http::GuardedClients};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 /// A user as the custom database describes it.
@@ -110,6 +115,19 @@ pub enum CustomDbError {
     /// Create refused: the user already exists there.
     #[error("the user already exists in the custom database")]
     UserExists,
+    /// The outbound guard refused the destination; the message names the
+    /// rule and is safe to show to the tenant.
+    #[error("custom database refused: {0}")]
+    Refused(String),
+}
+
+impl From<OutboundError> for CustomDbError {
+    fn from(error: OutboundError) -> Self {
+        match error {
+            OutboundError::Refused(refused) => Self::Refused(refused.to_string()),
+            OutboundError::Unresolved(_) => Self::Unavailable(error.to_string()),
+        }
+    }
 }
 
 /// One way of reaching a customer's user store.
@@ -132,16 +150,16 @@ pub trait PasswordBackend: Send + Sync {
     async fn delete(&self, id: &str) -> Result<(), CustomDbError>;
 }
 
-/// A backend with the fingerprint of the configuration it was opened with.
-type OpenBackend = (u64, Arc<dyn PasswordBackend>);
+/// A backend with the fingerprint of the configuration it was opened with
+/// and, for SQL, the checked address its pool connects to.
+type OpenBackend = (u64, Option<SocketAddr>, Arc<dyn PasswordBackend>);
 
 /// Backends per connection, opened on first use and replaced when the
-/// configuration changes (a new URL, new queries, a new secret).
-#[derive(Default)]
+/// configuration changes (a new URL, new queries, a new secret) or the
+/// database host now resolves to another (checked) address.
 pub struct CustomDatabases {
-    /// Built when the first HTTP store is opened: building loads the
-    /// system's root certificates, which start-up should not wait for.
-    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    /// Guarded HTTP clients for the `http` kind, built on first use.
+    http: Arc<GuardedClients>,
     open: Mutex<HashMap<String, OpenBackend>>,
 }
 
@@ -151,14 +169,37 @@ impl std::fmt::Debug for CustomDatabases {
     }
 }
 
+impl Default for CustomDatabases {
+    fn default() -> Self {
+        Self::new(OutboundPolicy::default())
+    }
+}
+
 impl CustomDatabases {
-    /// The backend for `connection_id` given its unsealed options.
-    pub fn backend(
+    pub fn new(policy: OutboundPolicy) -> Self {
+        Self {
+            http: Arc::new(GuardedClients::new(policy, Box::new(http::configure))),
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The backend for `connection_id` given its unsealed options. For the
+    /// SQL kind the database host is resolved and checked on every call, so
+    /// a name that now points inside is refused before any query runs.
+    pub async fn backend(
         &self,
         connection_id: &str,
         unsealed_options: &serde_json::Value,
     ) -> Result<Arc<dyn PasswordBackend>, CustomDbError> {
         let config = parse_config(unsealed_options)?;
+        let allowed = match &config {
+            BackendConfig::Sql(sql) => {
+                let url = config::check_database_url(&sql.url)
+                    .map_err(|e| CustomDbError::NotConfigured(format!("database_url {e}")))?;
+                self.http.policy().resolve(&url.host, url.port).await?
+            }
+            BackendConfig::Http(_) => Vec::new(),
+        };
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         config.hash(&mut hasher);
         let fingerprint = hasher.finish();
@@ -166,23 +207,32 @@ impl CustomDatabases {
             .open
             .lock()
             .map_err(|_| CustomDbError::Unavailable("backend cache poisoned".into()))?;
-        if let Some((known, backend)) = open.get(connection_id)
+        // The pool keeps its address while that address is still allowed
+        // (round-robin DNS does not rebuild it on every login).
+        if let Some((known, address, backend)) = open.get(connection_id)
             && *known == fingerprint
+            && address.is_none_or(|a| allowed.contains(&a))
         {
             return Ok(backend.clone());
         }
-        let backend: Arc<dyn PasswordBackend> = match config {
-            BackendConfig::Sql(sql) => Arc::new(sql::SqlBackend::open(sql)?),
-            BackendConfig::Http(http) => {
-                let client = self
-                    .http
-                    .get_or_init(|| http::client().map_err(|e| e.to_string()))
-                    .as_ref()
-                    .map_err(|e| CustomDbError::NotConfigured(e.clone()))?;
-                Arc::new(http::HttpBackend::new(client.clone(), http))
+        let address = allowed.first().copied();
+        let backend: Arc<dyn PasswordBackend> = match (config, address) {
+            (BackendConfig::Sql(sql), Some(address)) => {
+                Arc::new(sql::SqlBackend::open(sql, address)?)
+            }
+            (BackendConfig::Sql(_), None) => {
+                return Err(CustomDbError::Unavailable(
+                    "no address to connect to".into(),
+                ));
+            }
+            (BackendConfig::Http(config), _) => {
+                Arc::new(http::HttpBackend::new(self.http.clone(), config))
             }
         };
-        open.insert(connection_id.to_owned(), (fingerprint, backend.clone()));
+        open.insert(
+            connection_id.to_owned(),
+            (fingerprint, address, backend.clone()),
+        );
         Ok(backend)
     }
 }

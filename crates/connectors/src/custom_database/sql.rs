@@ -1,6 +1,10 @@
-//! The `sql` kind: the customer's PostgreSQL, MySQL/MariaDB or SQLite
-//! database, reached through sqlx's `Any` driver with one small lazy pool
-//! per connection.
+//! The `sql` kind: the customer's PostgreSQL or MySQL/MariaDB database,
+//! reached through sqlx's `Any` driver with one small lazy pool per
+//! connection. The pool connects to the address the outbound guard checked
+//! (the URL's host replaced by it), so DNS cannot move it afterwards; the
+//! caller resolves and checks again before each operation and opens a new
+//! pool when the address changes. (sqlx is built without TLS here, so no
+//! certificate name check depends on the host name.)
 //!
 //! Queries are written once with `$1`, `$2`, … placeholders (see
 //! [`super::config::query_params`] for each operation's parameters); for
@@ -11,14 +15,15 @@
 //! `email_verified` (boolean, integer or text), `username`, `name`,
 //! `nickname`, `given_name`, `family_name`, `picture`, `password_hash`.
 //! The `Any` driver understands text, integers (not MySQL `TINYINT`),
-//! floats, booleans (PostgreSQL/SQLite) and blobs: cast other column types
+//! floats, booleans (PostgreSQL) and blobs: cast other column types
 //! in the query (`CAST(x AS CHAR)`, `x::text`).
 
-use super::config::{SqlConfig, placeholders};
+use super::config::{SqlConfig, check_database_url, placeholders};
 use super::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 const MAX_CONNECTIONS: u32 = 4;
@@ -32,14 +37,28 @@ pub struct SqlBackend {
 }
 
 impl SqlBackend {
-    /// A backend with a lazy pool: nothing connects until the first query,
-    /// so a wrong URL surfaces as `Unavailable` at login, not here.
-    pub fn open(config: SqlConfig) -> Result<Self, CustomDbError> {
+    /// A backend with a lazy pool to `address` (checked by the guard):
+    /// nothing connects until the first query, so a wrong URL surfaces as
+    /// `Unavailable` at login, not here.
+    pub fn open(config: SqlConfig, address: SocketAddr) -> Result<Self, CustomDbError> {
         sqlx::any::install_default_drivers();
-        let (url, mysql) = match config.url.strip_prefix("mariadb:") {
-            Some(rest) => (format!("mysql:{rest}"), true),
-            None => (config.url.clone(), config.url.starts_with("mysql:")),
-        };
+        let parsed = check_database_url(&config.url)
+            .map_err(|e| CustomDbError::NotConfigured(format!("database_url {e}")))?;
+        let mysql = parsed.mysql;
+        let mut url = parsed.url;
+        let moved =
+            url.set_ip_host(address.ip()).is_ok() && url.set_port(Some(address.port())).is_ok();
+        if !moved {
+            return Err(CustomDbError::NotConfigured(
+                "database URL: invalid host".into(),
+            ));
+        }
+        if !mysql && url.password().is_none() {
+            // Otherwise sqlx falls back to the server's own PGPASSWORD,
+            // which a tenant's server could ask for in clear text.
+            url.query_pairs_mut().append_pair("password", "");
+        }
+        let url = String::from(url);
         let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .min_connections(0)

@@ -1,6 +1,7 @@
 //! Outbound HTTP to upstream providers, and what is cached from them.
 //!
-//! One `reqwest` client serves every upstream (connection pooling), with a
+//! One `reqwest` client per destination port serves every upstream
+//! (connection pooling), with a
 //! connect timeout, a total timeout, **no redirects followed** (a redirect
 //! is an error: an upstream API must answer where it is configured) and a
 //! limit on the size of every response body, read in chunks so an endless
@@ -8,12 +9,12 @@
 //! TTL; a JWKS is fetched again early when a token names an unknown `kid`,
 //! at most once per [`UpstreamsConfig::jwks_refetch_interval`] per URL.
 //!
-//! Unless [`UpstreamsConfig::allow_private_addresses`] is set, no request
-//! reaches a loopback, private, link-local or reserved address, whatever
-//! the URL or DNS says (see `ssrf.rs`).
+//! Every request goes through the outbound guard's clients
+//! ([`crate::outbound::http::GuardedClients`]): no request reaches an
+//! address the operator has not allowed, whatever the URL or DNS says.
 
 use super::RedirectError;
-use super::ssrf;
+use crate::outbound::{self, OutboundPolicy, http::GuardedClients};
 use crypto::PublicKey;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -29,9 +30,9 @@ pub struct UpstreamsConfig {
     pub discovery_ttl: Duration,
     pub jwks_ttl: Duration,
     pub jwks_refetch_interval: Duration,
-    /// Lets upstream requests reach loopback, private and link-local
-    /// addresses (tests, local development). Off by default: SSRF.
-    pub allow_private_addresses: bool,
+    /// Which destinations tenants may reach (SSRF); the default refuses
+    /// every private address.
+    pub policy: OutboundPolicy,
 }
 
 impl Default for UpstreamsConfig {
@@ -43,7 +44,7 @@ impl Default for UpstreamsConfig {
             discovery_ttl: Duration::from_secs(600),
             jwks_ttl: Duration::from_secs(600),
             jwks_refetch_interval: Duration::from_secs(10),
-            allow_private_addresses: false,
+            policy: OutboundPolicy::default(),
         }
     }
 }
@@ -55,10 +56,11 @@ struct Cached<T> {
 
 /// The shared outbound client and caches; one per process.
 pub struct Upstreams {
-    /// Built on first use: building loads the system's root certificates
-    /// (~5 ms), which a server that never calls an upstream should not pay
-    /// on the way to ready.
-    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    /// Guarded clients, one per destination port, built on first use:
+    /// building loads the system's root certificates (~5 ms), which a
+    /// server that never calls an upstream should not pay on the way to
+    /// ready.
+    clients: GuardedClients,
     config: UpstreamsConfig,
     discovery: Mutex<HashMap<String, Cached<Arc<Value>>>>,
     jwks: Mutex<HashMap<String, Cached<Arc<Vec<PublicKey>>>>>,
@@ -78,31 +80,26 @@ fn upstream(what: &str, error: impl std::fmt::Display) -> RedirectError {
 
 impl Upstreams {
     pub fn new(config: UpstreamsConfig) -> Self {
+        let (connect, total) = (config.connect_timeout, config.total_timeout);
+        let timeouts: outbound::http::Configure = Box::new(move |builder| {
+            builder
+                .connect_timeout(connect)
+                .timeout(total)
+                .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")))
+        });
         Self {
-            client: std::sync::OnceLock::new(),
+            clients: GuardedClients::new(config.policy.clone(), timeouts),
             config,
             discovery: Mutex::new(HashMap::new()),
             jwks: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The one outbound client (built on first use).
-    pub fn client(&self) -> Result<&reqwest::Client, RedirectError> {
-        self.client
-            .get_or_init(|| {
-                let mut builder = reqwest::Client::builder()
-                    .connect_timeout(self.config.connect_timeout)
-                    .timeout(self.config.total_timeout)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("Vestibule/", env!("CARGO_PKG_VERSION")));
-                if !self.config.allow_private_addresses {
-                    // Every connection goes to a resolved, vetted address: no
-                    // proxy from the environment may stand in between.
-                    builder = builder.dns_resolver(ssrf::GuardedResolver).no_proxy();
-                }
-                builder.build().map_err(|e| e.to_string())
-            })
-            .as_ref()
+    /// A client to build requests with; [`json`](Self::json) sends them
+    /// through the guarded client of their destination port.
+    pub fn client(&self) -> Result<reqwest::Client, RedirectError> {
+        self.clients
+            .for_port(443)
             .map_err(|e| upstream("cannot build the HTTP client", e))
     }
 
@@ -115,15 +112,20 @@ impl Upstreams {
         request: reqwest::RequestBuilder,
         accept_error_json: bool,
     ) -> Result<Value, RedirectError> {
-        let (client, request) = request
+        let (_builder, request) = request
             .header(reqwest::header::ACCEPT, "application/json")
             .build_split();
         let request = request.map_err(|_| upstream(what, "invalid request"))?;
-        if !self.config.allow_private_addresses {
-            ssrf::check_url(request.url()).map_err(|refused| upstream(what, refused))?;
-        }
+        self.clients
+            .check_url(request.url())
+            .await
+            .map_err(|refused| upstream(what, refused))?;
+        let client = self
+            .clients
+            .for_url(request.url())
+            .map_err(|e| upstream("cannot build the HTTP client", e))?;
         let mut response = client.execute(request).await.map_err(|e| {
-            if let Some(refused) = ssrf::refusal_in(&e) {
+            if let Some(refused) = outbound::refusal_in(&e) {
                 upstream(what, refused)
             } else if e.is_timeout() {
                 upstream(what, "timed out")

@@ -28,7 +28,6 @@ mod mapping;
 pub mod oauth2;
 pub mod oidc;
 mod presets;
-mod ssrf;
 
 pub use apple::signing_key as apple_signing_key;
 pub use http::{Upstreams, UpstreamsConfig};

@@ -301,7 +301,7 @@ async fn oversize_slow_and_redirecting_answers_are_errors() {
 /// The fakes run on loopback, which production refuses (SSRF).
 fn local_upstreams() -> UpstreamsConfig {
     UpstreamsConfig {
-        allow_private_addresses: true,
+        policy: crate::outbound::OutboundPolicy::allow_all(),
         ..UpstreamsConfig::default()
     }
 }
@@ -322,7 +322,10 @@ async fn inner_addresses_are_refused_by_default() {
             .await;
         match result {
             Err(RedirectError::Upstream(message)) => {
-                assert!(message.contains("reserved address"), "{url}: {message}");
+                assert!(
+                    message.contains("is a private address; the operator has not allowed it"),
+                    "{url}: {message}"
+                );
             }
             other => panic!("{url}: {other:?}"),
         }
@@ -334,6 +337,30 @@ async fn inner_addresses_are_refused_by_default() {
         .json("JWKS", local.client().unwrap().get(&url), false)
         .await
         .unwrap();
+    // So does one the operator listed, on that port only.
+    let listed = Upstreams::new(UpstreamsConfig {
+        policy: crate::outbound::OutboundPolicy::new(
+            false,
+            crate::outbound::parse_allow_list(&format!("127.0.0.1:{port}")).unwrap(),
+            None,
+        ),
+        ..UpstreamsConfig::default()
+    });
+    listed
+        .json(
+            "JWKS",
+            listed.client().unwrap().get(format!("{}/jwks", fake.base)),
+            false,
+        )
+        .await
+        .unwrap();
+    let other_port = format!("http://127.0.0.1:{}/jwks", port.wrapping_add(1));
+    assert!(
+        listed
+            .json("JWKS", listed.client().unwrap().get(&other_port), false)
+            .await
+            .is_err()
+    );
 }
 
 #[test]

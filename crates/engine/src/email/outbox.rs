@@ -196,20 +196,51 @@ enum SendError {
     NoProvider,
     #[error("the message could not be built: {0}")]
     Build(String),
-    #[error("SMTP delivery failed: {0}")]
+    /// What went wrong, in words that carry nothing the server said: its
+    /// banner and replies would turn delivery errors into a port scanner.
+    #[error("SMTP delivery failed: {}", smtp_failure(.0))]
     Smtp(#[from] lettre::transport::smtp::Error),
+    /// The outbound guard refused the SMTP host; the message names the rule.
+    #[error("SMTP delivery refused: {0}")]
+    Refused(connectors::outbound::OutboundError),
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
 
+/// A delivery failure without the server's words: the reply code at most.
+fn smtp_failure(error: &lettre::transport::smtp::Error) -> String {
+    if error.is_timeout() {
+        "the SMTP server did not answer in time".into()
+    } else if error.is_tls() {
+        "the TLS connection to the SMTP server failed".into()
+    } else if let Some(code) = error.status() {
+        format!("the SMTP server answered {code}")
+    } else if error.is_response() {
+        "the SMTP server answered something that is not SMTP".into()
+    } else {
+        "could not talk to the SMTP server".into()
+    }
+}
+
 /// Port 465 speaks TLS from the first byte; any other port must upgrade
 /// with STARTTLS, unless the administrator allowed plain text (a relay on
-/// the same host). Certificates are always verified.
-fn transport(
+/// the same host). Certificates are always verified, against the host
+/// name; the connection goes to the address the outbound guard checked,
+/// so DNS cannot move it inside between the check and the connection.
+async fn transport(
     engine: &Engine,
     provider: &EmailProvider,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
     let host = provider.smtp_host.as_str();
+    let address = engine
+        .settings
+        .outbound
+        .resolve(host, provider.smtp_port)
+        .await
+        .map_err(SendError::Refused)?
+        .first()
+        .copied()
+        .ok_or_else(|| SendError::Build("the SMTP host has no address".into()))?;
     let tls = if provider.allow_insecure_plaintext {
         Tls::None
     } else {
@@ -220,10 +251,11 @@ fn transport(
             Tls::Required(parameters)
         }
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(provider.smtp_port)
-        .tls(tls)
-        .timeout(Some(SMTP_TIMEOUT));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
+            .port(address.port())
+            .tls(tls)
+            .timeout(Some(SMTP_TIMEOUT));
     if let (Some(user), Some(pass)) = (
         &provider.smtp_user,
         provider::smtp_password(engine, provider)?,
@@ -269,7 +301,7 @@ async fn send(engine: &Engine, email: &OutboxEmail) -> Result<(), SendError> {
             message.html,
         ))
         .map_err(|e| SendError::Build(e.to_string()))?;
-    transport(engine, &provider)?.send(built).await?;
+    transport(engine, &provider).await?.send(built).await?;
     Ok(())
 }
 

@@ -144,6 +144,19 @@ fn apply(
     Ok(provider)
 }
 
+/// Refuses an SMTP host the outbound guard would refuse at delivery (a
+/// private address the operator has not allowed, the server's own
+/// database), so the administrator learns it now, with the rule named.
+/// Delivery checks again: DNS may change.
+async fn check_destination(engine: &Engine, provider: &EmailProvider) -> Result<()> {
+    engine
+        .settings
+        .outbound
+        .check_configured(&provider.smtp_host, provider.smtp_port)
+        .await
+        .map_err(|refused| EngineError::invalid("credentials.smtp_host", refused.to_string()))
+}
+
 /// `POST /api/v2/emails/provider`.
 pub async fn create(
     engine: &Engine,
@@ -171,6 +184,7 @@ pub async fn create(
         updated_at: now,
     };
     let provider = apply(engine, blank, input)?;
+    check_destination(engine, &provider).await?;
     match engine.storage.put_email_provider(&provider, true).await {
         Err(storage::StorageError::AlreadyExists(_)) => Err(EngineError::AlreadyExists(
             "An email provider is already configured; use PATCH to change it".into(),
@@ -187,7 +201,11 @@ pub async fn update(
     input: ProviderInput,
 ) -> Result<EmailProvider> {
     let current = get(engine, tenant).await?;
+    let moved = input.smtp_host.is_some() || input.smtp_port.is_some();
     let provider = apply(engine, current, input)?;
+    if moved {
+        check_destination(engine, &provider).await?;
+    }
     engine
         .storage
         .put_email_provider(&provider, false)

@@ -14,18 +14,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The legacy password of every seeded user.
-const LEGACY_PASSWORD: &str = "correct horse battery staple";
+pub(crate) const LEGACY_PASSWORD: &str = "correct horse battery staple";
 /// bcrypt (Python `bcrypt`, cost 4) of `LEGACY_PASSWORD`.
-const BCRYPT: &str = "$2b$04$SvPgor8zmtTVIP7FZfoPvuOx1Zun1mSMjtL.JQWzUJX6WfnVfzPeW";
+pub(crate) const BCRYPT: &str = "$2b$04$SvPgor8zmtTVIP7FZfoPvuOx1Zun1mSMjtL.JQWzUJX6WfnVfzPeW";
 /// PBKDF2-SHA256 in Auth0's PHC form, of `LEGACY_PASSWORD`.
 const PBKDF2: &str =
     "$pbkdf2-sha256$i=1000,l=32$TmFDbC1zYWx0LTEyMzQ$kVbsXxLhUd2VtKunWiVCE3RVlZETJenV9D5EE67EMgs";
 /// A format nobody verifies: must fail closed.
 const UNKNOWN_FORMAT: &str = "md5crypt:9f3c1b2a7d";
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub(crate) const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MARIADB_ADMIN: &str = "mysql://root@127.0.0.1:3306/test";
 
-fn unique_name(prefix: &str) -> String {
+pub(crate) fn unique_name(prefix: &str) -> String {
     let mut bytes = [0u8; 6];
     aws_lc_rs::rand::fill(&mut bytes).expect("rng");
     let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -33,7 +33,7 @@ fn unique_name(prefix: &str) -> String {
 }
 
 /// `None` (skip) when the server is not there, unless in CI.
-fn require<T>(what: &str, result: Result<T, sqlx::Error>) -> Option<T> {
+pub(crate) fn require<T>(what: &str, result: Result<T, sqlx::Error>) -> Option<T> {
     match result {
         Ok(value) => Some(value),
         Err(error) if !in_ci() => {
@@ -44,7 +44,7 @@ fn require<T>(what: &str, result: Result<T, sqlx::Error>) -> Option<T> {
     }
 }
 
-async fn app_with_connection(tenant: &Tenant, name: &str, options: Value) -> App {
+pub(crate) async fn app_with_connection(tenant: &Tenant, name: &str, options: Value) -> App {
     let app = tenant
         .client(&format!("{name}-app"), REDIRECT_A, "client_secret_post")
         .await;
@@ -58,7 +58,7 @@ async fn app_with_connection(tenant: &Tenant, name: &str, options: Value) -> App
 }
 
 /// The password-realm grant; returns status and JSON body.
-async fn password_login(
+pub(crate) async fn password_login(
     tenant: &Tenant,
     app: &App,
     realm: &str,
@@ -361,10 +361,10 @@ async fn mariadb_users_migrate_and_log_in_after_the_database_is_gone() {
 
 // ------------------------------------------------------------------ HTTP kind
 
-const HTTP_SECRET: &str = "shared-secret-for-tests";
+pub(crate) const HTTP_SECRET: &str = "shared-secret-for-tests";
 
 #[derive(Default)]
-struct Remote {
+pub(crate) struct Remote {
     logins: AtomicUsize,
     creates: AtomicUsize,
     created: std::sync::Mutex<Vec<Value>>,
@@ -373,7 +373,9 @@ struct Remote {
 }
 
 /// The customer's user service: one user, `eve@example.com`.
-async fn remote_user_service(remote: Arc<Remote>) -> (String, tokio::sync::oneshot::Sender<()>) {
+pub(crate) async fn remote_user_service(
+    remote: Arc<Remote>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     use axum::http::HeaderMap;
     use axum::routing::post;
     fn authorized(headers: &HeaderMap) -> bool {

@@ -20,6 +20,7 @@ mod login;
 mod login_logs;
 mod management;
 mod multi_node;
+mod outbound;
 mod presets;
 mod private_key_jwt;
 mod round_trips;

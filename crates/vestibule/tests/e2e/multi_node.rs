@@ -19,18 +19,18 @@ const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A database created for one test; dropped (best effort, even on panic)
 /// when this goes out of scope — after the servers, which hold connections.
-struct TestDatabase {
+pub(crate) struct TestDatabase {
     name: String,
 }
 
 impl TestDatabase {
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
     }
 
     /// Creates `vt_<random>`; None (after a loud SKIP) when PostgreSQL is
     /// unreachable outside CI.
-    async fn create() -> Option<Self> {
+    pub(crate) async fn create() -> Option<Self> {
         let mut admin = match admin_connection().await {
             Ok(connection) => connection,
             Err(error) => {
