@@ -10,7 +10,7 @@ use crate::Engine;
 use crate::custom_database;
 use crate::error::{EngineError, Result};
 use crate::login_protection::{self, Gate};
-use crate::password_policy::{PasswordPolicy, PasswordRejection, PersonalInfo};
+use crate::password_policy::{MAX_PASSWORD_BYTES, PasswordPolicy, PasswordRejection, PersonalInfo};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 
@@ -43,6 +43,9 @@ pub enum SignupError {
     UserExists,
     #[error("Signups are disabled for this connection")]
     SignupDisabled,
+    /// Too many signups from this IP (`login_protection::allow_signup`).
+    #[error("{}", SIGNUP_THROTTLED)]
+    Throttled,
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -143,15 +146,25 @@ pub struct AdminFields {
     pub local_id: Option<String>,
 }
 
-/// Creates a user in a database connection (self-service signup).
+/// Why a signup was throttled, as Auth0 words it.
+pub const SIGNUP_THROTTLED: &str =
+    "Too many signups from this IP address. Please try again later.";
+
+/// Creates a user in a database connection (self-service signup from
+/// `ip`). Every attempt counts against the IP's signup allowance before any
+/// work is done, so a signup flood cannot buy hashes.
 pub async fn signup(
     engine: &Engine,
     tenant: &TenantId,
     connection: &Connection,
     input: SignupInput,
+    ip: Option<&str>,
 ) -> std::result::Result<User, SignupError> {
     if signup_disabled(connection) && is_database(connection) {
         return Err(SignupError::SignupDisabled);
+    }
+    if !login_protection::allow_signup(engine, tenant, login_protection::counted_ip(ip)).await? {
+        return Err(SignupError::Throttled);
     }
     create(engine, tenant, connection, input, AdminFields::default()).await
 }
@@ -338,6 +351,11 @@ fn custom_database_user(
     }
 }
 
+/// The longest login identifier any account can have: an email address is
+/// at most 254 bytes (RFC 5321), a username at most 128 characters (Auth0's
+/// largest `validation.username.max`). Longer ones are refused unhashed.
+pub const MAX_IDENTIFIER_BYTES: usize = 254;
+
 /// How a password login ended.
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
@@ -365,33 +383,41 @@ pub async fn login(
 ) -> Result<LoginOutcome> {
     let login = login.trim();
     let ip_key = login_protection::counted_ip(ip);
-    let well_formed =
-        !login.is_empty() && login.len() <= 320 && !password.is_empty() && password.len() <= 1_024;
-    if well_formed {
-        match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
-            Gate::Open => {}
-            Gate::Blocked => return Ok(LoginOutcome::Blocked),
-            Gate::Throttled => return Ok(LoginOutcome::Throttled),
+    // An identifier no account can have costs no hash and no lookup, but
+    // counts against the IP like any failed login.
+    if login.is_empty() || login.len() > MAX_IDENTIFIER_BYTES {
+        if login_protection::ip_gate(engine, tenant, ip_key).await? == Gate::Throttled {
+            return Ok(LoginOutcome::Throttled);
         }
+        login_protection::record_ip_failure(engine, tenant, ip_key).await?;
+        return Ok(LoginOutcome::WrongCredentials);
     }
-    let found = if well_formed {
-        match engine
-            .storage
-            .get_user_by_email(tenant, &connection.id, login)
-            .await?
-        {
-            Some(user) => Some(user),
-            None => {
-                engine
-                    .storage
-                    .get_user_by_username(tenant, &connection.id, login)
-                    .await?
-            }
+    match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
+        Gate::Open => {}
+        Gate::Blocked => return Ok(LoginOutcome::Blocked),
+        Gate::Throttled => return Ok(LoginOutcome::Throttled),
+    }
+    // No account has an empty password (or one longer than any policy
+    // allows): a failed attempt on this identifier, known before hashing.
+    // The answer depends on the input alone, so it reveals no account.
+    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
+        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
+        return Ok(LoginOutcome::WrongCredentials);
+    }
+    let found = match engine
+        .storage
+        .get_user_by_email(tenant, &connection.id, login)
+        .await?
+    {
+        Some(user) => Some(user),
+        None => {
+            engine
+                .storage
+                .get_user_by_username(tenant, &connection.id, login)
+                .await?
         }
-    } else {
-        None
     };
-    if well_formed && custom_database::login_goes_remote(connection, found.as_ref()) {
+    if custom_database::login_goes_remote(connection, found.as_ref()) {
         return custom_database::login(engine, tenant, connection, login, password, ip, ip_key)
             .await;
     }
@@ -419,9 +445,7 @@ pub async fn login(
     let Some(user) = found.filter(|user| {
         matches && !user.blocked && primary.as_ref().is_none_or(|primary| !primary.blocked)
     }) else {
-        if well_formed {
-            login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
-        }
+        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
         return Ok(LoginOutcome::WrongCredentials);
     };
     login_protection::record_success(engine, tenant, connection, login, ip_key).await?;

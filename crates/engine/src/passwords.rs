@@ -6,22 +6,38 @@
 //! instead of starving the runtime, and memory stays bounded — with the
 //! general blocking pool, each of its many threads kept its own allocator
 //! arena holding a freed 19 MiB block, and peak memory grew to hundreds of MiB.
+//!
+//! The queue is bounded (`queue_length` waiting jobs): a flood beyond what
+//! the cores can hash is refused at once with [`EngineError::Overloaded`]
+//! instead of piling up requests, sockets and seconds of waiting. A job
+//! whose caller has gone (the client disconnected and its request future was
+//! dropped) is skipped when its turn comes, so abandoned work costs nothing.
 
 use crate::error::{EngineError, Result};
 use crypto::{HashWorkspace, PasswordHasher, PasswordParams};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
+/// How long a refused caller is told to wait (`Retry-After`), seconds: the
+/// queue drains in well under that at any sane hashing cost.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// A queued hash; it does nothing when its caller has gone.
 type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashWorkspace) + Send + 'static>;
 
 pub struct PasswordService {
     hasher: Arc<PasswordHasher>,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+    /// Jobs skipped because their caller had gone (for tests and metrics).
+    skipped: Arc<AtomicU64>,
 }
 
 impl PasswordService {
-    pub fn new(params: PasswordParams, max_concurrent: usize) -> Result<Self> {
+    /// `max_concurrent` hashing threads, and at most `queue_length` jobs
+    /// waiting for one of them.
+    pub fn new(params: PasswordParams, max_concurrent: usize, queue_length: usize) -> Result<Self> {
         let hasher = Arc::new(PasswordHasher::new(params)?);
-        let (sender, receiver) = mpsc::channel::<Job>();
+        let (sender, receiver) = mpsc::sync_channel::<Job>(queue_length);
         let receiver = Arc::new(Mutex::new(receiver));
         for index in 0..max_concurrent.max(1) {
             let receiver = receiver.clone();
@@ -49,6 +65,7 @@ impl PasswordService {
         Ok(Self {
             hasher,
             jobs: sender,
+            skipped: Arc::default(),
         })
     }
 
@@ -57,10 +74,25 @@ impl PasswordService {
         work: impl FnOnce(&PasswordHasher, &mut HashWorkspace) -> T + Send + 'static,
     ) -> Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
+        let skipped = self.skipped.clone();
         let job: Job = Box::new(move |hasher, workspace| {
+            // The receiver is dropped with the request's future: nobody
+            // would read this hash.
+            if done.is_closed() {
+                skipped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             let _ = done.send(work(hasher, workspace));
         });
-        self.jobs.send(job).map_err(|_| EngineError::Conflict)?;
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => {
+                return Err(EngineError::Overloaded {
+                    retry_after: RETRY_AFTER_SECONDS,
+                });
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(EngineError::Conflict),
+        }
         result.await.map_err(|_| EngineError::Conflict)
     }
 
@@ -89,5 +121,77 @@ impl PasswordService {
     /// True when a stored hash uses other parameters than the configured ones.
     pub fn needs_rehash(&self, stored: &str) -> bool {
         self.hasher.needs_rehash(stored)
+    }
+
+    /// How many queued hashes were skipped because their caller had gone.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn service(queue_length: usize) -> PasswordService {
+        let params = PasswordParams {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        };
+        PasswordService::new(params, 1, queue_length).unwrap()
+    }
+
+    /// Occupies the only hashing thread until the returned sender is dropped
+    /// or sent to.
+    async fn hold_the_thread(service: &PasswordService) -> std::sync::mpsc::Sender<()> {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (started, is_started) = tokio::sync::oneshot::channel();
+        let (done, _) = tokio::sync::oneshot::channel::<()>();
+        let job: Job = Box::new(move |_, _| {
+            let _ = started.send(());
+            let _ = wait.recv();
+            drop(done);
+        });
+        service.jobs.try_send(job).unwrap();
+        is_started.await.unwrap();
+        release
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once() {
+        let service = Arc::new(service(1));
+        let release = hold_the_thread(&service).await;
+        let waiting = tokio::spawn({
+            let service = service.clone();
+            async move { service.hash("queued").await }
+        });
+        // Let the spawned task queue its job: the queue is then full.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = tokio::time::timeout(Duration::from_secs(1), service.hash("refused")).await;
+        assert!(matches!(
+            refused,
+            Ok(Err(EngineError::Overloaded { retry_after: 1 }))
+        ));
+        drop(release);
+        let _ = waiting.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_hash_whose_caller_left_is_skipped() {
+        let service = Arc::new(service(4));
+        let release = hold_the_thread(&service).await;
+        let abandoned = tokio::spawn({
+            let service = service.clone();
+            async move { service.verify("guess", None).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        abandoned.abort();
+        let _ = abandoned.await;
+        drop(release);
+        // A later job runs after the skipped one.
+        assert!(service.hash("next").await.is_ok());
+        assert_eq!(service.skipped(), 1);
     }
 }

@@ -170,6 +170,7 @@ fn bad_request(code: &str, description: &str) -> Response {
 async fn signup(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -239,7 +240,7 @@ async fn signup(
         picture: body.picture,
         user_metadata: body.user_metadata.unwrap_or_default(),
     };
-    match database_users::signup(engine, &tenant.id, &connection, input).await {
+    match database_users::signup(engine, &tenant.id, &connection, input, ip.as_deref()).await {
         Ok(user) => {
             queue_verification_email(engine, &tenant.id, &user, &client.client_id).await;
             let mut out = json!({
@@ -275,6 +276,25 @@ async fn signup(
             &message,
             Some(("field", json!(field))),
         ),
+        Err(SignupError::Throttled) => auth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsError",
+            "too_many_requests",
+            database_users::SIGNUP_THROTTLED,
+            None,
+        ),
+        Err(SignupError::Engine(error)) if crate::error::retry_after(&error).is_some() => {
+            crate::error::with_retry_after(
+                auth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequestsError",
+                    "too_many_requests",
+                    "The server is busy; try again later.",
+                    None,
+                ),
+                &error,
+            )
+        }
         Err(SignupError::Engine(error)) => server_error(&error),
     }
 }
