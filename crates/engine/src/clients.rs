@@ -86,6 +86,9 @@ pub struct ClientInput {
     pub client_secret: Option<String>,
     /// Allow PKCE `plain` for this client (off by default; S256 is always allowed).
     pub allow_pkce_plain: Option<bool>,
+    /// Believe this client's `auth0-forwarded-for` header at the token
+    /// endpoint (honoured only while the client is confidential).
+    pub is_token_endpoint_ip_header_trusted: Option<bool>,
 }
 
 pub(crate) fn seal_secret(
@@ -258,6 +261,9 @@ fn apply(engine: &Engine, client: &mut Client, input: &ClientInput) -> Result<Op
     if let Some(value) = input.cross_origin_authentication {
         client.cross_origin_authentication = value;
     }
+    if let Some(value) = input.is_token_endpoint_ip_header_trusted {
+        client.is_token_endpoint_ip_header_trusted = value;
+    }
     if let Some(uri) = &input.initiate_login_uri {
         if !uri.is_empty() {
             check_url("initiate_login_uri", uri, UrlKind::Http)?;
@@ -411,6 +417,7 @@ pub async fn create_client(
         allow_pkce_plain: false,
         client_secret_sealed: None,
         is_system: false,
+        is_token_endpoint_ip_header_trusted: false,
         created_at: now,
         updated_at: now,
     };

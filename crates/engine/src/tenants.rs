@@ -379,6 +379,7 @@ pub async fn ensure_bootstrap_client(
                 allow_pkce_plain: false,
                 client_secret_sealed: Some(sealed),
                 is_system: true,
+                is_token_endpoint_ip_header_trusted: false,
                 created_at: now,
                 updated_at: now,
             };

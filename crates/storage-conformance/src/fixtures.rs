@@ -72,6 +72,7 @@ pub fn client(tenant: &str, client_id: &str) -> Client {
         allow_pkce_plain: false,
         client_secret_sealed: Some("sealed:v1:c2VjcmV0".to_owned()),
         is_system: false,
+        is_token_endpoint_ip_header_trusted: true,
         created_at: NOW,
         updated_at: NOW,
     }

@@ -119,6 +119,12 @@ pub struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long, env = "VESTIBULE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Proxies and load balancers whose `X-Forwarded-For` names the client
+    /// (comma-separated addresses or CIDR blocks, e.g. `10.0.0.0/8,::1`).
+    /// Brute-force and throttling counters then see the client's address
+    /// instead of the proxy's. Unset: the header is ignored.
+    #[arg(long, env = "VESTIBULE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Create (or keep) the default tenant's Management API client with exactly this id.
     #[arg(
         long,

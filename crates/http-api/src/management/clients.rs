@@ -95,7 +95,7 @@ impl ClientView {
             client_metadata: client.client_metadata.clone(),
             refresh_token: serde_json::to_value(&client.refresh_token).unwrap_or(Value::Null),
             addons: client.addons.clone(),
-            is_token_endpoint_ip_header_trusted: false,
+            is_token_endpoint_ip_header_trusted: client.is_token_endpoint_ip_header_trusted,
         }
     }
 
