@@ -28,8 +28,10 @@ type Job = Box<dyn FnOnce(&PasswordHasher, &mut HashWorkspace) + Send + 'static>
 pub struct PasswordService {
     hasher: Arc<PasswordHasher>,
     jobs: mpsc::SyncSender<Job>,
-    /// Jobs skipped because their caller had gone (for tests and metrics).
+    /// Jobs skipped because their caller had gone, and jobs run (for tests
+    /// and metrics).
     skipped: Arc<AtomicU64>,
+    run: Arc<AtomicU64>,
 }
 
 impl PasswordService {
@@ -66,6 +68,7 @@ impl PasswordService {
             hasher,
             jobs: sender,
             skipped: Arc::default(),
+            run: Arc::default(),
         })
     }
 
@@ -74,7 +77,7 @@ impl PasswordService {
         work: impl FnOnce(&PasswordHasher, &mut HashWorkspace) -> T + Send + 'static,
     ) -> Result<T> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let skipped = self.skipped.clone();
+        let (skipped, run) = (self.skipped.clone(), self.run.clone());
         let job: Job = Box::new(move |hasher, workspace| {
             // The receiver is dropped with the request's future: nobody
             // would read this hash.
@@ -82,6 +85,7 @@ impl PasswordService {
                 skipped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
+            run.fetch_add(1, Ordering::Relaxed);
             let _ = done.send(work(hasher, workspace));
         });
         match self.jobs.try_send(job) {
@@ -126,6 +130,11 @@ impl PasswordService {
     /// How many queued hashes were skipped because their caller had gone.
     pub fn skipped(&self) -> u64 {
         self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// How many hashes (and verifications) have run.
+    pub fn hashes_run(&self) -> u64 {
+        self.run.load(Ordering::Relaxed)
     }
 }
 
@@ -193,5 +202,6 @@ mod tests {
         // A later job runs after the skipped one.
         assert!(service.hash("next").await.is_ok());
         assert_eq!(service.skipped(), 1);
+        assert_eq!(service.hashes_run(), 1);
     }
 }

@@ -266,6 +266,7 @@ async fn many_failures_from_one_ip_throttle_it_for_everyone_until_the_window_end
 async fn empty_passwords_are_refused_unhashed_and_counted() {
     let (engine, _clock, tenant, db) = setup(serde_json::json!({})).await;
     let x = "192.0.2.1";
+    let hashes = engine.passwords.hashes_run();
     for _ in 0..10 {
         assert_eq!(
             attempt(&engine, &tenant, &db, "ada@example.com", "", x).await,
@@ -289,6 +290,7 @@ async fn empty_passwords_are_refused_unhashed_and_counted() {
         attempt(&engine, &tenant, &db, &long, "wrong", x).await,
         "throttled"
     );
+    assert_eq!(engine.passwords.hashes_run(), hashes, "no hash was spent");
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ mod presets;
 mod private_key_jwt;
 mod sdk_node;
 mod smtp_sink;
+mod throttling;
 mod upstream;
 mod upstream_vestibule;
 mod users;
