@@ -171,7 +171,11 @@ async fn check(
 /// else the request's own IP. A public client can put anything in a header,
 /// so believing it would let anyone pick the address brute-force counters
 /// see; a header that is not one IP address is ignored.
-pub fn end_user_ip(client: &Client, forwarded_for: Option<&str>, ip: Option<&str>) -> Option<String> {
+pub fn end_user_ip(
+    client: &Client,
+    forwarded_for: Option<&str>,
+    ip: Option<&str>,
+) -> Option<String> {
     let forwarded = forwarded_for
         .filter(|_| client.is_token_endpoint_ip_header_trusted && !client.is_public())
         .and_then(|value| value.trim().parse::<std::net::IpAddr>().ok());

@@ -147,8 +147,7 @@ pub struct AdminFields {
 }
 
 /// Why a signup was throttled, as Auth0 words it.
-pub const SIGNUP_THROTTLED: &str =
-    "Too many signups from this IP address. Please try again later.";
+pub const SIGNUP_THROTTLED: &str = "Too many signups from this IP address. Please try again later.";
 
 /// Creates a user in a database connection (self-service signup from
 /// `ip`). Every attempt counts against the IP's signup allowance before any

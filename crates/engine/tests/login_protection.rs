@@ -306,12 +306,28 @@ async fn rotating_ips_reach_the_per_account_cap_then_an_unblock_lifts_it() {
     }
     // Every address is refused now, even with the right password.
     assert_eq!(
-        attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, "203.0.113.9").await,
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
         "blocked"
     );
     // Other identifiers are not.
     assert_eq!(
-        attempt(&engine, &tenant, &db, "bob@example.com", "wrong", "203.0.113.9").await,
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "bob@example.com",
+            "wrong",
+            "203.0.113.9"
+        )
+        .await,
         "wrong"
     );
     let user = engine
@@ -330,7 +346,15 @@ async fn rotating_ips_reach_the_per_account_cap_then_an_unblock_lifts_it() {
         .await
         .unwrap();
     assert_eq!(
-        attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, "203.0.113.9").await,
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
         "ok"
     );
 
@@ -340,12 +364,28 @@ async fn rotating_ips_reach_the_per_account_cap_then_an_unblock_lifts_it() {
         attempt(&engine, &tenant, &db, "ada@example.com", "wrong", &ip).await;
     }
     assert_eq!(
-        attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, "203.0.113.9").await,
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
         "blocked"
     );
     clock.advance_millis(3_600_001);
     assert_eq!(
-        attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, "203.0.113.9").await,
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
         "ok"
     );
 }

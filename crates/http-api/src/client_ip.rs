@@ -44,7 +44,9 @@ impl Cidr {
     fn contains(&self, address: IpAddr) -> bool {
         match (self.network, canonical(address)) {
             (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(network) & mask == u32::from(address) & mask
             }
             (IpAddr::V6(network), IpAddr::V6(address)) => {
@@ -62,9 +64,7 @@ impl Cidr {
 /// IPv4 address, so one rule and one counter cover both spellings.
 fn canonical(address: IpAddr) -> IpAddr {
     match address {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
@@ -177,7 +177,10 @@ mod tests {
         // Garbage stops the walk at the last trusted hop.
         let garbage = headers(&["nonsense, 10.2.2.2"]);
         assert_eq!(proxies.client_ip(ip("10.0.0.2"), &garbage), ip("10.2.2.2"));
-        assert_eq!(proxies.client_ip(ip("10.0.0.2"), &headers(&[])), ip("10.0.0.2"));
+        assert_eq!(
+            proxies.client_ip(ip("10.0.0.2"), &headers(&[])),
+            ip("10.0.0.2")
+        );
     }
 
     #[test]

@@ -358,57 +358,54 @@ pub async fn signup_submit(
         password: fields.get("password").cloned().unwrap_or_default(),
         ..SignupInput::default()
     };
-    let user = match database_users::signup(
-        &state.engine,
-        &tenant.id,
-        &connection,
-        input,
-        ip.as_deref(),
-    )
-    .await
-    {
-        Ok(user) => user,
-        Err(SignupError::Engine(error)) => return page_error(PageError::Engine(error)),
-        Err(SignupError::Throttled) => {
-            return show_signup(
-                &state,
-                &tenant,
-                &open,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(database_users::SIGNUP_THROTTLED),
-                &fields,
-            )
-            .await;
-        }
-        // The page does not confirm which emails exist: the same words as any refusal.
-        Err(SignupError::UserExists) => {
-            return show_signup(
-                &state,
-                &tenant,
-                &open,
-                StatusCode::BAD_REQUEST,
-                Some("We could not create the account. If you already have one, log in instead."),
-                &fields,
-            )
-            .await;
-        }
-        Err(error) => {
-            let message = match &error {
-                SignupError::Password(PasswordRejection::TooWeak(policy)) => policy.clone(),
-                SignupError::Password(rejection) => format!("{}.", rejection.description()),
-                other => other.to_string(),
-            };
-            return show_signup(
-                &state,
-                &tenant,
-                &open,
-                StatusCode::BAD_REQUEST,
-                Some(&message),
-                &fields,
-            )
-            .await;
-        }
-    };
+    let user =
+        match database_users::signup(&state.engine, &tenant.id, &connection, input, ip.as_deref())
+            .await
+        {
+            Ok(user) => user,
+            Err(SignupError::Engine(error)) => return page_error(PageError::Engine(error)),
+            Err(SignupError::Throttled) => {
+                return show_signup(
+                    &state,
+                    &tenant,
+                    &open,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some(database_users::SIGNUP_THROTTLED),
+                    &fields,
+                )
+                .await;
+            }
+            // The page does not confirm which emails exist: the same words as any refusal.
+            Err(SignupError::UserExists) => {
+                return show_signup(
+                    &state,
+                    &tenant,
+                    &open,
+                    StatusCode::BAD_REQUEST,
+                    Some(
+                        "We could not create the account. If you already have one, log in instead.",
+                    ),
+                    &fields,
+                )
+                .await;
+            }
+            Err(error) => {
+                let message = match &error {
+                    SignupError::Password(PasswordRejection::TooWeak(policy)) => policy.clone(),
+                    SignupError::Password(rejection) => format!("{}.", rejection.description()),
+                    other => other.to_string(),
+                };
+                return show_signup(
+                    &state,
+                    &tenant,
+                    &open,
+                    StatusCode::BAD_REQUEST,
+                    Some(&message),
+                    &fields,
+                )
+                .await;
+            }
+        };
     crate::dbconnections::queue_verification_email(
         &state.engine,
         &tenant.id,

@@ -28,9 +28,7 @@ async fn tenant_with(env: &[(&str, &str)]) -> Tenant {
 /// A confidential client with the password grants, the database connection
 /// enabled for it, and a user `alice@example.com`.
 async fn with_user(tenant: &Tenant) -> (App, String) {
-    let app = tenant
-        .client("RP", REDIRECT_A, "client_secret_post")
-        .await;
+    let app = tenant.client("RP", REDIRECT_A, "client_secret_post").await;
     tenant.database(&[&app]).await;
     let user = tenant
         .management(
@@ -65,7 +63,11 @@ async fn realm_login(
     let response = request.send().await.expect("token request");
     let status = response.status();
     let retry_after = retry_after(&response);
-    (status, retry_after, response.json().await.unwrap_or(Value::Null))
+    (
+        status,
+        retry_after,
+        response.json().await.unwrap_or(Value::Null),
+    )
 }
 
 fn retry_after(response: &reqwest::Response) -> Option<String> {
@@ -204,7 +206,11 @@ async fn a_full_hash_queue_is_a_429_with_retry_after_in_each_endpoints_shape() {
         let mut fields = hidden.clone();
         fields.push(("username".into(), format!("page{n}@example.com")));
         fields.push(("password".into(), WRONG.into()));
-        browser.client.post(form.action.clone()).form(&fields).send()
+        browser
+            .client
+            .post(form.action.clone())
+            .form(&fields)
+            .send()
     })
     .await;
     for body in busy_answers(&answers, StatusCode::BAD_REQUEST, "login page") {
@@ -348,9 +354,7 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
 #[tokio::test]
 async fn auth0_forwarded_for_is_believed_only_from_trusted_confidential_clients() {
     let tenant = Tenant::start().await;
-    let untrusted = tenant
-        .client("RP", REDIRECT_A, "client_secret_post")
-        .await;
+    let untrusted = tenant.client("RP", REDIRECT_A, "client_secret_post").await;
     let trusted = tenant
         .management(
             Method::POST,
@@ -360,14 +364,21 @@ async fn auth0_forwarded_for_is_believed_only_from_trusted_confidential_clients(
                    "is_token_endpoint_ip_header_trusted": true}),
         )
         .await;
-    assert_eq!(trusted["is_token_endpoint_ip_header_trusted"], true, "{trusted}");
+    assert_eq!(
+        trusted["is_token_endpoint_ip_header_trusted"], true,
+        "{trusted}"
+    );
     let trusted = App {
         id: trusted["client_id"].as_str().unwrap().to_owned(),
         secret: trusted["client_secret"].as_str().unwrap().to_owned(),
         redirect_uri: REDIRECT_A,
     };
     let fetched = tenant
-        .management(Method::GET, &format!("/api/v2/clients/{}", trusted.id), Value::Null)
+        .management(
+            Method::GET,
+            &format!("/api/v2/clients/{}", trusted.id),
+            Value::Null,
+        )
         .await;
     assert_eq!(fetched["is_token_endpoint_ip_header_trusted"], true);
     // A public client cannot be trusted with it, whatever its setting.
@@ -424,7 +435,11 @@ async fn auth0_forwarded_for_is_believed_only_from_trusted_confidential_clients(
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 429, "a public client's header is ignored");
+    assert_eq!(
+        response.status(),
+        429,
+        "a public client's header is ignored"
+    );
     // The trusted backend relays its user's address, which is not blocked.
     let (status, _, body) =
         realm_login(&tenant, &trusted, "alice@example.com", PASSWORD, &claim).await;
@@ -455,8 +470,7 @@ async fn rotating_addresses_reach_the_per_account_cap_until_an_admin_unblocks() 
         assert_eq!(status, 400, "attempt {n}: {body}");
     }
     let fresh = forwarded("203.0.113.1");
-    let (status, _, body) =
-        realm_login(&tenant, &app, "alice@example.com", PASSWORD, &fresh).await;
+    let (status, _, body) = realm_login(&tenant, &app, "alice@example.com", PASSWORD, &fresh).await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"], "too_many_attempts", "{body}");
     // Other accounts are untouched from the same addresses.
@@ -475,7 +489,10 @@ async fn rotating_addresses_reach_the_per_account_cap_until_an_admin_unblocks() 
     let list = blocks["blocked_for"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{blocks}");
     assert_eq!(list[0]["identifier"], "alice@example.com", "{blocks}");
-    assert!(list[0].get("ip").is_none(), "a block from every IP: {blocks}");
+    assert!(
+        list[0].get("ip").is_none(),
+        "a block from every IP: {blocks}"
+    );
     let response = http()
         .delete(tenant.server.url(&path))
         .bearer_auth(&tenant.token)
@@ -483,7 +500,6 @@ async fn rotating_addresses_reach_the_per_account_cap_until_an_admin_unblocks() 
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
-    let (status, _, body) =
-        realm_login(&tenant, &app, "alice@example.com", PASSWORD, &fresh).await;
+    let (status, _, body) = realm_login(&tenant, &app, "alice@example.com", PASSWORD, &fresh).await;
     assert_eq!(status, 200, "{body}");
 }
