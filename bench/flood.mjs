@@ -15,7 +15,7 @@
 //
 //   node bench/flood.mjs <issuer>
 // Env: CLIENT_ID CLIENT_SECRET LOGIN_USER LOGIN_PASSWORD REALM SERVER_PID
-//      FLOOD_FACTOR (10) FLOOD_S (12) CALIBRATE_S (3) GOOD_WORKERS (2) ATTACKER_IPS (4)
+//      FLOOD_FACTOR (10) FLOOD_S (12) CALIBRATE_S (3) GOOD_WORKERS (2) ATTACKER_IPS (1)
 // Output: `RESULT …` lines (calibration, flood, good logins, memory).
 import http from 'node:http';
 import fs from 'node:fs';
@@ -29,7 +29,7 @@ const FACTOR = Number(env.FLOOD_FACTOR || 10);
 const FLOOD_S = Number(env.FLOOD_S || 12);
 const CALIBRATE_S = Number(env.CALIBRATE_S || 3);
 const GOOD_WORKERS = Number(env.GOOD_WORKERS || 2);
-const ATTACKER_IPS = Number(env.ATTACKER_IPS ?? 4);
+const ATTACKER_IPS = Number(env.ATTACKER_IPS ?? 1);
 const MAX_IN_FLIGHT = 4000;
 const tokenUrl = new URL('oauth/token', issuer);
 

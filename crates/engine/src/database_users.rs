@@ -165,7 +165,16 @@ pub async fn signup(
     if !login_protection::allow_signup(engine, tenant, login_protection::counted_ip(ip)).await? {
         return Err(SignupError::Throttled);
     }
-    create(engine, tenant, connection, input, AdminFields::default()).await
+    let ip = login_protection::counted_ip(ip);
+    create_for(
+        engine,
+        tenant,
+        connection,
+        input,
+        AdminFields::default(),
+        Some(ip),
+    )
+    .await
 }
 
 /// Creates a user in a database connection with every check of signup
@@ -176,6 +185,19 @@ pub async fn create(
     connection: &Connection,
     input: SignupInput,
     admin: AdminFields,
+) -> std::result::Result<User, SignupError> {
+    create_for(engine, tenant, connection, input, admin, None).await
+}
+
+/// [`create`] on behalf of a client address, whose hash takes its share
+/// of the hashing pool (`passwords`).
+async fn create_for(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    input: SignupInput,
+    admin: AdminFields,
+    client: Option<&str>,
 ) -> std::result::Result<User, SignupError> {
     if !is_database(connection) {
         return Err(SignupError::Invalid {
@@ -272,7 +294,7 @@ pub async fn create(
     {
         return Err(SignupError::UserExists);
     }
-    let password_hash = engine.passwords.hash(&input.password).await?;
+    let password_hash = engine.passwords.hash_for(client, &input.password).await?;
     let user_id = match admin.local_id {
         Some(local) => format!("auth0|{local}"),
         None => new_user_id()?,
@@ -423,7 +445,10 @@ pub async fn login(
     let stored_hash = found
         .as_ref()
         .and_then(|user| user.password_hash.as_deref());
-    let matches = engine.passwords.verify(password, stored_hash).await?;
+    let matches = engine
+        .passwords
+        .verify_for(Some(ip_key), password, stored_hash)
+        .await?;
     // A user linked to another logs in as that (primary) user, which must
     // not be blocked either; its own record keeps the password.
     let primary_id = match &found {

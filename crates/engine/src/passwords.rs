@@ -12,9 +12,15 @@
 //! instead of piling up requests, sockets and seconds of waiting. A job
 //! whose caller has gone (the client disconnected and its request future was
 //! dropped) is skipped when its turn comes, so abandoned work costs nothing.
+//! One client address may hold at most half of the pool's places (queued
+//! or running), so a flood from one address leaves room for everyone else
+//! until the IP throttle stops it. Half, not less: clients behind a proxy
+//! that is not configured as trusted share one address, and still keep
+//! every hashing thread busy.
 
 use crate::error::{EngineError, Result};
 use crypto::{HashWorkspace, PasswordHasher, PasswordParams};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -32,6 +38,29 @@ pub struct PasswordService {
     /// and metrics).
     skipped: Arc<AtomicU64>,
     run: Arc<AtomicU64>,
+    /// Places (queued or running) held per client address.
+    shares: Arc<Mutex<HashMap<String, usize>>>,
+    per_client: usize,
+}
+
+/// One place held by a client address; given back when dropped (the hash
+/// answered, or its caller gone).
+struct Share {
+    shares: Arc<Mutex<HashMap<String, usize>>>,
+    client: String,
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        if let Ok(mut shares) = self.shares.lock()
+            && let Some(held) = shares.get_mut(&self.client)
+        {
+            *held -= 1;
+            if *held == 0 {
+                shares.remove(&self.client);
+            }
+        }
+    }
 }
 
 impl PasswordService {
@@ -69,13 +98,33 @@ impl PasswordService {
             jobs: sender,
             skipped: Arc::default(),
             run: Arc::default(),
+            shares: Arc::default(),
+            per_client: ((queue_length + max_concurrent.max(1)) / 2).max(1),
+        })
+    }
+
+    /// Takes one of `client`'s places, or refuses when it holds its share.
+    fn take_share(&self, client: &str) -> Result<Share> {
+        let mut shares = self.shares.lock().map_err(|_| EngineError::Conflict)?;
+        let held = shares.entry(client.to_owned()).or_insert(0);
+        if *held >= self.per_client {
+            return Err(EngineError::Overloaded {
+                retry_after: RETRY_AFTER_SECONDS,
+            });
+        }
+        *held += 1;
+        Ok(Share {
+            shares: self.shares.clone(),
+            client: client.to_owned(),
         })
     }
 
     async fn run<T: Send + 'static>(
         &self,
+        client: Option<&str>,
         work: impl FnOnce(&PasswordHasher, &mut HashWorkspace) -> T + Send + 'static,
     ) -> Result<T> {
+        let _share = client.map(|client| self.take_share(client)).transpose()?;
         let (done, result) = tokio::sync::oneshot::channel();
         let (skipped, run) = (self.skipped.clone(), self.run.clone());
         let job: Job = Box::new(move |hasher, workspace| {
@@ -102,18 +151,37 @@ impl PasswordService {
 
     /// A new argon2id PHC string for `password`.
     pub async fn hash(&self, password: &str) -> Result<String> {
+        self.hash_for(None, password).await
+    }
+
+    /// [`Self::hash`] for a request from `client` (its address), which may
+    /// hold only its share of the pool.
+    pub async fn hash_for(&self, client: Option<&str>, password: &str) -> Result<String> {
         let password = password.to_owned();
         Ok(self
-            .run(move |hasher, workspace| hasher.hash_with(workspace, &password))
+            .run(client, move |hasher, workspace| {
+                hasher.hash_with(workspace, &password)
+            })
             .await??)
     }
 
     /// Checks `password` against a stored hash; with no hash (unknown user)
     /// spends the same time and answers false, so timing reveals nothing.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool> {
+        self.verify_for(None, password, stored).await
+    }
+
+    /// [`Self::verify`] for a request from `client` (its address), which
+    /// may hold only its share of the pool.
+    pub async fn verify_for(
+        &self,
+        client: Option<&str>,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<bool> {
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
-        self.run(move |hasher, workspace| match stored {
+        self.run(client, move |hasher, workspace| match stored {
             Some(phc) => hasher
                 .verify_with(workspace, &password, &phc)
                 .unwrap_or(false),
@@ -185,6 +253,42 @@ mod tests {
         ));
         drop(release);
         let _ = waiting.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_client_holds_at_most_its_share() {
+        // 1 thread + 3 waiting places: 2 per client.
+        let service = Arc::new(service(3));
+        let release = hold_the_thread(&service).await;
+        let mut waiting = Vec::new();
+        for _ in 0..2 {
+            let service = service.clone();
+            waiting.push(tokio::spawn(async move {
+                service.verify_for(Some("192.0.2.1"), "guess", None).await
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(matches!(
+            service.verify_for(Some("192.0.2.1"), "guess", None).await,
+            Err(EngineError::Overloaded { .. })
+        ));
+        let other = tokio::spawn({
+            let service = service.clone();
+            async move { service.verify_for(Some("192.0.2.2"), "guess", None).await }
+        });
+        drop(release);
+        for task in waiting {
+            assert!(task.await.unwrap().is_ok());
+        }
+        assert!(other.await.unwrap().is_ok());
+        // Its places are given back.
+        assert!(
+            service
+                .verify_for(Some("192.0.2.1"), "guess", None)
+                .await
+                .is_ok()
+        );
+        assert!(service.shares.lock().unwrap().is_empty());
     }
 
     #[tokio::test]
