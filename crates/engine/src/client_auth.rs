@@ -164,3 +164,23 @@ async fn check(
     }
     Ok(Client::clone(&client))
 }
+
+/// The end user's IP for a grant that logs a user in: the value of Auth0's
+/// `auth0-forwarded-for` header when the client that authenticated is
+/// confidential and trusted to send it (`is_token_endpoint_ip_header_trusted`),
+/// else the request's own IP. A public client can put anything in a header,
+/// so believing it would let anyone pick the address brute-force counters
+/// see; a header that is not one IP address is ignored.
+pub fn end_user_ip(
+    client: &Client,
+    forwarded_for: Option<&str>,
+    ip: Option<&str>,
+) -> Option<String> {
+    let forwarded = forwarded_for
+        .filter(|_| client.is_token_endpoint_ip_header_trusted && !client.is_public())
+        .and_then(|value| value.trim().parse::<std::net::IpAddr>().ok());
+    match forwarded {
+        Some(address) => Some(address.to_string()),
+        None => ip.map(str::to_owned),
+    }
+}

@@ -84,7 +84,6 @@ pub struct ClientInput {
     pub custom_login_page_on: Option<bool>,
     /// Audiences of the WS-Fed addon: stored and returned.
     pub client_aliases: Option<Vec<String>>,
-    pub is_token_endpoint_ip_header_trusted: Option<bool>,
     pub cross_origin_authentication: Option<bool>,
     pub initiate_login_uri: Option<String>,
     pub client_metadata: Option<BTreeMap<String, String>>,
@@ -94,6 +93,9 @@ pub struct ClientInput {
     pub client_secret: Option<String>,
     /// Allow PKCE `plain` for this client (off by default; S256 is always allowed).
     pub allow_pkce_plain: Option<bool>,
+    /// Believe this client's `auth0-forwarded-for` header at the token
+    /// endpoint (honoured only while the client is confidential).
+    pub is_token_endpoint_ip_header_trusted: Option<bool>,
 }
 
 pub(crate) fn seal_secret(
@@ -442,7 +444,6 @@ pub async fn create_client(
         sso: false,
         custom_login_page_on: true,
         client_aliases: Vec::new(),
-        is_token_endpoint_ip_header_trusted: false,
         cross_origin_authentication: false,
         initiate_login_uri: None,
         client_metadata: BTreeMap::new(),
@@ -450,6 +451,7 @@ pub async fn create_client(
         allow_pkce_plain: false,
         client_secret_sealed: None,
         is_system: false,
+        is_token_endpoint_ip_header_trusted: false,
         created_at: now,
         updated_at: now,
     };

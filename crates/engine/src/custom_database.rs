@@ -98,7 +98,10 @@ pub(crate) async fn login(
     let accepted = match lookup {
         LoginLookup::NotFound => {
             // Same work as a wrong password, so timing tells nothing.
-            engine.passwords.verify(password, None).await?;
+            engine
+                .passwords
+                .verify_for(Some(ip_key), password, None)
+                .await?;
             None
         }
         LoginLookup::WrongPassword => None,

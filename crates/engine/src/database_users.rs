@@ -10,7 +10,7 @@ use crate::Engine;
 use crate::custom_database;
 use crate::error::{EngineError, Result};
 use crate::login_protection::{self, Gate};
-use crate::password_policy::{PasswordPolicy, PasswordRejection, PersonalInfo};
+use crate::password_policy::{MAX_PASSWORD_BYTES, PasswordPolicy, PasswordRejection, PersonalInfo};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 
@@ -43,6 +43,9 @@ pub enum SignupError {
     UserExists,
     #[error("Signups are disabled for this connection")]
     SignupDisabled,
+    /// Too many signups from this IP (`login_protection::allow_signup`).
+    #[error("{}", SIGNUP_THROTTLED)]
+    Throttled,
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -143,17 +146,35 @@ pub struct AdminFields {
     pub local_id: Option<String>,
 }
 
-/// Creates a user in a database connection (self-service signup).
+/// Why a signup was throttled, as Auth0 words it.
+pub const SIGNUP_THROTTLED: &str = "Too many signups from this IP address. Please try again later.";
+
+/// Creates a user in a database connection (self-service signup from
+/// `ip`). Every attempt counts against the IP's signup allowance before any
+/// work is done, so a signup flood cannot buy hashes.
 pub async fn signup(
     engine: &Engine,
     tenant: &TenantId,
     connection: &Connection,
     input: SignupInput,
+    ip: Option<&str>,
 ) -> std::result::Result<User, SignupError> {
     if signup_disabled(connection) && is_database(connection) {
         return Err(SignupError::SignupDisabled);
     }
-    create(engine, tenant, connection, input, AdminFields::default()).await
+    if !login_protection::allow_signup(engine, tenant, login_protection::counted_ip(ip)).await? {
+        return Err(SignupError::Throttled);
+    }
+    let ip = login_protection::counted_ip(ip);
+    create_for(
+        engine,
+        tenant,
+        connection,
+        input,
+        AdminFields::default(),
+        Some(ip),
+    )
+    .await
 }
 
 /// Creates a user in a database connection with every check of signup
@@ -164,6 +185,19 @@ pub async fn create(
     connection: &Connection,
     input: SignupInput,
     admin: AdminFields,
+) -> std::result::Result<User, SignupError> {
+    create_for(engine, tenant, connection, input, admin, None).await
+}
+
+/// [`create`] on behalf of a client address, whose hash takes its share
+/// of the hashing pool (`passwords`).
+async fn create_for(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    input: SignupInput,
+    admin: AdminFields,
+    client: Option<&str>,
 ) -> std::result::Result<User, SignupError> {
     if !is_database(connection) {
         return Err(SignupError::Invalid {
@@ -260,7 +294,7 @@ pub async fn create(
     {
         return Err(SignupError::UserExists);
     }
-    let password_hash = engine.passwords.hash(&input.password).await?;
+    let password_hash = engine.passwords.hash_for(client, &input.password).await?;
     let user_id = match admin.local_id {
         Some(local) => format!("auth0|{local}"),
         None => new_user_id()?,
@@ -338,6 +372,11 @@ fn custom_database_user(
     }
 }
 
+/// The longest login identifier any account can have: an email address is
+/// at most 254 bytes (RFC 5321), a username at most 128 characters (Auth0's
+/// largest `validation.username.max`). Longer ones are refused unhashed.
+pub const MAX_IDENTIFIER_BYTES: usize = 254;
+
 /// How a password login ended.
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
@@ -365,40 +404,51 @@ pub async fn login(
 ) -> Result<LoginOutcome> {
     let login = login.trim();
     let ip_key = login_protection::counted_ip(ip);
-    let well_formed =
-        !login.is_empty() && login.len() <= 320 && !password.is_empty() && password.len() <= 1_024;
-    if well_formed {
-        match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
-            Gate::Open => {}
-            Gate::Blocked => return Ok(LoginOutcome::Blocked),
-            Gate::Throttled => return Ok(LoginOutcome::Throttled),
+    // An identifier no account can have costs no hash and no lookup, but
+    // counts against the IP like any failed login.
+    if login.is_empty() || login.len() > MAX_IDENTIFIER_BYTES {
+        if login_protection::ip_gate(engine, tenant, ip_key).await? == Gate::Throttled {
+            return Ok(LoginOutcome::Throttled);
         }
+        login_protection::record_ip_failure(engine, tenant, ip_key).await?;
+        return Ok(LoginOutcome::WrongCredentials);
     }
-    let found = if well_formed {
-        match engine
-            .storage
-            .get_user_by_email(tenant, &connection.id, login)
-            .await?
-        {
-            Some(user) => Some(user),
-            None => {
-                engine
-                    .storage
-                    .get_user_by_username(tenant, &connection.id, login)
-                    .await?
-            }
+    match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
+        Gate::Open => {}
+        Gate::Blocked => return Ok(LoginOutcome::Blocked),
+        Gate::Throttled => return Ok(LoginOutcome::Throttled),
+    }
+    // No account has an empty password (or one longer than any policy
+    // allows): a failed attempt on this identifier, known before hashing.
+    // The answer depends on the input alone, so it reveals no account.
+    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
+        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
+        return Ok(LoginOutcome::WrongCredentials);
+    }
+    let found = match engine
+        .storage
+        .get_user_by_email(tenant, &connection.id, login)
+        .await?
+    {
+        Some(user) => Some(user),
+        None => {
+            engine
+                .storage
+                .get_user_by_username(tenant, &connection.id, login)
+                .await?
         }
-    } else {
-        None
     };
-    if well_formed && custom_database::login_goes_remote(connection, found.as_ref()) {
+    if custom_database::login_goes_remote(connection, found.as_ref()) {
         return custom_database::login(engine, tenant, connection, login, password, ip, ip_key)
             .await;
     }
     let stored_hash = found
         .as_ref()
         .and_then(|user| user.password_hash.as_deref());
-    let matches = engine.passwords.verify(password, stored_hash).await?;
+    let matches = engine
+        .passwords
+        .verify_for(Some(ip_key), password, stored_hash)
+        .await?;
     // A user linked to another logs in as that (primary) user, which must
     // not be blocked either; its own record keeps the password.
     let primary_id = match &found {
@@ -419,9 +469,7 @@ pub async fn login(
     let Some(user) = found.filter(|user| {
         matches && !user.blocked && primary.as_ref().is_none_or(|primary| !primary.blocked)
     }) else {
-        if well_formed {
-            login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
-        }
+        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
         return Ok(LoginOutcome::WrongCredentials);
     };
     login_protection::record_success(engine, tenant, connection, login, ip_key).await?;

@@ -33,6 +33,10 @@ pub enum EngineError {
     /// The caller sent too many requests of this kind; try again later.
     #[error("{0}")]
     RateLimited(&'static str),
+    /// The server is saturated (the password-hashing queue is full); the
+    /// caller may try again after `retry_after` seconds.
+    #[error("the server is busy, try again later")]
+    Overloaded { retry_after: u64 },
     /// Storage failed; details are logged, never shown.
     #[error("storage failure")]
     Storage(#[source] StorageError),

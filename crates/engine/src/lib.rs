@@ -92,6 +92,7 @@ impl Engine {
         let passwords = Arc::new(passwords::PasswordService::new(
             settings.password_params,
             settings.max_concurrent_hashes,
+            settings.password_hash_queue,
         )?);
         let upstreams = Arc::new(connectors::redirect::Upstreams::new(
             connectors::redirect::UpstreamsConfig {

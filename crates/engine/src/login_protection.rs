@@ -10,15 +10,29 @@
 //!   of failures started. Counting by identifier rather than by user means an
 //!   unknown identifier is counted and blocked exactly like a known one, so
 //!   a block never reveals whether an account exists.
+//! - **Per-account cap** (SECURITY AUTH-BF-04, with brute-force protection):
+//!   `account_max_failures` (100) failed logins for one identifier within
+//!   `account_failure_window` (1 hour), from any mix of IPs, block that
+//!   identifier from every IP until the window ends, so rotating addresses
+//!   buys no more guesses. The owner is emailed the unblock link (the
+//!   defence against malicious lockout); the user-blocks API and a password
+//!   reset lift it too.
 //! - **IP throttling**: `ip_throttle_max_failures` (100) failed logins from one
 //!   IP within `ip_throttle_window` (1 hour), across identifiers, refuse every
 //!   login from that IP until the window ends.
+//! - **Signup throttling**: more than `signup_attempts_per_ip` (50)
+//!   self-service signups from one IP within `signup_window` (a day) are
+//!   refused, as Auth0's pre-registration throttling does.
 //!
 //! Counters live in storage (one atomic upsert per failure), so every node
 //! sees the same counts. When a pair gets blocked, the account's owner (if
 //! the identifier names one) is emailed a link that lifts the block
 //! (`crate::email::notify_blocked_account`). Not yet: an IP allow-list, and
 //! NFKC folding of identifiers.
+//!
+//! The IP is the client's as the HTTP layer works it out (the socket peer,
+//! or behind trusted proxies the `X-Forwarded-For` hop they vouch for), never
+//! a header the client alone controls.
 
 use crate::Engine;
 use crate::error::Result;
@@ -62,6 +76,11 @@ fn ip_key(kind: CounterKind, ip: &str) -> CounterKey {
     }
 }
 
+/// The per-account counter: the identifier from every IP.
+fn account_key(connection: &Connection, identifier: &str) -> CounterKey {
+    identifier_key(CounterKind::Identifier, connection, identifier, "")
+}
+
 fn identifier_key(
     kind: CounterKind,
     connection: &Connection,
@@ -76,14 +95,8 @@ fn identifier_key(
     }
 }
 
-/// Checks the counters before a login attempt.
-pub async fn gate(
-    engine: &Engine,
-    tenant: &TenantId,
-    connection: &Connection,
-    identifier: &str,
-    ip: &str,
-) -> Result<Gate> {
+/// Checks the IP throttle alone (for attempts that name no identifier).
+pub async fn ip_gate(engine: &Engine, tenant: &TenantId, ip: &str) -> Result<Gate> {
     let now = engine.now();
     let settings = &engine.settings;
     if let Some(counter) = engine
@@ -95,6 +108,22 @@ pub async fn gate(
     {
         return Ok(Gate::Throttled);
     }
+    Ok(Gate::Open)
+}
+
+/// Checks the counters before a login attempt.
+pub async fn gate(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    identifier: &str,
+    ip: &str,
+) -> Result<Gate> {
+    if ip_gate(engine, tenant, ip).await? == Gate::Throttled {
+        return Ok(Gate::Throttled);
+    }
+    let now = engine.now();
+    let settings = &engine.settings;
     if brute_force_enabled(connection)
         && let Some(counter) = engine
             .storage
@@ -108,20 +137,31 @@ pub async fn gate(
     {
         return Ok(Gate::Blocked);
     }
+    if brute_force_enabled(connection)
+        && let Some(counter) = engine
+            .storage
+            .get_login_counter(tenant, &account_key(connection, identifier), now)
+            .await?
+        && account_cap_reached(engine, &counter)
+    {
+        return Ok(Gate::Blocked);
+    }
     Ok(Gate::Open)
 }
 
-/// Counts a failed attempt against the identifier/IP pair and the IP.
-pub async fn record_failure(
-    engine: &Engine,
-    tenant: &TenantId,
-    connection: &Connection,
-    identifier: &str,
-    ip: &str,
-) -> Result<()> {
-    let now = engine.now();
+/// Whether a per-account counter blocks its identifier now.
+fn account_cap_reached(engine: &Engine, counter: &LoginCounter) -> bool {
     let settings = &engine.settings;
-    let window = settings.ip_throttle_window * 1_000;
+    counter.failures >= settings.account_max_failures
+        && counter.window_start > engine.now() - settings.account_failure_window * 1_000
+}
+
+/// Counts a failed attempt from an IP alone: for attempts that name no
+/// usable identifier (empty or longer than any account's), which cost no
+/// hash but are failures all the same.
+pub async fn record_ip_failure(engine: &Engine, tenant: &TenantId, ip: &str) -> Result<()> {
+    let now = engine.now();
+    let window = engine.settings.ip_throttle_window * 1_000;
     engine
         .storage
         .add_login_failure(
@@ -134,6 +174,20 @@ pub async fn record_failure(
             },
         )
         .await?;
+    Ok(())
+}
+
+/// Counts a failed attempt against the identifier/IP pair and the IP.
+pub async fn record_failure(
+    engine: &Engine,
+    tenant: &TenantId,
+    connection: &Connection,
+    identifier: &str,
+    ip: &str,
+) -> Result<()> {
+    record_ip_failure(engine, tenant, ip).await?;
+    let now = engine.now();
+    let settings = &engine.settings;
     if brute_force_enabled(connection) {
         let lifetime = settings.brute_force_block_lifetime * 1_000;
         let failures = engine
@@ -157,8 +211,54 @@ pub async fn record_failure(
             );
             crate::email::notify_blocked_account(engine, tenant, connection, identifier, ip);
         }
+        let window = settings.account_failure_window * 1_000;
+        let across_ips = engine
+            .storage
+            .add_login_failure(
+                tenant,
+                &account_key(connection, identifier),
+                Failure {
+                    now,
+                    restart_before: now - window,
+                    expires_at: now + window,
+                },
+            )
+            .await?;
+        if across_ips == settings.account_max_failures {
+            tracing::warn!(
+                tenant = %tenant,
+                connection = %connection.name,
+                "login identifier blocked from every IP after repeated failures across IPs"
+            );
+            // Only this run's pair block above also mails; one mail per block.
+            if failures != settings.brute_force_max_attempts {
+                crate::email::notify_blocked_account(engine, tenant, connection, identifier, ip);
+            }
+        }
     }
     Ok(())
+}
+
+/// Counts a self-service signup from `ip` and says whether it may go
+/// ahead: at most `signup_attempts_per_ip` per `signup_window`, counted
+/// before any work (hashing) is done, whatever the signup's outcome.
+pub async fn allow_signup(engine: &Engine, tenant: &TenantId, ip: &str) -> Result<bool> {
+    let now = engine.now();
+    let settings = &engine.settings;
+    let window = settings.signup_window * 1_000;
+    let attempts = engine
+        .storage
+        .add_login_failure(
+            tenant,
+            &ip_key(CounterKind::SignupIp, ip),
+            Failure {
+                now,
+                restart_before: now - window,
+                expires_at: now + window,
+            },
+        )
+        .await?;
+    Ok(attempts <= settings.signup_attempts_per_ip)
 }
 
 /// A successful login resets the identifier/IP pair's count.
@@ -227,26 +327,42 @@ pub fn identifiers_of(user: &User) -> Vec<String> {
     out
 }
 
-/// The blocks in force for these identifiers (counters at the threshold).
+/// The blocks in force for these identifiers (counters at the threshold):
+/// per IP, then from every IP (the per-account cap; its `ip` is empty).
 pub async fn blocks(
     engine: &Engine,
     tenant: &TenantId,
     identifiers: &[String],
 ) -> Result<Vec<LoginCounter>> {
-    let counters = engine
+    let now = engine.now();
+    let mut blocks: Vec<LoginCounter> = engine
         .storage
-        .list_login_counters(tenant, CounterKind::IdentifierIp, identifiers, engine.now())
-        .await?;
-    Ok(counters
+        .list_login_counters(tenant, CounterKind::IdentifierIp, identifiers, now)
+        .await?
         .into_iter()
         .filter(|counter| counter.failures >= engine.settings.brute_force_max_attempts)
-        .collect())
+        .collect();
+    blocks.extend(
+        engine
+            .storage
+            .list_login_counters(tenant, CounterKind::Identifier, identifiers, now)
+            .await?
+            .into_iter()
+            .filter(|counter| account_cap_reached(engine, counter)),
+    );
+    Ok(blocks)
 }
 
-/// Lifts every brute-force block (and resets every count) of these identifiers.
+/// Lifts every brute-force block (and resets every count, per IP and
+/// across IPs) of these identifiers.
 pub async fn unblock(engine: &Engine, tenant: &TenantId, identifiers: &[String]) -> Result<u64> {
-    Ok(engine
+    let per_ip = engine
         .storage
         .delete_login_counters(tenant, CounterKind::IdentifierIp, identifiers)
-        .await?)
+        .await?;
+    let across_ips = engine
+        .storage
+        .delete_login_counters(tenant, CounterKind::Identifier, identifiers)
+        .await?;
+    Ok(per_ip + across_ips)
 }

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// Auth0's answer to a blocked or throttled login (HTTP 429).
     TooManyAttempts,
+    /// Auth0's rate-limit answer (HTTP 429): the server is saturated.
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -49,6 +51,7 @@ impl ErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::TooManyRequests => "too_many_requests",
         }
     }
 }
@@ -80,8 +83,16 @@ impl OAuthError {
 
 impl From<crate::EngineError> for OAuthError {
     /// An engine failure inside an OAuth flow is a server error; its detail
-    /// stays in the logs.
+    /// stays in the logs. A saturated server is Auth0's rate-limit answer.
     fn from(error: crate::EngineError) -> Self {
+        if let crate::EngineError::Overloaded { .. } = error {
+            // The cause carries `retry_after` to the HTTP layer.
+            return Self {
+                code: ErrorCode::TooManyRequests,
+                description: Cow::Borrowed("The server is busy; try again later."),
+                cause: Some(Box::new(error)),
+            };
+        }
         Self {
             code: ErrorCode::ServerError,
             description: Cow::Borrowed("the server could not complete the request"),

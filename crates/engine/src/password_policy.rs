@@ -13,6 +13,11 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
+/// The longest password any policy accepts, bytes. 72+ bytes are fine for
+/// argon2id (no bcrypt truncation); the cap keeps hashing inputs bounded,
+/// and lets a login with a longer password fail without a hash.
+pub const MAX_PASSWORD_BYTES: usize = 1_024;
+
 /// The rules a database connection applies to new passwords.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordPolicy {
@@ -251,8 +256,7 @@ impl PasswordPolicy {
     /// Checks a password; on failure returns the policy description.
     pub fn check(&self, password: &str) -> Result<(), String> {
         let length = password.chars().count();
-        // 72+ bytes are fine for argon2id; cap to keep hashing bounded.
-        if length < self.min_length || password.len() > 1_024 {
+        if length < self.min_length || password.len() > MAX_PASSWORD_BYTES {
             return Err(self.describe());
         }
         let lower = password.chars().any(char::is_lowercase);

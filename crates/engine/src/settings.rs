@@ -12,6 +12,9 @@ pub struct Settings {
     pub password_params: crypto::PasswordParams,
     /// At most this many password hashes run at once (each holds m_cost KiB).
     pub max_concurrent_hashes: usize,
+    /// At most this many password hashes wait for a hashing thread; beyond
+    /// that a request is refused at once (429) rather than queued.
+    pub password_hash_queue: usize,
     /// Authorization codes live this long, seconds (RFC 6749 §4.1.2 recommends ≤ 10 min).
     pub authorization_code_lifetime: i64,
     /// A login transaction (authorize → pages → issue) must finish within this, seconds.
@@ -37,6 +40,19 @@ pub struct Settings {
     pub ip_throttle_max_failures: u64,
     /// The IP throttling window, seconds.
     pub ip_throttle_window: i64,
+    /// Per-account cap across IPs (SECURITY AUTH-BF-04): this many failed
+    /// logins for one identifier within `account_failure_window`, from any
+    /// mix of IPs, block the identifier from every IP, so rotating addresses
+    /// gives no more guesses.
+    pub account_max_failures: u64,
+    /// The window of the per-account cap, seconds.
+    pub account_failure_window: i64,
+    /// Self-service signups (`/dbconnections/signup`, `/u/signup`) from one
+    /// IP beyond this many within `signup_window` are refused (Auth0's
+    /// pre-registration throttling: 50, refilled one per 28.8 minutes).
+    pub signup_attempts_per_ip: u64,
+    /// The signup throttling window, seconds.
+    pub signup_window: i64,
     /// Largest user-import file accepted, bytes (Auth0: 500 KB).
     pub import_max_bytes: usize,
     /// A `processing` job whose runner gave no sign of life for this long,
@@ -81,6 +97,7 @@ impl Default for Settings {
             default_token_lifetime: 86_400,
             password_params: crypto::PasswordParams::default(),
             max_concurrent_hashes: 4,
+            password_hash_queue: 64,
             authorization_code_lifetime: 60,
             transaction_lifetime: 3_600,
             session_idle_lifetime: 7 * 86_400,
@@ -91,6 +108,10 @@ impl Default for Settings {
             brute_force_block_lifetime: 30 * 86_400,
             ip_throttle_max_failures: 100,
             ip_throttle_window: 3_600,
+            account_max_failures: 100,
+            account_failure_window: 3_600,
+            signup_attempts_per_ip: 50,
+            signup_window: 86_400,
             import_max_bytes: 16 * 1024 * 1024,
             job_stale_after: 60,
             job_retention: 7 * 86_400,

@@ -379,7 +379,6 @@ pub async fn ensure_bootstrap_client(
                 sso: false,
                 custom_login_page_on: true,
                 client_aliases: Vec::new(),
-                is_token_endpoint_ip_header_trusted: false,
                 cross_origin_authentication: false,
                 initiate_login_uri: None,
                 client_metadata: Default::default(),
@@ -387,6 +386,7 @@ pub async fn ensure_bootstrap_client(
                 allow_pkce_plain: false,
                 client_secret_sealed: Some(sealed),
                 is_system: true,
+                is_token_endpoint_ip_header_trusted: false,
                 created_at: now,
                 updated_at: now,
             };

@@ -58,6 +58,7 @@ async fn setup(options: serde_json::Value) -> (Engine, FixedClock, Tenant, Conne
             password: PASSWORD.into(),
             ..SignupInput::default()
         },
+        None,
     )
     .await
     .unwrap();
@@ -259,4 +260,162 @@ async fn many_failures_from_one_ip_throttle_it_for_everyone_until_the_window_end
         attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, stuffer).await,
         "ok"
     );
+}
+
+#[tokio::test]
+async fn empty_passwords_are_refused_unhashed_and_counted() {
+    let (engine, _clock, tenant, db) = setup(serde_json::json!({})).await;
+    let x = "192.0.2.1";
+    let hashes = engine.passwords.hashes_run();
+    for _ in 0..10 {
+        assert_eq!(
+            attempt(&engine, &tenant, &db, "ada@example.com", "", x).await,
+            "wrong"
+        );
+    }
+    assert_eq!(
+        attempt(&engine, &tenant, &db, "ada@example.com", PASSWORD, x).await,
+        "blocked"
+    );
+    // Over-long identifiers name no account: counted against the IP alone
+    // (30 failures throttle it in this setup; 10 are already counted).
+    let long = format!("{}@example.com", "a".repeat(300));
+    for _ in 0..20 {
+        assert_eq!(
+            attempt(&engine, &tenant, &db, &long, "wrong", x).await,
+            "wrong"
+        );
+    }
+    assert_eq!(
+        attempt(&engine, &tenant, &db, &long, "wrong", x).await,
+        "throttled"
+    );
+    assert_eq!(engine.passwords.hashes_run(), hashes, "no hash was spent");
+}
+
+#[tokio::test]
+async fn rotating_ips_reach_the_per_account_cap_then_an_unblock_lifts_it() {
+    let (engine, clock, tenant, db) = setup(serde_json::json!({})).await;
+    // 100 failures from 100 addresses: no pair block, no IP throttle.
+    for n in 0..100 {
+        let ip = format!("198.51.100.{n}");
+        assert_eq!(
+            attempt(&engine, &tenant, &db, "ada@example.com", "wrong", &ip).await,
+            "wrong"
+        );
+    }
+    // Every address is refused now, even with the right password.
+    assert_eq!(
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
+        "blocked"
+    );
+    // Other identifiers are not.
+    assert_eq!(
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "bob@example.com",
+            "wrong",
+            "203.0.113.9"
+        )
+        .await,
+        "wrong"
+    );
+    let user = engine
+        .storage
+        .get_user_by_email(&tenant.id, &db.id, "ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let identifiers = login_protection::identifiers_of(&user);
+    let blocks = login_protection::blocks(&engine, &tenant.id, &identifiers)
+        .await
+        .unwrap();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].key.ip, "");
+    login_protection::unblock(&engine, &tenant.id, &identifiers)
+        .await
+        .unwrap();
+    assert_eq!(
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
+        "ok"
+    );
+
+    // The cap also lapses when its hour is over.
+    for n in 0..100 {
+        let ip = format!("198.51.100.{n}");
+        attempt(&engine, &tenant, &db, "ada@example.com", "wrong", &ip).await;
+    }
+    assert_eq!(
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
+        "blocked"
+    );
+    clock.advance_millis(3_600_001);
+    assert_eq!(
+        attempt(
+            &engine,
+            &tenant,
+            &db,
+            "ada@example.com",
+            PASSWORD,
+            "203.0.113.9"
+        )
+        .await,
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn signups_are_throttled_per_ip() {
+    let (engine, _clock, tenant, db) = setup(serde_json::json!({})).await;
+    let signup = |n: usize, ip: &'static str| {
+        let (engine, tenant, db) = (engine.clone(), tenant.clone(), db.clone());
+        async move {
+            database_users::signup(
+                &engine,
+                &tenant.id,
+                &db,
+                SignupInput {
+                    email: Some(format!("user{n}@example.com")),
+                    password: PASSWORD.into(),
+                    ..SignupInput::default()
+                },
+                Some(ip),
+            )
+            .await
+        }
+    };
+    for n in 0..50 {
+        assert!(signup(n, "192.0.2.1").await.is_ok(), "signup {n}");
+    }
+    assert!(matches!(
+        signup(50, "192.0.2.1").await,
+        Err(database_users::SignupError::Throttled)
+    ));
+    assert!(signup(51, "192.0.2.2").await.is_ok());
 }

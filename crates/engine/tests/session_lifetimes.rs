@@ -59,6 +59,7 @@ async fn setup() -> (Engine, FixedClock, TenantId, User) {
             password: "Corr3ct-Horse-Battery".into(),
             ..SignupInput::default()
         },
+        None,
     )
     .await
     .unwrap();

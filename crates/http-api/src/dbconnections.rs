@@ -242,7 +242,8 @@ async fn signup(
         user_metadata: body.user_metadata.unwrap_or_default(),
     };
     let email = input.email.clone();
-    let result = database_users::signup(engine, &tenant.id, &connection, input).await;
+    let result =
+        database_users::signup(engine, &tenant.id, &connection, input, ip.as_deref()).await;
     let origin = login_events::Origin {
         client: &client,
         ip: ip.as_deref(),
@@ -292,6 +293,25 @@ async fn signup(
             &message,
             Some(("field", json!(field))),
         ),
+        Err(SignupError::Throttled) => auth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsError",
+            "too_many_requests",
+            database_users::SIGNUP_THROTTLED,
+            None,
+        ),
+        Err(SignupError::Engine(error)) if crate::error::retry_after(&error).is_some() => {
+            crate::error::with_retry_after(
+                auth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "TooManyRequestsError",
+                    "too_many_requests",
+                    "The server is busy; try again later.",
+                    None,
+                ),
+                &error,
+            )
+        }
         Err(SignupError::Engine(error)) => server_error(&error),
     }
 }

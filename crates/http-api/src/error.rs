@@ -18,6 +18,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
     pub error_code: &'static str,
+    /// Seconds for a `Retry-After` header (a saturated server's 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             status,
             message: message.into(),
             error_code,
+            retry_after: None,
         }
     }
 
@@ -64,8 +67,32 @@ impl IntoResponse for ApiError {
             "message": self.message,
             "errorCode": self.error_code,
         });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
+}
+
+/// `Retry-After` for an engine error that asks the caller to come back.
+pub fn retry_after(error: &EngineError) -> Option<u64> {
+    match error {
+        EngineError::Overloaded { retry_after } => Some(*retry_after),
+        _ => None,
+    }
+}
+
+/// Adds `Retry-After` to a response when the engine error asks for one.
+pub fn with_retry_after(mut response: Response, error: &EngineError) -> Response {
+    if let Some(seconds) = retry_after(error) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 impl From<EngineError> for ApiError {
@@ -107,6 +134,14 @@ impl From<EngineError> for ApiError {
                 "custom_database_unavailable",
                 format!("The custom database of this connection is unavailable: {rule}"),
             ),
+            EngineError::Overloaded { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    "The server is busy; try again later",
+                )
+            },
             EngineError::CustomDatabase(cause) => {
                 tracing::warn!(error = %error_chain(&cause), "custom database failed");
                 Self::new(
@@ -200,9 +235,12 @@ impl IntoResponse for OAuthResponse {
                 }
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts | ErrorCode::TooManyRequests => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             _ => StatusCode::BAD_REQUEST,
         };
+        let retry_after = self.error.cause.as_deref().and_then(retry_after);
         let body = serde_json::json!({
             "error": self.error.code.as_str(),
             "error_description": self.error.description,
@@ -211,6 +249,9 @@ impl IntoResponse for OAuthResponse {
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.basic_challenge && status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,

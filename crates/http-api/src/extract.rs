@@ -219,19 +219,28 @@ pub fn request_host_of(headers: &axum::http::HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The peer's IP address, when the server knows it (not behind oneshot tests).
-/// `X-Forwarded-For` is not trusted: a proxy setting would be needed first.
+/// The client's IP address, when the server knows it (not behind oneshot
+/// tests): the peer's, or the one trusted proxies report
+/// ([`crate::client_ip::TrustedProxies`]).
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(Self(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string()),
+                .map(|info| {
+                    state
+                        .trusted_proxies
+                        .client_ip(info.0.ip(), &parts.headers)
+                        .to_string()
+                }),
         ))
     }
 }

@@ -8,6 +8,7 @@
 //! business rules: handlers parse, call the engine, and write.
 
 pub mod authorize;
+pub mod client_ip;
 pub mod dbconnections;
 pub mod discovery;
 pub mod error;
@@ -32,6 +33,15 @@ pub struct SharedState {
     pub engine: Engine,
     /// Discovery documents, built once per issuer.
     pub discovery: discovery::DocumentCache,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: client_ip::TrustedProxies,
+}
+
+/// Deployment settings of the HTTP layer.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    /// `VESTIBULE_TRUSTED_PROXIES`.
+    pub trusted_proxies: client_ip::TrustedProxies,
 }
 
 impl std::ops::Deref for AppState {
@@ -91,9 +101,15 @@ fn authorize_routes() -> Router<AppState> {
 
 /// The whole application: protocol endpoints, Management API, operations.
 pub fn router(engine: Engine) -> Router {
+    router_with(engine, HttpOptions::default())
+}
+
+/// [`router`] with deployment settings.
+pub fn router_with(engine: Engine, options: HttpOptions) -> Router {
     let state = AppState(std::sync::Arc::new(SharedState {
         engine,
         discovery: Default::default(),
+        trusted_proxies: options.trusted_proxies,
     }));
     let (management, api_doc) = management::routes().split_for_parts();
     let api_doc = std::sync::Arc::new(api_doc);

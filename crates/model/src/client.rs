@@ -114,10 +114,6 @@ pub struct Client {
     /// configurations round-trip.
     #[serde(default)]
     pub client_aliases: Vec<String>,
-    /// Auth0's `is_token_endpoint_ip_header_trusted`: whether the client may
-    /// name the end user's IP to the token endpoint.
-    #[serde(default)]
-    pub is_token_endpoint_ip_header_trusted: bool,
     pub cross_origin_authentication: bool,
     pub initiate_login_uri: Option<String>,
     pub client_metadata: BTreeMap<String, String>,
@@ -129,6 +125,12 @@ pub struct Client {
     pub client_secret_sealed: Option<String>,
     /// Marks the tenant's built-in Management API client created at bootstrap.
     pub is_system: bool,
+    /// Auth0's `is_token_endpoint_ip_header_trusted`: the token endpoint
+    /// believes this confidential client's `auth0-forwarded-for` header (a
+    /// backend relaying its users' logins), so brute-force counters see the
+    /// end user's IP rather than the backend's.
+    #[serde(default)]
+    pub is_token_endpoint_ip_header_trusted: bool,
     pub created_at: UnixMillis,
     pub updated_at: UnixMillis,
 }

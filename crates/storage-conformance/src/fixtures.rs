@@ -69,7 +69,6 @@ pub fn client(tenant: &str, client_id: &str) -> Client {
         sso: false,
         custom_login_page_on: true,
         client_aliases: Vec::new(),
-        is_token_endpoint_ip_header_trusted: false,
         cross_origin_authentication: true,
         initiate_login_uri: Some("https://app.example.com/login".to_owned()),
         client_metadata: BTreeMap::from([("team".to_owned(), "identity".to_owned())]),
@@ -77,6 +76,7 @@ pub fn client(tenant: &str, client_id: &str) -> Client {
         allow_pkce_plain: false,
         client_secret_sealed: Some("sealed:v1:c2VjcmV0".to_owned()),
         is_system: false,
+        is_token_endpoint_ip_header_trusted: true,
         created_at: NOW,
         updated_at: NOW,
     }

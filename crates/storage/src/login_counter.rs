@@ -18,6 +18,10 @@ pub enum CounterKind {
     ResetAddressIp,
     /// Password-reset requests from one IP across addresses (rate limit).
     ResetIp,
+    /// Failures for one identifier from every IP (the per-account cap).
+    Identifier,
+    /// Self-service signups from one IP (rate limit).
+    SignupIp,
 }
 
 impl CounterKind {
@@ -27,6 +31,8 @@ impl CounterKind {
             Self::Ip => "ip",
             Self::ResetAddressIp => "reset_address_ip",
             Self::ResetIp => "reset_ip",
+            Self::Identifier => "identifier",
+            Self::SignupIp => "signup_ip",
         }
     }
 
@@ -36,6 +42,8 @@ impl CounterKind {
             "ip" => Some(Self::Ip),
             "reset_address_ip" => Some(Self::ResetAddressIp),
             "reset_ip" => Some(Self::ResetIp),
+            "identifier" => Some(Self::Identifier),
+            "signup_ip" => Some(Self::SignupIp),
             _ => None,
         }
     }

@@ -78,6 +78,11 @@ pub struct StoreArgs {
     /// argon2id lanes (OWASP: 1).
     #[arg(long, env = "VESTIBULE_PASSWORD_HASH_PARALLELISM", default_value_t = 1)]
     pub password_hash_parallelism: u32,
+    /// Password hashes that may wait for a hashing thread (one per core);
+    /// when that many wait, logins and signups are answered 429 with
+    /// `Retry-After` at once. Default: 32 per core.
+    #[arg(long, env = "VESTIBULE_PASSWORD_HASH_QUEUE")]
+    pub password_hash_queue: Option<usize>,
     /// Seconds during which a rotated refresh token may be presented again
     /// (concurrent refreshes) before it counts as reuse and revokes its family.
     #[arg(long, env = "VESTIBULE_REFRESH_REUSE_INTERVAL", default_value_t = 0)]
@@ -125,6 +130,12 @@ pub struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long, env = "VESTIBULE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Proxies and load balancers whose `X-Forwarded-For` names the client
+    /// (comma-separated addresses or CIDR blocks, e.g. `10.0.0.0/8,::1`).
+    /// Brute-force and throttling counters then see the client's address
+    /// instead of the proxy's. Unset: the header is ignored.
+    #[arg(long, env = "VESTIBULE_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Create (or keep) the default tenant's Management API client with exactly this id.
     #[arg(
         long,

@@ -43,6 +43,9 @@ pub async fn open_engine(store: &StoreArgs) -> Result<Engine> {
         },
         // Hashing is CPU-bound: more threads than cores adds memory, not speed.
         max_concurrent_hashes: cores,
+        // About a second of waiting at OWASP's cost; beyond it a flood is
+        // refused at once instead of holding requests and memory.
+        password_hash_queue: store.password_hash_queue.unwrap_or(32 * cores),
         refresh_reuse_interval: store.refresh_reuse_interval.clamp(0, 300),
         import_max_bytes: store.import_max_bytes,
         email_retry_base: store.email_retry_seconds.clamp(1, 3_600),

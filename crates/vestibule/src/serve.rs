@@ -8,6 +8,9 @@ use std::time::Duration;
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     let started = std::time::Instant::now();
+    let trusted_proxies =
+        http_api::client_ip::TrustedProxies::parse(args.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|error| anyhow::anyhow!("VESTIBULE_TRUSTED_PROXIES: {error}"))?;
     let engine = crate::config::open_engine(&args.store).await?;
     let scheme = if args.tls_cert.is_some() {
         "https"
@@ -48,7 +51,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         println!("  audience:      {}", tenant.management_audience());
         println!("Keep the secret; it is not shown again.");
     }
-    let app = http_api::router(engine.clone())
+    let app = http_api::router_with(engine.clone(), http_api::HttpOptions { trusted_proxies })
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;

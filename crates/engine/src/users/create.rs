@@ -47,6 +47,7 @@ pub(crate) fn from_signup(error: SignupError) -> EngineError {
         SignupError::Password(rejection) => EngineError::Password(rejection),
         SignupError::UserExists => EngineError::UserExists,
         SignupError::SignupDisabled => EngineError::Forbidden("signups are disabled".into()),
+        SignupError::Throttled => EngineError::RateLimited(database_users::SIGNUP_THROTTLED),
         SignupError::Engine(error) => error,
     }
 }

@@ -13,10 +13,12 @@ use engine::users;
 use serde::{Deserialize, Serialize};
 use storage::LoginCounter;
 
-/// One identifier blocked from one IP.
+/// One identifier blocked from one IP, or (without `ip`) from every IP
+/// by the per-account cap.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BlockView {
     pub identifier: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub ip: String,
     /// The connection's id.
     pub connection: String,

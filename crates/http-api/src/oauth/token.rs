@@ -33,6 +33,10 @@ pub const GRANT_TYPES: &[&str] = &[
 /// Auth0's password grant with a named connection (`realm`).
 pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
+/// Auth0's header by which a trusted confidential client relays its end
+/// user's IP (`engine::client_auth::end_user_ip` decides whether to believe it).
+pub const AUTH0_FORWARDED_FOR: &str = "auth0-forwarded-for";
+
 const MAX_BODY: usize = 64 * 1024;
 const MAX_PARAM: usize = 4 * 1024;
 
@@ -270,6 +274,10 @@ async fn token(
     }
     let client = authenticate_client(state, tenant, headers, &params, ip).await?;
     let engine = &state.engine;
+    let forwarded_for = headers
+        .get(AUTH0_FORWARDED_FOR)
+        .and_then(|value| value.to_str().ok());
+    let end_user_ip = client_auth::end_user_ip(&client, forwarded_for, ip);
     let result = match grant_type {
         "client_credentials" => json_body(
             client_credentials::issue(
@@ -313,7 +321,7 @@ async fn token(
                 params.get("realm"),
                 params.get("scope"),
                 params.get("audience"),
-                ip,
+                end_user_ip.as_deref(),
             )
             .await,
         ),
@@ -324,7 +332,7 @@ async fn token(
     };
     let origin = login_events::Origin {
         client: &client,
-        ip,
+        ip: end_user_ip.as_deref(),
     };
     login_events::exchange(
         engine,

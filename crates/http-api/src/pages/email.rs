@@ -31,12 +31,7 @@ fn invalid_link() -> Response {
 }
 
 fn failed(error: engine::EngineError) -> Response {
-    tracing::error!(error = %crate::error::error_chain(&error), "email link page failed");
-    error_page(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Please try again.",
-    )
+    super::engine_failure_page(&error, "email link page failed")
 }
 
 fn form(body: &[u8]) -> HashMap<String, String> {

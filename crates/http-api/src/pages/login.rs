@@ -56,12 +56,7 @@ fn page_error(error: PageError) -> Response {
             error_page(StatusCode::BAD_REQUEST, "Login expired", &error.to_string())
         }
         PageError::Engine(engine_error) => {
-            tracing::error!(error = %crate::error::error_chain(&engine_error), "login page failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Please try again.",
-            )
+            super::engine_failure_page(&engine_error, "login page failed")
         }
     }
 }
@@ -384,7 +379,8 @@ pub async fn signup_submit(
         ..SignupInput::default()
     };
     let email = input.email.clone();
-    let result = database_users::signup(&state.engine, &tenant.id, &connection, input).await;
+    let result =
+        database_users::signup(&state.engine, &tenant.id, &connection, input, ip.as_deref()).await;
     let origin = Origin {
         client: &open.client,
         ip: ip.as_deref(),
@@ -401,6 +397,17 @@ pub async fn signup_submit(
     let user = match result {
         Ok(user) => user,
         Err(SignupError::Engine(error)) => return page_error(PageError::Engine(error)),
+        Err(SignupError::Throttled) => {
+            return show_signup(
+                &state,
+                &tenant,
+                &open,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(database_users::SIGNUP_THROTTLED),
+                &fields,
+            )
+            .await;
+        }
         // The page does not confirm which emails exist: the same words as any refusal.
         Err(SignupError::UserExists) => {
             return show_signup(

@@ -169,6 +169,28 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     )
 }
 
+/// The page for an engine failure: a saturated server (the hashing queue
+/// is full) is a 429 with `Retry-After`; anything else a logged 500.
+pub fn engine_failure_page(error: &engine::EngineError, context: &'static str) -> Response {
+    if let Some(seconds) = crate::error::retry_after(error) {
+        let mut response = error_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "The server is busy. Please try again in a moment.",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
+    }
+    tracing::error!(error = %crate::error::error_chain(error), "{context}");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Please try again.",
+    )
+}
+
 /// Reads one cookie.
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

@@ -27,6 +27,7 @@ mod round_trips;
 mod sdk_node;
 mod smtp_sink;
 mod tenant_settings;
+mod throttling;
 mod upstream;
 mod upstream_vestibule;
 mod users;
