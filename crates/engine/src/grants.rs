@@ -9,7 +9,7 @@ use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
 use crate::database_users::LoginOutcome;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext, TokenSet};
-use crate::{Engine, EngineError, database_users, opaque_tokens};
+use crate::{Engine, EngineError, connections, database_users, opaque_tokens};
 use model::{Client, RefreshUse, Tenant};
 
 /// Auth0's words for a login blocked by brute-force protection. The same for
@@ -324,9 +324,22 @@ pub async fn password(
         .await
         .map_err(engine_error)?;
     let connection = match realm.filter(|r| !r.is_empty()) {
-        Some(realm) => enabled
-            .into_iter()
-            .find(|c| c.name == realm && database_users::is_database(c)),
+        Some(realm) => match enabled.into_iter().find(|c| c.name == realm) {
+            Some(c) if database_users::is_database(&c) => Some(c),
+            // Enabled, but no password goes there: say so.
+            Some(c) if !connections::connection_can_log_in(&c) => {
+                return Err(OAuthError::invalid_request(
+                    connections::offer::cannot_log_in(&c),
+                ));
+            }
+            Some(c) => {
+                return Err(OAuthError::invalid_request(format!(
+                    "connection {} is a {} connection, which does not take passwords",
+                    c.name, c.strategy
+                )));
+            }
+            None => None,
+        },
         None => enabled.into_iter().find(database_users::is_database),
     }
     .ok_or_else(|| OAuthError::invalid_request("The connection is not enabled for this client"))?;
