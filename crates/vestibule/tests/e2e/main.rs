@@ -16,6 +16,7 @@ mod jobs;
 mod lifecycle;
 mod linking;
 mod login;
+mod login_offer;
 mod management;
 mod multi_node;
 mod presets;
