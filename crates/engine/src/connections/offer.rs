@@ -143,13 +143,23 @@ mod tests {
             ("google-apps", "acme-workspace", None, "Google Workspace"),
             ("waad", "contoso", None, "Microsoft Entra ID"),
             ("windowslive", "windowslive", None, "Microsoft"),
-            ("github", "github", Some("Octocat Sign-In"), "Octocat Sign-In"),
+            (
+                "github",
+                "github",
+                Some("Octocat Sign-In"),
+                "Octocat Sign-In",
+            ),
             ("github", "github", Some("  "), "GitHub"),
             ("twitter", "twitter", None, "X"),
             ("oidc", "corp-sso", None, "corp-sso"),
             ("oidc", "corp-sso", Some("Acme SSO"), "Acme SSO"),
             ("oauth2", "wordpress", None, "wordpress"),
-            ("auth0", "Username-Password-Authentication", None, "Username-Password-Authentication"),
+            (
+                "auth0",
+                "Username-Password-Authentication",
+                None,
+                "Username-Password-Authentication",
+            ),
         ];
         for (strategy, name, display_name, expected) in cases {
             assert_eq!(
@@ -168,7 +178,10 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].code, CANNOT_LOG_IN);
         assert!(warnings[0].message.contains("samlp"), "{warnings:?}");
-        assert!(warnings[0].message.contains("2 applications"), "{warnings:?}");
+        assert!(
+            warnings[0].message.contains("2 applications"),
+            "{warnings:?}"
+        );
         let google = connection("google-oauth2", "google-oauth2", None);
         assert!(warnings_for(&google, &["app-1".into()]).is_empty());
     }

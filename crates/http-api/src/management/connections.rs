@@ -14,9 +14,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use engine::Engine;
-use engine::connections::{
-    self, ConnectionCreate, ConnectionUpdate, EnabledClientChange, Warning,
-};
+use engine::connections::{self, ConnectionCreate, ConnectionUpdate, EnabledClientChange, Warning};
 use model::{Connection, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -106,7 +104,6 @@ fn warning_headers(warnings: &[Warning]) -> HeaderMap {
     }
     headers
 }
-
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

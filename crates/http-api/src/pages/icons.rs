@@ -26,12 +26,18 @@ const ICONS: &[(&str, &str)] = &[
         "enterprise",
         include_str!("../../templates/icons/enterprise.svg"),
     ),
-    ("facebook", include_str!("../../templates/icons/facebook.svg")),
+    (
+        "facebook",
+        include_str!("../../templates/icons/facebook.svg"),
+    ),
     ("generic", include_str!("../../templates/icons/generic.svg")),
     ("github", include_str!("../../templates/icons/github.svg")),
     ("gitlab", include_str!("../../templates/icons/gitlab.svg")),
     ("google", include_str!("../../templates/icons/google.svg")),
-    ("linkedin", include_str!("../../templates/icons/linkedin.svg")),
+    (
+        "linkedin",
+        include_str!("../../templates/icons/linkedin.svg"),
+    ),
     (
         "microsoft",
         include_str!("../../templates/icons/microsoft.svg"),
@@ -80,10 +86,7 @@ fn urls() -> &'static HashMap<&'static str, String> {
 
 /// The URL of a strategy's icon, for the login template.
 pub fn icon_url(strategy: &str) -> String {
-    urls()
-        .get(icon_name(strategy))
-        .cloned()
-        .unwrap_or_default()
+    urls().get(icon_name(strategy)).cloned().unwrap_or_default()
 }
 
 /// `GET /u/assets/icons/{file}`: one icon, `image/svg+xml`, cached for a
@@ -134,7 +137,9 @@ mod tests {
             if strategy.is_social() && strategy != connectors::Strategy::OAuth2 {
                 assert_ne!(name, "generic", "{strategy}");
             }
-            assert!(icon_url(strategy.as_str()).starts_with(&format!("/u/assets/icons/{name}.svg?v=")));
+            assert!(
+                icon_url(strategy.as_str()).starts_with(&format!("/u/assets/icons/{name}.svg?v="))
+            );
         }
         assert_eq!(icon_name("google-apps"), "google");
         assert_eq!(icon_name("waad"), "microsoft");

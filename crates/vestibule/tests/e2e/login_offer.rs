@@ -86,15 +86,15 @@ async fn login_page_offers_only_connections_that_can_log_in() {
     assert!(html.contains("type=\"password\""), "{html}");
     // Google by the name people know, with Vestibule's own icon.
     assert!(html.contains("connection=google-oauth2"), "{html}");
-    assert!(
-        html.contains("<span>Continue with Google</span>"),
-        "{html}"
-    );
+    assert!(html.contains("<span>Continue with Google</span>"), "{html}");
     assert!(!html.contains("google-oauth2</"), "{html}");
     let marker = "<img src=\"/u/assets/icons/google.svg?v=";
     let start = html.find(marker).unwrap_or_else(|| panic!("{html}")) + "<img src=\"".len();
     let icon = &html[start..start + html[start..].find('"').unwrap()];
-    assert!(html[start..].starts_with(&format!("{icon}\" alt=\"\"")), "{html}");
+    assert!(
+        html[start..].starts_with(&format!("{icon}\" alt=\"\"")),
+        "{html}"
+    );
     let response = http().get(tenant.server.url(icon)).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/svg+xml");
@@ -111,7 +111,11 @@ async fn login_page_offers_only_connections_that_can_log_in() {
     for name in ["corp-saml", "corp-ad", "connection=email"] {
         assert!(!html.contains(name), "{name}: {html}");
     }
-    assert_eq!(html.matches("class=\"connection button\"").count(), 1, "{html}");
+    assert_eq!(
+        html.matches("class=\"connection button\"").count(),
+        1,
+        "{html}"
+    );
     // Nor through the button's URL by hand.
     let state = query_param(&url, "state").unwrap();
     let by_hand = browser
@@ -126,7 +130,11 @@ async fn login_page_offers_only_connections_that_can_log_in() {
 
     // `/authorize?connection=` answers the client with an OAuth error that
     // says what is true.
-    for (name, strategy) in [("corp-saml", "samlp"), ("corp-ad", "ad"), ("email", "email")] {
+    for (name, strategy) in [
+        ("corp-saml", "samlp"),
+        ("corp-ad", "ad"),
+        ("email", "email"),
+    ] {
         let request = authorize(&tenant, &app, &[("connection", name)]);
         let answer = Browser::new(&tenant).navigate(&request.url).await.away();
         assert!(answer.as_str().starts_with(REDIRECT_A), "{answer}");
@@ -219,7 +227,10 @@ async fn enabling_a_connection_that_cannot_log_in_warns() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    assert!(headers.is_empty() && body.get("warnings").is_none(), "{body}");
+    assert!(
+        headers.is_empty() && body.get("warnings").is_none(),
+        "{body}"
+    );
     let idle = body["id"].as_str().unwrap().to_owned();
 
     // Enabled through `…/clients`: 204 with the header.
@@ -248,7 +259,10 @@ async fn enabling_a_connection_that_cannot_log_in_warns() {
     // GET never carries it, and PATCH takes what GET returns.
     let (status, headers, fetched) = call(&tenant, Method::GET, &path, Value::Null).await;
     assert_eq!(status, 200);
-    assert!(headers.is_empty() && fetched.get("warnings").is_none(), "{fetched}");
+    assert!(
+        headers.is_empty() && fetched.get("warnings").is_none(),
+        "{fetched}"
+    );
     let mut body = fetched.clone();
     for read_only in ["id", "name", "strategy"] {
         body.as_object_mut().unwrap().remove(read_only);
@@ -257,10 +271,18 @@ async fn enabling_a_connection_that_cannot_log_in_warns() {
     assert_eq!(status, 200);
 
     // Disabled everywhere: quiet. A connection that can log in: quiet.
-    let (status, headers, body) =
-        call(&tenant, Method::PATCH, &path, json!({"enabled_clients": []})).await;
+    let (status, headers, body) = call(
+        &tenant,
+        Method::PATCH,
+        &path,
+        json!({"enabled_clients": []}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
-    assert!(headers.is_empty() && body.get("warnings").is_none(), "{body}");
+    assert!(
+        headers.is_empty() && body.get("warnings").is_none(),
+        "{body}"
+    );
     let (status, headers, body) = call(
         &tenant,
         Method::POST,
@@ -271,7 +293,10 @@ async fn enabling_a_connection_that_cannot_log_in_warns() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    assert!(headers.is_empty() && body.get("warnings").is_none(), "{body}");
+    assert!(
+        headers.is_empty() && body.get("warnings").is_none(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -297,7 +322,11 @@ async fn home_realm_discovery_skips_connections_that_cannot_log_in() {
     for identifier in ["gina@saml.example", "hank@AD.example", "bob@other.example"] {
         let response = browser
             .client
-            .post(tenant.server.url(&format!("/u/login/identifier?state={state}")))
+            .post(
+                tenant
+                    .server
+                    .url(&format!("/u/login/identifier?state={state}")),
+            )
             .form(&[("state", state.as_str()), ("username", identifier)])
             .send()
             .await
