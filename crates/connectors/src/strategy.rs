@@ -119,6 +119,38 @@ impl Strategy {
     }
 }
 
+impl Strategy {
+    /// The name people know the provider by, for "Continue with …" buttons
+    /// (`Google`, not `google-oauth2`). `None` for the database and for
+    /// strategies that do not name one provider (`oidc`, `oauth2`, `samlp`):
+    /// their connections are named by their `display_name` or `name`.
+    pub fn provider_name(self) -> Option<&'static str> {
+        Some(match self {
+            Strategy::GoogleOAuth2 => "Google",
+            Strategy::GoogleApps => "Google Workspace",
+            Strategy::Github => "GitHub",
+            Strategy::Facebook => "Facebook",
+            Strategy::Linkedin => "LinkedIn",
+            Strategy::WindowsLive => "Microsoft",
+            Strategy::Waad => "Microsoft Entra ID",
+            Strategy::Apple => "Apple",
+            Strategy::Amazon => "Amazon",
+            Strategy::Bitbucket => "Bitbucket",
+            Strategy::Gitlab => "GitLab",
+            Strategy::Twitter => "X",
+            Strategy::Discord => "Discord",
+            Strategy::Slack => "Slack",
+            Strategy::Okta => "Okta",
+            Strategy::PingFederate => "PingFederate",
+            Strategy::Adfs => "ADFS",
+            Strategy::Ad => "Active Directory",
+            Strategy::Email => "Email",
+            Strategy::Sms => "SMS",
+            Strategy::Auth0 | Strategy::Oidc | Strategy::OAuth2 | Strategy::Samlp => return None,
+        })
+    }
+}
+
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -190,6 +222,42 @@ mod tests {
         assert!(!Strategy::Auth0.is_social());
         assert!(!Strategy::Oidc.is_social());
         assert!(!Strategy::Email.is_social());
+    }
+
+    #[test]
+    fn buttons_name_providers_as_people_know_them() {
+        for (strategy, name) in [
+            (Strategy::GoogleOAuth2, "Google"),
+            (Strategy::GoogleApps, "Google Workspace"),
+            (Strategy::Github, "GitHub"),
+            (Strategy::WindowsLive, "Microsoft"),
+            (Strategy::Waad, "Microsoft Entra ID"),
+            (Strategy::Linkedin, "LinkedIn"),
+            (Strategy::Gitlab, "GitLab"),
+            (Strategy::Twitter, "X"),
+            (Strategy::Okta, "Okta"),
+        ] {
+            assert_eq!(strategy.provider_name(), Some(name), "{strategy}");
+        }
+        // Generic strategies name no provider: the connection names itself.
+        for strategy in [
+            Strategy::Auth0,
+            Strategy::Oidc,
+            Strategy::OAuth2,
+            Strategy::Samlp,
+        ] {
+            assert_eq!(strategy.provider_name(), None, "{strategy}");
+        }
+        // Every social strategy but the custom `oauth2` is one provider,
+        // and no name is an Auth0 strategy id.
+        for &strategy in Strategy::ALL {
+            if strategy.is_social() && strategy != Strategy::OAuth2 {
+                assert!(strategy.provider_name().is_some(), "{strategy}");
+            }
+            if let Some(name) = strategy.provider_name() {
+                assert_eq!(Strategy::parse(name), None, "{name}");
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //! write-only: sealed under the master key before storage, never returned by
 //! the Management API, and kept when an update leaves them out.
 
+pub mod offer;
+
+pub use offer::{Warning, button_name, can_log_in, connection_can_log_in};
+
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as, reject};
 use connectors::Strategy;

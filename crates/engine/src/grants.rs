@@ -9,7 +9,7 @@ use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
 use crate::database_users::LoginOutcome;
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext, TokenSet};
-use crate::{Engine, EngineError, database_users, login_events, opaque_tokens};
+use crate::{Engine, EngineError, connections, database_users, login_events, opaque_tokens};
 use model::{Client, RefreshUse, Tenant};
 
 /// Auth0's words for a login blocked by brute-force protection. The same for
@@ -331,11 +331,16 @@ pub async fn password(
     let connection = match realm {
         Some(realm) => match enabled.into_iter().find(|c| c.name == realm) {
             Some(c) if database_users::is_database(&c) => Some(c),
-            // Say what is true: it is enabled, but takes no passwords here.
+            // Enabled, but no password goes there: say so.
+            Some(c) if !connections::connection_can_log_in(&c) => {
+                return Err(OAuthError::invalid_request(
+                    connections::offer::cannot_log_in(&c),
+                ));
+            }
             Some(c) => {
                 return Err(OAuthError::invalid_request(format!(
-                    "The connection {realm} ({}) does not log users in with a password",
-                    c.strategy
+                    "connection {} is a {} connection, which does not take passwords",
+                    c.name, c.strategy
                 )));
             }
             None => None,

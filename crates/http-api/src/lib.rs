@@ -81,6 +81,7 @@ fn authorize_routes() -> Router<AppState> {
             get(pages::login::connection_redirect),
         )
         .route("/u/assets/style.css", get(pages::stylesheet))
+        .route("/u/assets/icons/{file}", get(pages::icons::icon))
         .route(
             "/u/email-verification",
             get(pages::email::verification_form).post(pages::email::verification_submit),

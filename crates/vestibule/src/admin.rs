@@ -165,10 +165,11 @@ pub async fn connection(command: ConnectionCommand) -> Result<()> {
             let engine = open_engine(&store).await?;
             let input: engine::connections::ConnectionCreate =
                 serde_json::from_str(&json).context("parsing the connection JSON")?;
-            let connection =
-                engine::connections::create_connection(&engine, &tenant_id(&tenant)?, input)
-                    .await
-                    .map_err(engine_error)?;
+            let tenant = tenant_id(&tenant)?;
+            let connection = engine::connections::create_connection(&engine, &tenant, input)
+                .await
+                .map_err(engine_error)?;
+            print_warnings(&engine, &tenant, &connection).await?;
             print_json(&serde_json::json!({
                 "id": connection.id,
                 "name": connection.name,
@@ -216,19 +217,34 @@ pub async fn connection(command: ConnectionCommand) -> Result<()> {
                 client_id: client_id.clone(),
                 status: !disable,
             };
-            engine::connections::change_enabled_clients(
-                &engine,
-                &tenant_id(&tenant)?,
-                &id,
-                &[change],
-            )
-            .await
-            .map_err(engine_error)?;
+            let tenant = tenant_id(&tenant)?;
+            engine::connections::change_enabled_clients(&engine, &tenant, &id, &[change])
+                .await
+                .map_err(engine_error)?;
+            let connection = engine::connections::get_connection(&engine, &tenant, &id)
+                .await
+                .map_err(engine_error)?;
+            print_warnings(&engine, &tenant, &connection).await?;
             println!(
                 "{} connection {id} for client {client_id}",
                 if disable { "disabled" } else { "enabled" }
             );
         }
+    }
+    Ok(())
+}
+
+/// The Management API's write warnings, on standard error.
+async fn print_warnings(
+    engine: &engine::Engine,
+    tenant: &TenantId,
+    connection: &model::Connection,
+) -> Result<()> {
+    let warnings = engine::connections::offer::warnings(engine, tenant, connection)
+        .await
+        .map_err(engine_error)?;
+    for warning in warnings {
+        eprintln!("warning: {}", warning.message);
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ pub mod request;
 use crate::error::{EngineError, Result};
 use crate::oauth_error::{ErrorCode, OAuthError};
 use crate::tokens::{self, GrantContext};
-use crate::{Engine, database_users, sessions};
+use crate::{Engine, connections, database_users, sessions};
 use model::{Client, Connection, LoginTransaction, Session, Tenant};
 use request::{AuthorizationRequest, AuthorizeError, ResponseMode};
 use serde::{Deserialize, Serialize};
@@ -176,13 +176,10 @@ pub async fn start(
                 OAuthError::invalid_request("the connection is not enabled for this client"),
             ));
         };
-        if !database_users::is_database(connection) && !crate::upstream::is_redirect(connection) {
+        if !connections::connection_can_log_in(connection) {
             return Err(AuthorizeError::redirect(
                 &request,
-                OAuthError::invalid_request(format!(
-                    "login through {} connections is not available",
-                    connection.strategy
-                )),
+                OAuthError::invalid_request(connections::offer::cannot_log_in(connection)),
             ));
         }
     }
@@ -617,8 +614,9 @@ pub struct ConnectionChoice {
     pub home_realm: bool,
 }
 
-/// The connections a login page offers: the client's, or only the one
-/// named by `connection=`.
+/// The connections a login page offers: the client's (or only the one
+/// named by `connection=`) that can log someone in; one whose strategy has
+/// no login yet is neither a button nor a home realm.
 pub(crate) async fn page_connections(
     engine: &Engine,
     tenant: &Tenant,
@@ -627,6 +625,7 @@ pub(crate) async fn page_connections(
     let enabled = enabled_connections(engine, tenant, &open.client).await?;
     Ok(enabled
         .into_iter()
+        .filter(connections::connection_can_log_in)
         .filter(|c| {
             open.request
                 .connection
@@ -646,7 +645,7 @@ pub async fn login_page(
     let chosen = page_connections(engine, tenant, open).await?;
     let choice = |c: &Connection| ConnectionChoice {
         name: c.name.clone(),
-        display_name: c.display_name.clone().unwrap_or_else(|| c.name.clone()),
+        display_name: connections::button_name(c),
         strategy: c.strategy.clone(),
         home_realm: !home_realm::domain_aliases(c).is_empty(),
     };

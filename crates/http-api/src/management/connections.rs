@@ -1,4 +1,10 @@
 //! `/api/v2/connections`: sources of users, and the clients that enable them.
+//!
+//! A write that leaves a connection enabled for applications whose login
+//! cannot use its strategy yet (`samlp`, `ad`, `email`, …) succeeds, so
+//! Auth0 exports import, and says so: a `warnings` member in the answer's
+//! body (never in `GET`, so `PATCH` takes what `GET` returns) and a
+//! `Warning: 299` header, the only channel of the 204 of `PATCH …/clients`.
 
 use super::query::{Checkpoint, FieldSelection, PageRequest};
 use crate::AppState;
@@ -6,9 +12,9 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, Management};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use engine::Engine;
-use engine::connections::{self, ConnectionCreate, ConnectionUpdate, EnabledClientChange};
+use engine::connections::{self, ConnectionCreate, ConnectionUpdate, EnabledClientChange, Warning};
 use model::{Connection, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,6 +37,11 @@ pub struct ConnectionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub show_as_button: Option<bool>,
     pub metadata: BTreeMap<String, String>,
+    /// Only in the answers of writes, never in `GET`: what the write left
+    /// that its caller should know (`connection_cannot_log_in`: enabled for
+    /// applications whose login page cannot offer its strategy yet).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 impl ConnectionView {
@@ -46,6 +57,7 @@ impl ConnectionView {
             is_domain_connection: connection.is_domain_connection,
             show_as_button: connection.show_as_button,
             metadata: connection.metadata.clone(),
+            warnings: Vec::new(),
         }
     }
 
@@ -57,6 +69,40 @@ impl ConnectionView {
         let enabled = connections::enabled_clients(engine, tenant, &connection.id).await?;
         Ok(serde_json::to_value(Self::new(connection, enabled)).unwrap_or(Value::Null))
     }
+
+    /// The answer of a write: the connection with its warnings, which also
+    /// go in `Warning` headers.
+    async fn written(
+        engine: &Engine,
+        tenant: &TenantId,
+        connection: &Connection,
+    ) -> Result<(HeaderMap, Json<Value>), ApiError> {
+        let enabled = connections::enabled_clients(engine, tenant, &connection.id).await?;
+        let warnings = connections::offer::warnings_for(connection, &enabled);
+        let headers = warning_headers(&warnings);
+        let view = Self {
+            warnings,
+            ..Self::new(connection, enabled)
+        };
+        Ok((
+            headers,
+            Json(serde_json::to_value(view).unwrap_or(Value::Null)),
+        ))
+    }
+}
+
+/// RFC 7234's `Warning` header, code 299 ("miscellaneous persistent
+/// warning"), once per warning: how Kubernetes' API server tells clients
+/// (kubectl prints them) about a request that succeeded.
+fn warning_headers(warnings: &[Warning]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for warning in warnings {
+        let text = warning.message.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(value) = HeaderValue::from_str(&format!("299 - \"{text}\"")) {
+            headers.append(header::WARNING, value);
+        }
+    }
+    headers
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -129,13 +175,14 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v2/connections", tag = "connections", request_body = ConnectionCreate,
-    responses((status = 201, body = ConnectionView), (status = 409, description = "A connection with that name exists")),
+    responses((status = 201, body = ConnectionView, headers(("Warning" = String, description = "`299 - \"…\"` when the connection is enabled for applications whose login cannot use its strategy yet"))),
+        (status = 409, description = "A connection with that name exists")),
     security(("bearer" = ["create:connections"])))]
 pub async fn create(
     State(state): State<AppState>,
     management: Management,
     ApiJson(input): ApiJson<ConnectionCreate>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, HeaderMap, Json<Value>), ApiError> {
     management.require("create:connections")?;
     let tenant = management.tenant_id();
     let connection = connections::create_connection(&state.engine, tenant, input)
@@ -148,10 +195,8 @@ pub async fn create(
             ),
             other => other.into(),
         })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConnectionView::load(&state.engine, tenant, &connection).await?),
-    ))
+    let (headers, body) = ConnectionView::written(&state.engine, tenant, &connection).await?;
+    Ok((StatusCode::CREATED, headers, body))
 }
 
 #[utoipa::path(get, path = "/api/v2/connections/{id}", tag = "connections",
@@ -175,20 +220,19 @@ pub async fn get(
 
 #[utoipa::path(patch, path = "/api/v2/connections/{id}", tag = "connections",
     params(("id" = String, Path, description = "Connection id (con_…)")), request_body = ConnectionUpdate,
-    responses((status = 200, body = ConnectionView), (status = 404, description = "No such connection")),
+    responses((status = 200, body = ConnectionView, headers(("Warning" = String, description = "`299 - \"…\"` when the connection is enabled for applications whose login cannot use its strategy yet"))),
+        (status = 404, description = "No such connection")),
     security(("bearer" = ["update:connections"])))]
 pub async fn update(
     State(state): State<AppState>,
     management: Management,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<ConnectionUpdate>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(HeaderMap, Json<Value>), ApiError> {
     management.require("update:connections")?;
     let tenant = management.tenant_id();
     let connection = connections::update_connection(&state.engine, tenant, &id, input).await?;
-    Ok(Json(
-        ConnectionView::load(&state.engine, tenant, &connection).await?,
-    ))
+    ConnectionView::written(&state.engine, tenant, &connection).await
 }
 
 #[utoipa::path(delete, path = "/api/v2/connections/{id}", tag = "connections",
@@ -261,16 +305,19 @@ pub async fn get_clients(
 
 #[utoipa::path(patch, path = "/api/v2/connections/{id}/clients", tag = "connections",
     params(("id" = String, Path, description = "Connection id (con_…)")), request_body = Vec<EnabledClientChange>,
-    responses((status = 204, description = "Changed"), (status = 404, description = "No such connection")),
+    responses((status = 204, description = "Changed", headers(("Warning" = String, description = "`299 - \"…\"` when the connection is enabled for applications whose login cannot use its strategy yet"))),
+        (status = 404, description = "No such connection")),
     security(("bearer" = ["update:connections"])))]
 pub async fn patch_clients(
     State(state): State<AppState>,
     management: Management,
     Path(id): Path<String>,
     ApiJson(changes): ApiJson<Vec<EnabledClientChange>>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, HeaderMap), ApiError> {
     management.require("update:connections")?;
-    connections::change_enabled_clients(&state.engine, management.tenant_id(), &id, &changes)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    let tenant = management.tenant_id();
+    connections::change_enabled_clients(&state.engine, tenant, &id, &changes).await?;
+    let connection = connections::get_connection(&state.engine, tenant, &id).await?;
+    let warnings = connections::offer::warnings(&state.engine, tenant, &connection).await?;
+    Ok((StatusCode::NO_CONTENT, warning_headers(&warnings)))
 }

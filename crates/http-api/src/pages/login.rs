@@ -531,7 +531,7 @@ pub async fn connection_redirect(
         return error_page(
             StatusCode::BAD_REQUEST,
             "Unknown connection",
-            "That connection is not enabled for this application.",
+            "This application does not offer that way to log in.",
         );
     }
     let connection = match state

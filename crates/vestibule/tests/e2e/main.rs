@@ -18,6 +18,7 @@ mod lifecycle;
 mod linking;
 mod login;
 mod login_logs;
+mod login_offer;
 mod management;
 mod multi_node;
 mod outbound;
