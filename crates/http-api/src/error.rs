@@ -275,6 +275,24 @@ pub async fn not_found_fallback(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// A request body that ended early or broke off (`body::read_first`); the
+/// connection is not reused.
+pub fn unreadable_body() -> Response {
+    let mut response = (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": "The request body could not be read",
+        })),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
 /// A handler panic becomes a generic 500 (the panic message is logged, not sent).
 pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let detail = panic

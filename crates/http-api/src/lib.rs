@@ -8,6 +8,7 @@
 //! business rules: handlers parse, call the engine, and write.
 
 pub mod authorize;
+pub mod body;
 pub mod client_ip;
 pub mod dbconnections;
 pub mod discovery;
@@ -125,6 +126,7 @@ pub fn router_with(engine: Engine, options: HttpOptions) -> Router {
         .merge(openapi::routes(api_doc))
         .fallback(error::not_found_fallback)
         .with_state(state)
+        .layer(axum::middleware::from_fn(body::read_first))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))
