@@ -734,6 +734,24 @@ pub async fn complete_login_with(
     Ok(cookie)
 }
 
+/// The scopes the consent page asks the user about: those the grant would
+/// carry, never a requested scope that would be dropped (an administrative
+/// Management API scope, say), so the user is not asked to allow what no
+/// token will hold.
+pub async fn consent_scopes(
+    engine: &Engine,
+    tenant: &Tenant,
+    open: &OpenTransaction,
+) -> Result<Vec<String>> {
+    tokens::granted_scope(
+        engine,
+        tenant,
+        &open.request.scope,
+        open.request.audience.as_deref(),
+    )
+    .await
+}
+
 /// Records the user's consent decision. A refusal ends the transaction with
 /// `access_denied` to the client.
 pub async fn decide_consent(

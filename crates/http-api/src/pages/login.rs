@@ -476,12 +476,16 @@ pub async fn consent_form(
     if open.transaction.user_id.is_none() {
         return redirect(&transaction_url("/u/login", &open.transaction.id));
     }
+    let scopes = match authorize::consent_scopes(&state.engine, &tenant, &open).await {
+        Ok(scopes) => scopes,
+        Err(error) => return page_error(PageError::Engine(error)),
+    };
     render_with_targets(
         StatusCode::OK,
         "consent.html",
         serde_json::json!({
             "client_name": open.client.name,
-            "scopes": open.request.scope,
+            "scopes": scopes,
             "state": open.transaction.id,
         }),
         &form_targets::for_transaction(&open),

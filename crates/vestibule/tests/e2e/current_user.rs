@@ -531,3 +531,28 @@ async fn a_client_created_without_grant_types_cannot_use_implicit() {
         "{named}"
     );
 }
+
+/// The consent page asks only about scopes a token would carry: an end user
+/// is never asked to allow administrative Management API scopes that no
+/// token of theirs will hold.
+#[tokio::test]
+async fn the_consent_page_lists_only_grantable_scopes() {
+    let (tenant, app, _) = tenant_with_users().await;
+    let browser = Browser::new(&tenant);
+    let mut request = management_authorize(&tenant, &app, "code");
+    request.url.push_str("&prompt=consent");
+    let (_, page_url, html) = browser.navigate(&request.url).await.page();
+    let response = browser
+        .post_login(&page_url, &html, "alice@example.com", PASSWORD, &[])
+        .await;
+    let (status, url, html) = browser.follow(response).await.page();
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(url.path(), "/u/consent", "{url}");
+    assert!(html.contains("<li>read:current_user</li>"), "{html}");
+    for admin in ADMIN {
+        assert!(
+            !html.contains(&format!("<li>{admin}</li>")),
+            "{admin}: {html}"
+        );
+    }
+}
