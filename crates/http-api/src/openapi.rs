@@ -318,3 +318,108 @@ fn declare_pages(operation: &mut Operation, list: &PagedList) {
         ContentBuilder::new().schema(Some(shapes)).build().into(),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The served document, as JSON.
+    fn document() -> Value {
+        let (_, mut document) = crate::management::routes().split_for_parts();
+        complete(&mut document);
+        serde_json::to_value(&document).expect("document")
+    }
+
+    fn statuses(document: &Value, path: &str, method: &str) -> Vec<String> {
+        document["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no {method} {path}"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_declares_the_errors_its_extractors_give_with_their_body() {
+        let document = document();
+        let error = "#/components/schemas/ManagementError";
+        assert!(document["components"]["schemas"]["ManagementError"].is_object());
+        let mut operations = 0;
+        for (path, item) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("item") {
+                operations += 1;
+                for (status, response) in operation["responses"].as_object().expect("responses") {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        assert_eq!(
+                            response["content"]["application/json"]["schema"]["$ref"], error,
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+                let declared = statuses(&document, path, method);
+                for status in ["401", "403", "404"] {
+                    assert!(declared.contains(&status.to_owned()), "{method} {path}");
+                }
+            }
+        }
+        assert!(operations > 50, "{operations} operations");
+    }
+
+    #[test]
+    fn statuses_follow_what_the_operation_takes() {
+        let document = document();
+        // No query, no body: nothing can be a 400, 409 or 415.
+        let keys = statuses(&document, "/api/v2/keys/signing", "get");
+        assert_eq!(keys, ["200", "401", "403", "404"]);
+        // A JSON body, updated in place.
+        let patch = statuses(&document, "/api/v2/client-grants/{id}", "patch");
+        for status in ["400", "409", "413", "415"] {
+            assert!(patch.contains(&status.to_owned()), "{patch:?}");
+        }
+        // Query parameters only.
+        let list = statuses(&document, "/api/v2/client-grants", "get");
+        assert!(list.contains(&"400".to_owned()) && !list.contains(&"415".to_owned()));
+    }
+
+    #[test]
+    fn paged_lists_declare_each_shape_their_parameters_choose() {
+        let document = document();
+        let shapes = &document["paths"]["/api/v2/client-grants"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["anyOf"];
+        assert_eq!(shapes[0]["type"], "array");
+        assert_eq!(
+            shapes[1]["required"],
+            serde_json::json!(["client_grants", "start", "limit", "total"])
+        );
+        assert_eq!(shapes[2]["required"], serde_json::json!(["client_grants"]));
+        assert_eq!(shapes[2]["properties"]["next"]["type"], "string");
+        // Offset paging only: no checkpoint shape.
+        let clients = &document["paths"]["/api/v2/clients"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"]["anyOf"];
+        assert_eq!(clients.as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn records_chosen_by_fields_require_no_member() {
+        let document = document();
+        let get = &document["paths"]["/api/v2/resource-servers/{id}"]["get"]["responses"]["200"]["content"]
+            ["application/json"]["schema"]["$ref"];
+        assert_eq!(get, "#/components/schemas/ResourceServerViewSelected");
+        let schemas = &document["components"]["schemas"];
+        assert!(
+            schemas["ResourceServerViewSelected"]["required"]
+                .as_array()
+                .is_none_or(Vec::is_empty)
+        );
+        assert!(
+            schemas["ResourceServerView"]["required"]
+                .as_array()
+                .is_some_and(|required| required.contains(&Value::from("id")))
+        );
+        // The create answer is a whole record.
+        let created = &document["paths"]["/api/v2/resource-servers"]["post"]["responses"]["201"]["content"]
+            ["application/json"]["schema"]["$ref"];
+        assert_eq!(created, "#/components/schemas/ResourceServerView");
+    }
+}
