@@ -10,6 +10,7 @@
 
 use crate::harness::{self, Server, http, management_token};
 use crate::login::{ensure_venv, python_toolchain, toolchain_or_skip};
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The schemathesis invocation, fixed so a failure reproduces with the
@@ -47,8 +48,11 @@ async fn schemathesis_finds_the_openapi_document_true() {
     let server = Server::start();
     let token = management_token(&server).await;
     let schema_url = server.url("/api/v2/openapi.json");
-    // Hypothesis keeps state in the working directory: give it a fresh one.
+    // Hypothesis keeps state in the working directory: give it a fresh one,
+    // holding the configuration that names the seeded records.
     let work = tempfile::tempdir().expect("tempdir");
+    let config = seed(&server, &token).await;
+    std::fs::write(work.path().join("schemathesis.toml"), &config).expect("write config");
     let args = [
         "run",
         schema_url.as_str(),
@@ -87,7 +91,7 @@ async fn schemathesis_finds_the_openapi_document_true() {
     assert!(
         output.status.success(),
         "schemathesis found the document untrue ({}, {python}); reproduce with \
-         `schemathesis {}` and the header:\n{report}",
+         `schemathesis {}`, the header and this schemathesis.toml:\n{config}\n{report}",
         output.status,
         args.join(" ")
     );
@@ -105,6 +109,71 @@ async fn schemathesis_finds_the_openapi_document_true() {
         "schemathesis generated too few requests to mean anything:\n{report}"
     );
     eprintln!("schemathesis ({python}):\n{report}");
+}
+
+/// Creates one record of each kind an `{id}` path names and returns the
+/// schemathesis configuration that sends their ids: random ids only reach
+/// the 404 branch, so without them half the operations would never get to
+/// their own logic. The client is one of its own, never the bootstrap client
+/// whose token the run uses (`DELETE /api/v2/clients/{id}` is exercised).
+async fn seed(server: &Server, token: &str) -> String {
+    let post = |path: &'static str, body: Value| {
+        let request = http().post(server.url(path)).bearer_auth(token).json(&body);
+        async move {
+            let response = request.send().await.expect("seed request");
+            let status = response.status();
+            let body: Value = response.json().await.expect("seed json");
+            assert!(status.is_success(), "seeding {path}: {status} {body}");
+            body
+        }
+    };
+    let client = post(
+        "/api/v2/clients",
+        json!({"name": "schemathesis", "app_type": "non_interactive"}),
+    )
+    .await;
+    let client_id = client["client_id"].as_str().expect("client_id");
+    let connection = post(
+        "/api/v2/connections",
+        json!({"name": "fuzz-db", "strategy": "auth0", "enabled_clients": [client_id]}),
+    )
+    .await;
+    let user = post(
+        "/api/v2/users",
+        json!({"connection": "fuzz-db", "email": "fuzz@example.com",
+               "password": "Correct-Horse-9-battery"}),
+    )
+    .await;
+    let api = post(
+        "/api/v2/resource-servers",
+        json!({"identifier": "https://fuzz.example.com/", "scopes": [{"value": "read:fuzz"}]}),
+    )
+    .await;
+    let grant = post(
+        "/api/v2/client-grants",
+        json!({"client_id": client_id, "audience": "https://fuzz.example.com/",
+               "scope": ["read:fuzz"]}),
+    )
+    .await;
+    let id = |record: &Value, member: &str| -> String {
+        record[member].as_str().expect("seeded id").to_owned()
+    };
+    [
+        ("clients", client_id.to_owned()),
+        ("connections", id(&connection, "id")),
+        ("users", id(&user, "user_id")),
+        ("user-blocks", id(&user, "user_id")),
+        ("resource-servers", id(&api, "id")),
+        ("client-grants", id(&grant, "id")),
+    ]
+    .iter()
+    .map(|(resource, id)| {
+        // TOML basic strings: the regex's backslashes are doubled.
+        format!(
+            "[[operations]]\ninclude-path-regex = \"^/api/v2/{resource}/\\\\{{id\\\\}}\"\nparameters = {{ id = \"{id}\" }}\n"
+        )
+    })
+    .collect()
 }
 
 /// The number in schemathesis' summary line `N generated, …`.
