@@ -58,15 +58,31 @@ impl ApiError {
     }
 }
 
+// The OpenAPI document describes every error answer with this same type
+// (`openapi::complete`), so the schema cannot drift from what `ApiError`
+// writes.
+/// Auth0's Management API error body.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ManagementError)]
+pub struct ErrorBody<'a> {
+    /// The HTTP status, repeated.
+    pub status_code: u16,
+    /// The status's reason phrase, e.g. `Bad Request`.
+    pub error: &'a str,
+    pub message: &'a str,
+    /// A stable code, e.g. `invalid_body`, `insufficient_scope`.
+    pub error_code: &'a str,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let reason = self.status.canonical_reason().unwrap_or("Error");
-        let body = serde_json::json!({
-            "statusCode": self.status.as_u16(),
-            "error": reason,
-            "message": self.message,
-            "errorCode": self.error_code,
-        });
+        let body = ErrorBody {
+            status_code: self.status.as_u16(),
+            error: self.status.canonical_reason().unwrap_or("Error"),
+            message: &self.message,
+            error_code: self.error_code,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

@@ -113,7 +113,8 @@ pub fn router_with(engine: Engine, options: HttpOptions) -> Router {
         discovery: Default::default(),
         trusted_proxies: options.trusted_proxies,
     }));
-    let (management, api_doc) = management::routes().split_for_parts();
+    let (management, mut api_doc) = management::routes().split_for_parts();
+    openapi::complete(&mut api_doc);
     let api_doc = std::sync::Arc::new(api_doc);
     Router::new()
         .merge(discovery::routes())

@@ -120,7 +120,8 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v2/email-templates/{templateName}", tag = "email-templates",
     params(("templateName" = String, Path, description = "verify_email, reset_email, blocked_account or welcome_email")),
-    responses((status = 200, body = TemplateView), (status = 404, description = "Not set")),
+    responses((status = 200, body = TemplateView), (status = 400, description = "Not a template name"),
+        (status = 404, description = "Not set")),
     security(("bearer" = ["read:email_templates"])))]
 pub async fn get(
     State(state): State<AppState>,

@@ -240,7 +240,9 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v2/users", tag = "users", request_body = UserCreate,
     responses((status = 201, description = "The new user", body = UserView),
         (status = 400, description = "Invalid body or password (invalid_password)"),
-        (status = 409, description = "The user already exists")),
+        (status = 409, description = "The user already exists"),
+        (status = 429, description = "The password hashing queue is full (with Retry-After), or signups are throttled"),
+        (status = 503, description = "The connection's custom database is unavailable")),
     security(("bearer" = ["create:users"])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -275,7 +277,8 @@ pub async fn get(
 #[utoipa::path(patch, path = "/api/v2/users/{id}", tag = "users",
     params(("id" = String, Path, description = "user_id")), request_body = UserUpdate,
     responses((status = 200, body = UserView), (status = 404, description = "No such user"),
-        (status = 400, description = "Invalid body or password (invalid_password)")),
+        (status = 400, description = "Invalid body or password (invalid_password)"),
+        (status = 429, description = "The password hashing queue is full (with Retry-After)"), (status = 503, description = "The connection's custom database is unavailable")),
     security(("bearer" = ["update:users"]), ("bearer" = ["update:users_app_metadata"]),
         ("bearer" = ["update:current_user_metadata"])))]
 pub async fn update(
@@ -292,7 +295,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v2/users/{id}", tag = "users",
     params(("id" = String, Path, description = "user_id")),
     responses((status = 204, description = "Deleted, with the user's sessions and tokens"),
-        (status = 404, description = "No such user")),
+        (status = 404, description = "No such user"), (status = 503, description = "The connection's custom database is unavailable")),
     security(("bearer" = ["delete:users"])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -331,7 +334,7 @@ pub async fn by_email(
 #[utoipa::path(delete, path = "/api/v2/connections/{id}/users", tag = "users",
     params(("id" = String, Path, description = "connection id"), EmailQuery),
     responses((status = 204, description = "Deleted (or there was no such user)"),
-        (status = 404, description = "No such connection")),
+        (status = 404, description = "No such connection"), (status = 503, description = "The connection's custom database is unavailable")),
     security(("bearer" = ["delete:users"])))]
 pub async fn delete_by_email(
     State(state): State<AppState>,

@@ -21,6 +21,7 @@ mod login_logs;
 mod login_offer;
 mod management;
 mod multi_node;
+mod openapi_fuzz;
 mod outbound;
 mod presets;
 mod private_key_jwt;
