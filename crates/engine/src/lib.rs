@@ -25,6 +25,7 @@ pub mod login_protection;
 pub mod logout;
 pub mod logs;
 pub mod lookups;
+mod lucene;
 pub mod management_token;
 pub mod oauth_error;
 pub mod opaque_tokens;

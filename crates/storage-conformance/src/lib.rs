@@ -179,6 +179,7 @@ macro_rules! suite {
             outbox_claims_retries_and_completes,
             outbox_claim_race,
             log_events_list_newest_first_and_stay_in_their_tenant,
+            log_events_search_by_field_date_and_checkpoint,
             one_time_can_be_peeked_without_consuming,
             redirect_users_may_share_an_email,
             linking_and_unlinking_users,

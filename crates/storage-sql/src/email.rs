@@ -6,11 +6,7 @@ use crate::errors::{SqlResultExt, decode, encode};
 use crate::pool::args;
 use async_trait::async_trait;
 use model::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail, TenantId, UnixMillis};
-use storage::{ClaimedEmail, EmailStore, Page, Paging, Result, StorageError};
-
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
+use storage::{ClaimedEmail, EmailStore, LogSearch, Page, Paging, Result, StorageError};
 
 #[async_trait]
 impl EmailStore for SqlStorage {
@@ -216,12 +212,20 @@ impl EmailStore for SqlStorage {
     async fn append_log_event(&self, event: &LogEvent) -> Result<()> {
         self.pool
             .execute(
-                "INSERT INTO log_events (tenant_id, log_id, date, data) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO log_events (tenant_id, log_id, date, data, event_type, user_id, \
+                 client_id, connection, ip, user_name) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 args![
                     &event.tenant_id,
                     event.log_id.as_str(),
                     event.date,
-                    encode(event)?
+                    encode(event)?,
+                    event.event_type.as_str(),
+                    event.user_id.as_deref(),
+                    event.client_id.as_deref(),
+                    event.connection.as_deref(),
+                    event.ip.as_deref(),
+                    event.user_name.as_deref()
                 ],
             )
             .await
@@ -232,38 +236,10 @@ impl EmailStore for SqlStorage {
     async fn list_log_events(
         &self,
         tenant: &TenantId,
-        ascending: bool,
+        search: &LogSearch,
         paging: &Paging,
     ) -> Result<Page<LogEvent>> {
-        let sql = if ascending {
-            "SELECT data FROM log_events WHERE tenant_id = $1 \
-             ORDER BY date, log_id LIMIT $2 OFFSET $3"
-        } else {
-            "SELECT data FROM log_events WHERE tenant_id = $1 \
-             ORDER BY date DESC, log_id DESC LIMIT $2 OFFSET $3"
-        };
-        let limit = i64::try_from(paging.limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(paging.offset).unwrap_or(i64::MAX);
-        let rows: Vec<(String,)> = self
-            .pool
-            .fetch_all(sql, args![tenant, limit, offset])
-            .await
-            .ctx("list log events")?;
-        let (total,): (i64,) = self
-            .pool
-            .fetch_one(
-                "SELECT COUNT(*) FROM log_events WHERE tenant_id = $1",
-                args![tenant],
-            )
-            .await
-            .ctx("count log events")?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(|(data,)| decode(data))
-                .collect::<Result<_>>()?,
-            total: count(total),
-        })
+        self.list_log_events_sql(tenant, search, paging).await
     }
 
     async fn get_log_event(&self, tenant: &TenantId, log_id: &str) -> Result<Option<LogEvent>> {

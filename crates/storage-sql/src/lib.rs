@@ -15,6 +15,7 @@ mod email;
 mod errors;
 mod jobs;
 mod list;
+mod log_search;
 mod login_counters;
 mod one_time;
 mod open;

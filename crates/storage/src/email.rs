@@ -1,6 +1,6 @@
 //! Email provider, templates, the outbox and tenant log events.
 
-use crate::{Page, Paging, Result};
+use crate::{LogSearch, Page, Paging, Result};
 use async_trait::async_trait;
 use model::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail, TenantId, UnixMillis};
 
@@ -56,11 +56,11 @@ pub trait EmailStore: Send + Sync {
     ) -> Result<()>;
 
     async fn append_log_event(&self, event: &LogEvent) -> Result<()>;
-    /// Log events, newest first (`ascending` reverses).
+    /// The log events `search` selects, in its order (see [`LogSearch`]).
     async fn list_log_events(
         &self,
         tenant: &TenantId,
-        ascending: bool,
+        search: &LogSearch,
         paging: &Paging,
     ) -> Result<Page<LogEvent>>;
     async fn get_log_event(&self, tenant: &TenantId, log_id: &str) -> Result<Option<LogEvent>>;

@@ -18,12 +18,14 @@
 
 mod email;
 mod job;
+mod log_search;
 mod login_counter;
 mod user_search;
 
 pub use job::JobStore;
 
 pub use email::{ClaimedEmail, EmailStore};
+pub use log_search::{LogCondition, LogField, LogSearch};
 pub use login_counter::{CounterKey, CounterKind, Failure, LoginCounter};
 pub use user_search::{Bound, UserCondition, UserField, UserSearch, UserSort};
 

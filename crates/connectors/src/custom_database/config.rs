@@ -3,6 +3,7 @@
 //! checks run when a connection is created or updated.
 
 use super::CustomDbError;
+use super::sql_text::{self, Dialect};
 pub use crate::options::database::SqlQueries;
 use crate::options::database::{CustomDatabase, CustomDatabaseKind, HttpEndpoints};
 use serde_json::Value;
@@ -89,53 +90,43 @@ pub fn query_params(operation: &str) -> (usize, usize) {
     }
 }
 
-/// The `$n` placeholders of `sql`, in order of appearance.
-pub fn placeholders(sql: &str) -> Vec<(std::ops::Range<usize>, usize)> {
-    let bytes = sql.as_bytes();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' {
-            let start = i;
-            let mut j = i + 1;
-            while j < bytes.len() && bytes[j].is_ascii_digit() {
-                j += 1;
-            }
-            if j > i + 1
-                && let Ok(n) = sql[i + 1..j].parse::<usize>()
-            {
-                found.push((start..j, n));
-            }
-            i = j;
-        } else {
-            i += 1;
-        }
-    }
-    found
-}
-
 /// Checks one query's shape: one statement, placeholders `$1..$n` of the
-/// operation only, the required ones present.
-pub fn check_query(operation: &str, sql: &str) -> Result<(), String> {
-    let trimmed = sql.trim().trim_end_matches(';');
-    if trimmed.is_empty() {
+/// operation only, the required ones present. The text is read as the
+/// server will read it (see [`super::sql_text`]): a `$2b$` inside a string
+/// literal is no placeholder. `dialect` is the server's, when the
+/// connection's URL is known; otherwise the query must read the same way
+/// in both.
+pub fn check_query(operation: &str, sql: &str, dialect: Option<Dialect>) -> Result<(), String> {
+    if sql.trim().trim_end_matches(';').trim().is_empty() {
         return Err("must not be empty".into());
     }
     if sql.len() > MAX_QUERY_LEN {
         return Err(format!("must be at most {MAX_QUERY_LEN} characters"));
     }
-    if trimmed.contains(';') {
-        return Err("must be a single statement".into());
-    }
+    let dialects = match dialect {
+        Some(one) => vec![one],
+        None => Dialect::ALL.to_vec(),
+    };
     let (max, required) = query_params(operation);
-    let used: Vec<usize> = placeholders(trimmed).into_iter().map(|(_, n)| n).collect();
-    if let Some(bad) = used.iter().find(|n| **n == 0 || **n > max) {
-        return Err(format!(
-            "uses ${bad}, but `{operation}` has {max} parameter(s) ($1..${max})"
-        ));
-    }
-    if let Some(missing) = (1..=required).find(|n| !used.contains(n)) {
-        return Err(format!("must use ${missing}"));
+    for each in dialects {
+        // Without the URL, say which reading failed.
+        let read_as = |message: String| match dialect {
+            Some(_) => message,
+            None => format!("{message} (read as {})", each.name()),
+        };
+        let used: Vec<usize> = sql_text::placeholders(sql, each)
+            .map_err(read_as)?
+            .into_iter()
+            .map(|p| p.number)
+            .collect();
+        if let Some(bad) = used.iter().find(|n| **n == 0 || **n > max) {
+            return Err(format!(
+                "uses ${bad}, but `{operation}` has {max} parameter(s) ($1..${max})"
+            ));
+        }
+        if let Some(missing) = (1..=required).find(|n| !used.contains(n)) {
+            return Err(format!("must use ${missing}"));
+        }
     }
     Ok(())
 }
@@ -183,6 +174,17 @@ pub struct DatabaseUrl {
     pub host: String,
     pub port: u16,
     pub mysql: bool,
+}
+
+impl DatabaseUrl {
+    /// How the server reads query text.
+    pub fn dialect(&self) -> Dialect {
+        if self.mysql {
+            Dialect::MySql
+        } else {
+            Dialect::Postgres
+        }
+    }
 }
 
 /// Checks a database URL: PostgreSQL or MySQL/MariaDB on a named host.
@@ -271,30 +273,50 @@ mod tests {
 
     #[test]
     fn query_shapes() {
-        assert!(check_query("login", "SELECT id, password_hash FROM u WHERE email = $1").is_ok());
+        let check = |operation, sql| check_query(operation, sql, None);
+        assert!(check("login", "SELECT id, password_hash FROM u WHERE email = $1").is_ok());
         assert!(
-            check_query(
+            check(
                 "login",
                 "SELECT id FROM u WHERE email = $1 OR username = $1;"
             )
             .is_ok()
         );
-        assert!(check_query("login", "SELECT id FROM u WHERE email = $2").is_err());
-        assert!(check_query("login", "SELECT id FROM u").is_err());
-        assert!(check_query("login", "SELECT 1 WHERE $1 = 'x'; DROP TABLE u").is_err());
-        assert!(check_query("create", "INSERT INTO u VALUES ($1, $2, $3)").is_ok());
-        assert!(check_query("create", "INSERT INTO u VALUES ($1, $2, $3, $4)").is_ok());
-        assert!(check_query("create", "INSERT INTO u VALUES ($1, $2)").is_err());
-        assert!(check_query("change_password", "UPDATE u SET h = $2 WHERE e = $1").is_ok());
-        assert!(check_query("delete", "DELETE FROM u WHERE id = $1 AND $0 = 1").is_err());
-        assert!(check_query("delete", "   ").is_err());
-        assert_eq!(
-            placeholders("a $1 b $12 c $ d $2")
-                .into_iter()
-                .map(|(_, n)| n)
-                .collect::<Vec<_>>(),
-            vec![1, 12, 2]
+        assert!(check("login", "SELECT id FROM u WHERE email = $2").is_err());
+        assert!(check("login", "SELECT id FROM u").is_err());
+        assert!(check("login", "SELECT 1 WHERE $1 = 'x'; DROP TABLE u").is_err());
+        assert!(check("create", "INSERT INTO u VALUES ($1, $2, $3)").is_ok());
+        assert!(check("create", "INSERT INTO u VALUES ($1, $2, $3, $4)").is_ok());
+        assert!(check("create", "INSERT INTO u VALUES ($1, $2)").is_err());
+        assert!(check("change_password", "UPDATE u SET h = $2 WHERE e = $1").is_ok());
+        assert!(check("delete", "DELETE FROM u WHERE id = $1 AND $0 = 1").is_err());
+        assert!(check("delete", "   ").is_err());
+        assert!(check("delete", " ; ").is_err());
+    }
+
+    #[test]
+    fn dollars_in_literals_are_not_placeholders() {
+        // `$2` (and `$10`) inside the literal are not `login`'s parameters.
+        let login =
+            "SELECT id, password_hash FROM u WHERE email = $1 AND password_hash LIKE '$2b$10$%'";
+        assert_eq!(check_query("login", login, None), Ok(()));
+        // Nor does a literal supply a required placeholder.
+        let error = check_query(
+            "change_password",
+            "UPDATE u SET h = '$2' WHERE e = $1",
+            None,
         );
+        assert_eq!(error, Err("must use $2".into()));
+        // A `;` inside a literal is not a second statement.
+        assert!(check_query("login", "SELECT id FROM u WHERE e = $1 AND n <> ';'", None).is_ok());
+        // Readings that differ are checked with the server's dialect.
+        let mysql_only = r"SELECT id FROM u WHERE e = $1 AND n <> 'it\'s'";
+        assert!(check_query("login", mysql_only, Some(Dialect::MySql)).is_ok());
+        let error = check_query("login", mysql_only, None).unwrap_err();
+        assert!(error.contains("read as PostgreSQL"), "{error}");
+        let pg_only = "SELECT id FROM u WHERE e = $1 AND n <> $q$ ' $q$";
+        assert!(check_query("login", pg_only, Some(Dialect::Postgres)).is_ok());
+        assert!(check_query("login", pg_only, Some(Dialect::MySql)).is_err());
     }
 
     #[test]

@@ -25,6 +25,7 @@
 pub mod config;
 pub mod http;
 pub mod sql;
+pub mod sql_text;
 
 pub use config::{BackendConfig, SqlQueries, destinations, parse_config};
 

@@ -9,7 +9,10 @@
 //! Queries are written once with `$1`, `$2`, … placeholders (see
 //! [`super::config::query_params`] for each operation's parameters); for
 //! MySQL/MariaDB they are rewritten to `?` with the arguments bound in order
-//! of appearance. Every value is a bound parameter, never spliced into SQL.
+//! of appearance. The rewrite reads the text as MySQL does
+//! ([`super::sql_text`]), so a `$2b$` inside a string literal, an identifier
+//! or a comment is left as written. Every value is a bound parameter, never
+//! spliced into SQL.
 //!
 //! Result columns are read by name: `id` (text or integer), `email`,
 //! `email_verified` (boolean, integer or text), `username`, `name`,
@@ -18,7 +21,8 @@
 //! floats, booleans (PostgreSQL) and blobs: cast other column types
 //! in the query (`CAST(x AS CHAR)`, `x::text`).
 
-use super::config::{SqlConfig, check_database_url, placeholders};
+use super::config::{SqlConfig, check_database_url};
+use super::sql_text::{Dialect, placeholders};
 use super::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -74,21 +78,35 @@ impl SqlBackend {
     }
 
     /// The query text for this backend and the arguments in bind order.
-    fn prepare<'a>(&self, sql: &str, args: &[Option<&'a str>]) -> (String, Vec<Option<&'a str>>) {
+    /// (A query stored before today's checks may not read; it is refused
+    /// rather than sent changed.)
+    fn prepare<'a>(
+        &self,
+        operation: &str,
+        sql: &str,
+        args: &[Option<&'a str>],
+    ) -> Result<(String, Vec<Option<&'a str>>), CustomDbError> {
         if !self.mysql {
-            return (sql.to_owned(), args.to_vec());
+            return Ok((sql.to_owned(), args.to_vec()));
         }
+        let found = placeholders(sql, Dialect::MySql).map_err(|message| {
+            CustomDbError::NotConfigured(format!("the {operation} query {message}"))
+        })?;
         let mut text = String::with_capacity(sql.len());
         let mut ordered = Vec::new();
         let mut last = 0;
-        for (range, n) in placeholders(sql) {
-            text.push_str(&sql[last..range.start]);
+        for placeholder in found {
+            text.push_str(&sql[last..placeholder.range.start]);
             text.push('?');
-            ordered.push(args.get(n - 1).copied().flatten());
-            last = range.end;
+            ordered.push(
+                args.get(placeholder.number.wrapping_sub(1))
+                    .copied()
+                    .flatten(),
+            );
+            last = placeholder.range.end;
         }
         text.push_str(&sql[last..]);
-        (text, ordered)
+        Ok((text, ordered))
     }
 
     fn query_for(&self, operation: &'static str) -> Result<&str, CustomDbError> {
@@ -111,7 +129,7 @@ impl SqlBackend {
         arg: &str,
     ) -> Result<Option<CustomUser>, CustomDbError> {
         let sql = self.query_for(operation)?;
-        let (text, args) = self.prepare(sql, &[Some(arg)]);
+        let (text, args) = self.prepare(operation, sql, &[Some(arg)])?;
         // The text is the administrator's configured query (checked at
         // connection create/update); user input only ever goes in binds.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
@@ -140,7 +158,7 @@ impl SqlBackend {
         args: &[Option<&str>],
     ) -> Result<u64, CustomDbError> {
         let sql = self.query_for(operation)?;
-        let (text, args) = self.prepare(sql, args);
+        let (text, args) = self.prepare(operation, sql, args)?;
         // The text is the administrator's configured query (checked at
         // connection create/update); user input only ever goes in binds.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(text));

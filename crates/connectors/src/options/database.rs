@@ -323,20 +323,26 @@ impl DatabaseOptions {
                         "is required",
                     ));
                 }
+                // The URL first: its server decides how the queries read.
+                let dialect = match setting(config::DATABASE_URL_SETTING) {
+                    Some(url) => Some(
+                        config::check_database_url(&url)
+                            .map_err(|message| {
+                                OptionsError::at("configuration.database_url", message)
+                            })?
+                            .dialect(),
+                    ),
+                    None => None,
+                };
                 for (operation, sql) in queries.all() {
                     if let Some(sql) = sql {
-                        config::check_query(operation, sql).map_err(|message| {
+                        config::check_query(operation, sql, dialect).map_err(|message| {
                             OptionsError::at(
                                 &format!("custom_database.queries.{operation}"),
                                 message,
                             )
                         })?;
                     }
-                }
-                if let Some(url) = setting(config::DATABASE_URL_SETTING) {
-                    config::check_database_url(&url).map_err(|message| {
-                        OptionsError::at("configuration.database_url", message)
-                    })?;
                 }
             }
             CustomDatabaseKind::Http => {

@@ -1,46 +1,28 @@
-//! Auth0's user search syntax (`q`, a Lucene subset) and `sort`, parsed into
-//! the storage's typed [`UserCondition`] — never into SQL.
+//! Auth0's user search syntax (`q`, parsed by [`crate::lucene`]) and
+//! `sort`, turned into the storage's typed [`UserCondition`] — never into
+//! SQL.
 //!
-//! Supported: `field:value`, `field:"quoted value"` (backslash escapes),
-//! a trailing wildcard `value*` on `email`, `name` and `username`,
-//! `field:*` (has a value), ranges `[a TO b]` (inclusive) / `{a TO b}`
-//! (exclusive) with `*` for an open end, `AND`, `OR`, `NOT` (also `&&`,
-//! `||`, `!`) and parentheses. Terms side by side without an operator are
-//! OR-ed, as in Lucene. Fields: `email`, `name`, `username`, `user_id`,
-//! `identities.connection` (or `connection`), `logins_count`, `created_at`,
-//! `last_login`; dates are `YYYY-MM-DD` (a whole UTC day) or RFC 3339.
-//! Anything else is an error naming what was wrong.
+//! Fields: `email`, `name`, `username`, `user_id`, `identities.connection`
+//! (or `connection`), `logins_count`, `created_at`, `last_login`; a
+//! trailing wildcard `value*` on `email`, `name` and `username`; dates are
+//! `YYYY-MM-DD` (a whole UTC day) or RFC 3339.
 
+use crate::lucene::{self, Condition, Value, parse_time, range_bounds, value_length};
 use storage::{Bound, UserCondition, UserField, UserSort};
-use time::format_description::well_known::Rfc3339;
 
-/// Longest `q` accepted, bytes.
-const MAX_QUERY: usize = 2_048;
-/// Deepest nesting of parentheses and `NOT`.
-const MAX_DEPTH: usize = 12;
-const DAY: i64 = 86_400_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Open,
-    Close,
-    And,
-    Or,
-    Not,
-    /// `field:` followed by its value.
-    Term(String, Value),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Value {
-    /// A bare or quoted word; `wildcard` when a bare word ended in `*`.
-    Word { text: String, wildcard: bool },
-    Range {
-        lower: Option<String>,
-        upper: Option<String>,
-        lower_inclusive: bool,
-        upper_inclusive: bool,
-    },
+impl Condition for UserCondition {
+    fn and(items: Vec<Self>) -> Self {
+        Self::And(items)
+    }
+    fn or(items: Vec<Self>) -> Self {
+        Self::Or(items)
+    }
+    fn not(inner: Self) -> Self {
+        Self::Not(Box::new(inner))
+    }
+    fn leaves(&self) -> usize {
+        UserCondition::leaves(self)
+    }
 }
 
 fn field(name: &str) -> Result<UserField, String> {
@@ -55,256 +37,6 @@ fn field(name: &str) -> Result<UserField, String> {
         "last_login" => UserField::LastLogin,
         other => return Err(format!("field '{other}' cannot be searched")),
     })
-}
-
-const SPECIAL: &str = "():\"[]{}";
-
-struct Lexer<'a> {
-    chars: std::iter::Peekable<std::str::Chars<'a>>,
-}
-
-impl Lexer<'_> {
-    fn skip_space(&mut self) {
-        while self.chars.next_if(|c| c.is_whitespace()).is_some() {}
-    }
-
-    /// A bare word: up to whitespace or a special character; `\x` escapes.
-    /// Returns the text and whether it ended with an unescaped `*`.
-    /// Values (`value` true) may hold ':' (times); field names end at it.
-    fn bare(&mut self, value: bool) -> Result<(String, bool), String> {
-        let mut text = String::new();
-        let mut wildcard = false;
-        while let Some(&c) = self.chars.peek() {
-            if c.is_whitespace() || (SPECIAL.contains(c) && !(value && c == ':')) {
-                break;
-            }
-            self.chars.next();
-            if wildcard {
-                return Err("a wildcard may only end a value".into());
-            }
-            match c {
-                '\\' => text.push(
-                    self.chars
-                        .next()
-                        .ok_or("a value ends with a lone backslash")?,
-                ),
-                '*' => wildcard = true,
-                '?' => return Err("the '?' wildcard is not supported".into()),
-                _ => text.push(c),
-            }
-        }
-        Ok((text, wildcard))
-    }
-
-    fn quoted(&mut self) -> Result<String, String> {
-        let mut text = String::new();
-        loop {
-            match self.chars.next() {
-                None => return Err("a quoted value is not closed".into()),
-                Some('"') => return Ok(text),
-                Some('\\') => text.push(self.chars.next().ok_or("a quoted value is not closed")?),
-                Some(c) => text.push(c),
-            }
-        }
-    }
-
-    fn range_end(&mut self) -> Result<Option<String>, String> {
-        self.skip_space();
-        let text = if self.chars.next_if_eq(&'"').is_some() {
-            self.quoted()?
-        } else {
-            let (text, wildcard) = self.bare(true)?;
-            if wildcard && text.is_empty() {
-                return Ok(None);
-            }
-            if wildcard {
-                return Err("a range end may not hold a wildcard".into());
-            }
-            text
-        };
-        if text.is_empty() {
-            return Err("a range end is empty".into());
-        }
-        Ok(Some(text))
-    }
-
-    fn range(&mut self, lower_inclusive: bool) -> Result<Value, String> {
-        let lower = self.range_end()?;
-        self.skip_space();
-        let (to, _) = self.bare(false)?;
-        if to != "TO" {
-            return Err("a range needs the form [a TO b]".into());
-        }
-        let upper = self.range_end()?;
-        self.skip_space();
-        let upper_inclusive = match self.chars.next() {
-            Some(']') => true,
-            Some('}') => false,
-            _ => return Err("a range is not closed with ] or }".into()),
-        };
-        Ok(Value::Range {
-            lower,
-            upper,
-            lower_inclusive,
-            upper_inclusive,
-        })
-    }
-
-    fn value(&mut self) -> Result<Value, String> {
-        match self.chars.peek() {
-            Some('"') => {
-                self.chars.next();
-                Ok(Value::Word {
-                    text: self.quoted()?,
-                    wildcard: false,
-                })
-            }
-            Some('[') | Some('{') => {
-                let inclusive = self.chars.next() == Some('[');
-                self.range(inclusive)
-            }
-            _ => {
-                let (text, wildcard) = self.bare(true)?;
-                if text.is_empty() && !wildcard {
-                    return Err("a field has no value".into());
-                }
-                Ok(Value::Word { text, wildcard })
-            }
-        }
-    }
-
-    fn tokens(mut self) -> Result<Vec<Token>, String> {
-        let mut out = Vec::new();
-        loop {
-            self.skip_space();
-            let Some(&c) = self.chars.peek() else {
-                return Ok(out);
-            };
-            let token = match c {
-                '(' => {
-                    self.chars.next();
-                    Token::Open
-                }
-                ')' => {
-                    self.chars.next();
-                    Token::Close
-                }
-                '!' => {
-                    self.chars.next();
-                    Token::Not
-                }
-                '"' | '[' | '{' | ']' | '}' | ':' => {
-                    return Err("a value must follow a field name and ':'".into());
-                }
-                _ => {
-                    let (word, wildcard) = self.bare(false)?;
-                    match word.as_str() {
-                        "AND" | "&&" if !wildcard => Token::And,
-                        "OR" | "||" if !wildcard => Token::Or,
-                        "NOT" if !wildcard => Token::Not,
-                        _ => {
-                            if wildcard || self.chars.next_if_eq(&':').is_none() {
-                                return Err(format!("'{word}' is not of the form field:value"));
-                            }
-                            Token::Term(word, self.value()?)
-                        }
-                    }
-                }
-            };
-            out.push(token);
-        }
-    }
-}
-
-struct Parser {
-    tokens: Vec<Token>,
-    at: usize,
-    depth: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at)
-    }
-
-    fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.at).cloned();
-        self.at += 1;
-        token
-    }
-
-    fn or(&mut self) -> Result<UserCondition, String> {
-        let mut items = vec![self.and()?];
-        loop {
-            match self.peek() {
-                Some(Token::Or) => {
-                    self.next();
-                    items.push(self.and()?);
-                }
-                // Side by side: Lucene's default operator, OR.
-                Some(Token::Open | Token::Not | Token::Term(..)) => items.push(self.and()?),
-                _ => break,
-            }
-        }
-        Ok(collapse(items, UserCondition::Or))
-    }
-
-    fn and(&mut self) -> Result<UserCondition, String> {
-        let mut items = vec![self.unary()?];
-        while self.peek() == Some(&Token::And) {
-            self.next();
-            items.push(self.unary()?);
-        }
-        Ok(collapse(items, UserCondition::And))
-    }
-
-    fn unary(&mut self) -> Result<UserCondition, String> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return Err("the query nests too deeply".into());
-        }
-        let result = match self.next() {
-            Some(Token::Not) => Ok(UserCondition::Not(Box::new(self.unary()?))),
-            Some(Token::Open) => {
-                let inner = self.or()?;
-                match self.next() {
-                    Some(Token::Close) => Ok(inner),
-                    _ => Err("a parenthesis is not closed".into()),
-                }
-            }
-            Some(Token::Term(name, value)) => term(&name, value),
-            Some(Token::Close) => Err("unexpected ')'".into()),
-            Some(Token::And | Token::Or) => Err("an operator lacks its operand".into()),
-            None => Err("the query ends too early".into()),
-        };
-        self.depth -= 1;
-        result
-    }
-}
-
-fn collapse(
-    mut items: Vec<UserCondition>,
-    wrap: fn(Vec<UserCondition>) -> UserCondition,
-) -> UserCondition {
-    if items.len() == 1 {
-        items.remove(0)
-    } else {
-        wrap(items)
-    }
-}
-
-/// A time: `YYYY-MM-DD` (its UTC midnight, and a one-day span) or RFC 3339.
-fn parse_time(text: &str) -> Result<(i64, i64), String> {
-    let invalid = || format!("'{text}' is not a date (YYYY-MM-DD) or an RFC 3339 time");
-    if text.len() == 10 {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(text, &format).map_err(|_| invalid())?;
-        let millis = date.midnight().assume_utc().unix_timestamp() * 1_000;
-        return Ok((millis, DAY));
-    }
-    let at = time::OffsetDateTime::parse(text, &Rfc3339).map_err(|_| invalid())?;
-    let millis = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).map_err(|_| invalid())?;
-    Ok((millis, 1))
 }
 
 /// A number or time, with the span an equality on it covers.
@@ -382,40 +114,10 @@ fn term(name: &str, value: Value) -> Result<UserCondition, String> {
                 upper_inclusive,
             },
         ) => {
-            let lower = lower
-                .map(|text| {
-                    numeric(field, &text).map(|(start, span)| {
-                        if lower_inclusive {
-                            Bound {
-                                value: start,
-                                inclusive: true,
-                            }
-                        } else {
-                            Bound {
-                                value: start.saturating_add(span),
-                                inclusive: true,
-                            }
-                        }
-                    })
-                })
-                .transpose()?;
-            let upper = upper
-                .map(|text| {
-                    numeric(field, &text).map(|(start, span)| {
-                        if upper_inclusive {
-                            Bound {
-                                value: start.saturating_add(span),
-                                inclusive: false,
-                            }
-                        } else {
-                            Bound {
-                                value: start,
-                                inclusive: false,
-                            }
-                        }
-                    })
-                })
-                .transpose()?;
+            let (lower, upper) =
+                range_bounds((lower, lower_inclusive), (upper, upper_inclusive), |text| {
+                    numeric(field, text)
+                })?;
             Ok(UserCondition::Range {
                 field,
                 lower,
@@ -425,43 +127,9 @@ fn term(name: &str, value: Value) -> Result<UserCondition, String> {
     }
 }
 
-fn value_length(value: &Value) -> usize {
-    match value {
-        Value::Word { text, .. } => text.len(),
-        Value::Range { lower, upper, .. } => {
-            lower.as_ref().map_or(0, String::len) + upper.as_ref().map_or(0, String::len)
-        }
-    }
-}
-
 /// Parses `q`; `Ok(None)` for an empty query (every user).
 pub fn parse_query(q: &str) -> Result<Option<UserCondition>, String> {
-    if q.len() > MAX_QUERY {
-        return Err("the query is too long".into());
-    }
-    if q.chars().any(char::is_control) {
-        return Err("the query holds control characters".into());
-    }
-    let tokens = Lexer {
-        chars: q.chars().peekable(),
-    }
-    .tokens()?;
-    if tokens.is_empty() {
-        return Ok(None);
-    }
-    let mut parser = Parser {
-        tokens,
-        at: 0,
-        depth: 0,
-    };
-    let condition = parser.or()?;
-    if parser.at < parser.tokens.len() {
-        return Err("unexpected ')'".into());
-    }
-    if condition.leaves() > 32 {
-        return Err("the query has too many terms".into());
-    }
-    Ok(Some(condition))
+    lucene::parse(q, &term)
 }
 
 /// Parses Auth0's `sort` (`field:1` ascending, `field:-1` descending).
@@ -579,7 +247,7 @@ mod tests {
                     inclusive: true
                 }),
                 upper: Some(Bound {
-                    value: day + DAY,
+                    value: day + lucene::DAY,
                     inclusive: false
                 }),
             })

@@ -1,12 +1,18 @@
 //! `/api/v2/logs`: tenant log events in Auth0's shape (`log_id`, `date`,
-//! `type`, `description`, …), newest first.
+//! `type`, `description`, …): searched (`q`, `page`/`per_page`, `sort`,
+//! newest first) or read from a checkpoint (`from`/`take`, oldest first,
+//! with Auth0's `Link: <…>; rel="next"` for the following request), and
+//! trimmed to `fields`/`include_fields`.
 
-use super::query::PageRequest;
+use super::query::{Checkpoint, FieldSelection, PageRequest};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, Management};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use engine::logs::LogQuery;
 use model::LogEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,6 +48,21 @@ fn view(event: &LogEvent) -> Value {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LogsQuery {
+    /// Search criteria in Lucene query syntax: `type`, `user_id`,
+    /// `client_id`, `connection`, `ip`, `user_name` and `date` (a day, an
+    /// RFC 3339 time or a `[a TO b]` range), with `AND`, `OR`, `NOT` and
+    /// parentheses.
+    pub q: Option<String>,
+    /// Checkpoint: the `log_id` after which to read (oldest first). With
+    /// `from` or `take`, every parameter but these two is ignored, as in
+    /// Auth0.
+    pub from: Option<String>,
+    /// Checkpoint: how many events to read, 1..=100 (default 50).
+    pub take: Option<String>,
+    /// Comma-separated members to include (or exclude, with
+    /// `include_fields=false`).
+    pub fields: Option<String>,
+    pub include_fields: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
     pub include_totals: Option<String>,
@@ -56,8 +77,12 @@ pub async fn list(
     State(state): State<AppState>,
     management: Management,
     ApiQuery(query): ApiQuery<LogsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     management.require("read:logs")?;
+    if let Some(checkpoint) = Checkpoint::parse(query.from.as_deref(), query.take.as_deref())? {
+        return checkpoint_page(&state, &management, checkpoint).await;
+    }
+    let fields = FieldSelection::parse(query.fields.as_deref(), query.include_fields.as_deref())?;
     let page = PageRequest::parse(
         query.page.as_deref(),
         query.per_page.as_deref(),
@@ -76,12 +101,54 @@ pub async fn list(
     let result = engine::logs::list(
         &state.engine,
         management.tenant_id(),
-        ascending,
-        &page.paging(),
+        LogQuery::Search {
+            q: query.q.filter(|q| !q.trim().is_empty()),
+            ascending,
+            paging: page.paging(),
+        },
     )
     .await?;
-    let items = result.items.iter().map(view).collect();
-    Ok(Json(page.respond("logs", items, result.total)))
+    let items = result
+        .items
+        .iter()
+        .map(|event| fields.apply(view(event)))
+        .collect();
+    Ok(Json(page.respond("logs", items, result.total)).into_response())
+}
+
+/// Auth0's checkpoint read: a bare array, and a `Link` header whose `next`
+/// continues after the last event returned (the same request when none
+/// was, so a consumer polls until new events arrive).
+async fn checkpoint_page(
+    state: &AppState,
+    management: &Management,
+    checkpoint: Checkpoint,
+) -> Result<Response, ApiError> {
+    let result = engine::logs::list(
+        &state.engine,
+        management.tenant_id(),
+        LogQuery::Checkpoint {
+            from: checkpoint.from.clone(),
+            take: checkpoint.take,
+        },
+    )
+    .await?;
+    let next_from = result
+        .items
+        .last()
+        .map(|event| event.log_id.clone())
+        .or(checkpoint.from);
+    let mut next = format!("/api/v2/logs?take={}", checkpoint.take);
+    if let Some(from) = next_from {
+        next.push_str("&from=");
+        next.extend(url::form_urlencoded::byte_serialize(from.as_bytes()));
+    }
+    let items: Vec<Value> = result.items.iter().map(view).collect();
+    Ok((
+        [(header::LINK, format!("<{next}>; rel=\"next\""))],
+        Json(Value::Array(items)),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v2/logs/{id}", tag = "logs",

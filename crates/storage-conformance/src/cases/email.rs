@@ -5,7 +5,7 @@ use super::{assert_already_exists, offset, t};
 use crate::fixtures::{self, NOW};
 use model::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail};
 use std::sync::Arc;
-use storage::{Storage, StorageError};
+use storage::{LogSearch, Storage, StorageError};
 
 fn provider(tenant: &str, host: &str) -> EmailProvider {
     EmailProvider {
@@ -52,7 +52,7 @@ fn outbox(tenant: &str, id: &str, due: i64) -> OutboxEmail {
     }
 }
 
-fn event(tenant: &str, id: &str, date: i64) -> LogEvent {
+pub(super) fn event(tenant: &str, id: &str, date: i64) -> LogEvent {
     LogEvent {
         tenant_id: t(tenant),
         log_id: id.into(),
@@ -207,6 +207,11 @@ pub async fn outbox_claim_race(s: Arc<dyn Storage>) {
 }
 
 pub async fn log_events_list_newest_first_and_stay_in_their_tenant(s: Arc<dyn Storage>) {
+    let newest = LogSearch::default();
+    let oldest = LogSearch {
+        condition: None,
+        ascending: true,
+    };
     for (id, date) in [("a", NOW), ("b", NOW + 2), ("c", NOW + 1)] {
         s.append_log_event(&event("acme", id, date)).await.unwrap();
     }
@@ -216,13 +221,13 @@ pub async fn log_events_list_newest_first_and_stay_in_their_tenant(s: Arc<dyn St
         "log event",
     );
     let page = s
-        .list_log_events(&t("acme"), false, &offset(0, 2))
+        .list_log_events(&t("acme"), &newest, &offset(0, 2))
         .await
         .unwrap();
     let ids: Vec<&str> = page.items.iter().map(|e| e.log_id.as_str()).collect();
     assert_eq!((ids, page.total), (vec!["b", "c"], 3));
     let page = s
-        .list_log_events(&t("acme"), true, &offset(1, 5))
+        .list_log_events(&t("acme"), &oldest, &offset(1, 5))
         .await
         .unwrap();
     let ids: Vec<&str> = page.items.iter().map(|e| e.log_id.as_str()).collect();
@@ -235,7 +240,7 @@ pub async fn log_events_list_newest_first_and_stay_in_their_tenant(s: Arc<dyn St
     // Events older than 30 days are swept; one a little younger stays.
     assert_eq!(s.garbage_collect(NOW + 30 * 86_400_000).await.unwrap(), 2);
     assert_eq!(
-        s.list_log_events(&t("acme"), false, &offset(0, 10))
+        s.list_log_events(&t("acme"), &newest, &offset(0, 10))
             .await
             .unwrap()
             .total,
@@ -244,7 +249,7 @@ pub async fn log_events_list_newest_first_and_stay_in_their_tenant(s: Arc<dyn St
     let removed = s.garbage_collect(NOW + 30 * 86_400_000 + 10).await.unwrap();
     assert_eq!(removed, 2);
     assert_eq!(
-        s.list_log_events(&t("acme"), false, &offset(0, 10))
+        s.list_log_events(&t("acme"), &newest, &offset(0, 10))
             .await
             .unwrap()
             .total,

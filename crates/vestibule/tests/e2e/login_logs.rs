@@ -258,3 +258,182 @@ async fn password_realm_names_a_connection_that_takes_no_passwords() {
         "{body}"
     );
 }
+
+/// `GET /api/v2/logs` with a query: status, `Link` header, JSON body.
+async fn logs_get(tenant: &Tenant, query: &[(&str, &str)]) -> (StatusCode, Option<String>, Value) {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    let response = http()
+        .get(tenant.server.url(&format!("/api/v2/logs?{query}")))
+        .bearer_auth(&tenant.token)
+        .send()
+        .await
+        .expect("logs");
+    let status = response.status();
+    let link = response
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, link, response.json().await.unwrap_or(Value::Null))
+}
+
+fn field_of(events: &Value, name: &str) -> Vec<String> {
+    events
+        .as_array()
+        .expect("logs array")
+        .iter()
+        .map(|e| e[name].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn logs_are_searched_read_from_checkpoints_and_trimmed() {
+    let tenant = Tenant::start().await;
+    let app = tenant
+        .client("Searched App", REDIRECT_A, "client_secret_post")
+        .await;
+    tenant.database(&[&app]).await;
+    let client = (app.id.as_str(), app.secret.as_str());
+    let mut user_ids = Vec::new();
+    for email in ["ann@example.com", "bob@example.com"] {
+        let response = http()
+            .post(tenant.server.url("/dbconnections/signup"))
+            .json(&json!({"client_id": app.id, "email": email, "password": PASSWORD, "connection": DATABASE}))
+            .send()
+            .await
+            .expect("signup");
+        assert_eq!(response.status(), 200);
+        let (status, _) = password_realm(&tenant, client, email, PASSWORD, DATABASE).await;
+        assert_eq!(status, 200);
+        let _ = password_realm(&tenant, client, email, "Wrong-Password-1", DATABASE).await;
+        user_ids.push(
+            latest(&tenant, "ss").await["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let _ = password_realm(&tenant, client, "nobody@example.com", "x", DATABASE).await;
+    let all = events(&tenant).await;
+
+    // Field terms, exact values, AND / OR / parentheses.
+    let (status, _, found) = logs_get(&tenant, &[("q", "type:fp")]).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(field_of(&found, "type"), ["fp", "fp"]);
+    let ann = format!(r#"type:s AND user_id:"{}""#, user_ids[0]);
+    let (_, _, found) = logs_get(&tenant, &[("q", &ann)]).await;
+    assert_eq!(field_of(&found, "user_id"), [user_ids[0].as_str()]);
+    let (_, _, found) = logs_get(
+        &tenant,
+        &[(
+            "q",
+            "(type:fp OR type:fu) AND connection:Username-Password-Authentication",
+        )],
+    )
+    .await;
+    let mut kinds = field_of(&found, "type");
+    kinds.sort();
+    assert_eq!(kinds, ["fp", "fp", "fu"]);
+    let (_, _, found) = logs_get(
+        &tenant,
+        &[("q", "user_name:\"bob@example.com\" AND type:ss")],
+    )
+    .await;
+    assert_eq!(field_of(&found, "user_id"), [user_ids[1].as_str()]);
+    let by_client = format!("client_id:{} AND ip:\"127.0.0.1\"", app.id);
+    let (_, _, found) = logs_get(&tenant, &[("q", &by_client), ("include_totals", "true")]).await;
+    let expected = all
+        .iter()
+        .filter(|e| e["client_id"] == app.id.as_str() && e["ip"] == "127.0.0.1")
+        .count();
+    assert!(expected >= 4, "{all:#?}");
+    assert_eq!(found["total"], expected, "{found}");
+    // Dates: the day of an event, open ranges.
+    let day = &all[0]["date"].as_str().unwrap()[..10];
+    let (_, _, found) = logs_get(
+        &tenant,
+        &[("q", &format!("date:[{day} TO *]")), ("per_page", "100")],
+    )
+    .await;
+    assert_eq!(found.as_array().unwrap().len(), all.len());
+    let (_, _, found) = logs_get(&tenant, &[("q", "date:[* TO 2000-01-01]")]).await;
+    assert_eq!(found, json!([]));
+    // Anything else is Auth0's 400.
+    for bad in [
+        "description:login",
+        "type:f*",
+        "type:s AND",
+        "user_id:[a TO b]",
+    ] {
+        let (status, _, body) = logs_get(&tenant, &[("q", bad)]).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["errorCode"], "invalid_query_string", "{bad}: {body}");
+    }
+
+    // fields / include_fields.
+    let (_, _, found) = logs_get(
+        &tenant,
+        &[("fields", "type,log_id"), ("include_fields", "true")],
+    )
+    .await;
+    for event in found.as_array().unwrap() {
+        let mut keys: Vec<&String> = event.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["log_id", "type"], "{event}");
+    }
+    let (_, _, found) = logs_get(
+        &tenant,
+        &[
+            ("fields", "details,description"),
+            ("include_fields", "false"),
+        ],
+    )
+    .await;
+    let first = &found[0];
+    assert!(
+        first.get("details").is_none() && first.get("description").is_none(),
+        "{first}"
+    );
+    assert!(first.get("log_id").is_some(), "{first}");
+
+    // Checkpoints: after `from`, `take` at most, in log_id order; the
+    // `Link` header continues; other parameters are ignored.
+    let ids = field_of(&Value::Array(all.clone()), "log_id");
+    let (status, link, page) = logs_get(
+        &tenant,
+        &[
+            ("from", &ids[0]),
+            ("take", "2"),
+            ("q", "type:fu"),
+            ("per_page", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(field_of(&page, "log_id"), ids[1..3]);
+    let link = link.expect("Link header");
+    assert_eq!(
+        link,
+        format!("</api/v2/logs?take=2&from={}>; rel=\"next\"", ids[2])
+    );
+    let next = link.trim_start_matches('<').split('>').next().unwrap();
+    let response = http()
+        .get(tenant.server.url(next))
+        .bearer_auth(&tenant.token)
+        .send()
+        .await
+        .expect("next");
+    let page: Value = response.json().await.unwrap();
+    assert_eq!(field_of(&page, "log_id"), ids[3..5]);
+    let (_, link, page) = logs_get(&tenant, &[("from", ids.last().unwrap()), ("take", "5")]).await;
+    assert_eq!(page, json!([]));
+    assert!(link.unwrap().contains(ids.last().unwrap().as_str()));
+    let (_, _, page) = logs_get(&tenant, &[("take", "3")]).await;
+    assert_eq!(field_of(&page, "log_id"), ids[..3]);
+    for (name, value) in [("take", "101"), ("take", "0")] {
+        let (status, _, body) = logs_get(&tenant, &[("from", &ids[0]), (name, value)]).await;
+        assert_eq!(status, 400, "{body}");
+    }
+}

@@ -6,7 +6,10 @@ use crate::Engine;
 use crate::error::Result;
 use model::{LogEvent, TenantId};
 use serde_json::Value;
-use storage::{Page, Paging};
+use storage::{LogSearch, Page, Paging};
+
+mod query;
+pub use query::parse_query;
 
 /// Auth0's log event type codes that Vestibule records.
 pub mod codes {
@@ -106,16 +109,56 @@ pub async fn record(engine: &Engine, tenant: &TenantId, event: Event) {
     }
 }
 
-/// One page of the tenant's events, newest first unless `ascending`.
-pub async fn list(
-    engine: &Engine,
-    tenant: &TenantId,
-    ascending: bool,
-    paging: &Paging,
-) -> Result<Page<LogEvent>> {
+/// How `GET /api/v2/logs` selects events.
+#[derive(Debug, Clone)]
+pub enum LogQuery {
+    /// Auth0's search: `q` (Lucene syntax, see [`parse_query`]), newest
+    /// first unless `ascending`, offset paging.
+    Search {
+        q: Option<String>,
+        ascending: bool,
+        paging: Paging,
+    },
+    /// Auth0's checkpoint: at most `take` events whose `log_id` sorts after
+    /// `from` (from the oldest without one), in `log_id` order. As Auth0
+    /// documents, every other parameter is ignored then.
+    Checkpoint { from: Option<String>, take: u64 },
+}
+
+/// The tenant's events `query` selects; a malformed `q` is
+/// [`crate::EngineError::InvalidQuery`].
+pub async fn list(engine: &Engine, tenant: &TenantId, query: LogQuery) -> Result<Page<LogEvent>> {
+    let (search, paging) = match query {
+        LogQuery::Search {
+            q,
+            ascending,
+            paging,
+        } => {
+            let condition = match q.as_deref() {
+                Some(q) => parse_query(q).map_err(crate::EngineError::InvalidQuery)?,
+                None => None,
+            };
+            (
+                LogSearch {
+                    condition,
+                    ascending,
+                },
+                paging,
+            )
+        }
+        LogQuery::Checkpoint { from, take } => (
+            LogSearch::default(),
+            Paging {
+                offset: 0,
+                limit: take,
+                // An empty checkpoint sorts before every id: the oldest.
+                after: Some(from.unwrap_or_default()),
+            },
+        ),
+    };
     Ok(engine
         .storage
-        .list_log_events(tenant, ascending, paging)
+        .list_log_events(tenant, &search, &paging)
         .await?)
 }
 
