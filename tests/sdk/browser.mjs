@@ -12,6 +12,7 @@
 // Prints one line `RESULT {json}`: the final URL, the page's text, the
 // requests the application received (with POST bodies), and every console
 // message (CSP violations show up there). Exits 1 when a step fails.
+// BROWSER_SHOTS=dir saves a screenshot after each step (for a person to look at).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,11 @@ try {
       await page.waitForURL((url) => url.href.startsWith(step.wait_url), { timeout, waitUntil: 'load' });
     } else if (step.wait_text) {
       await page.getByText(step.wait_text).first().waitFor({ timeout });
+    } else if (step.wait_image) {
+      // An image the page really shows: loaded, not refused by its CSP.
+      const image = page.locator(step.wait_image).first();
+      await image.waitFor({ timeout });
+      await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await image.elementHandle(), { timeout });
     } else if (step.wait_request) {
       const deadline = Date.now() + timeout;
       while (!received.some((r) => r.url.startsWith(step.wait_request))) {
@@ -88,6 +94,11 @@ try {
       }
     } else {
       throw new Error(`unknown step ${JSON.stringify(step)}`);
+    }
+    // BROWSER_SHOTS=dir keeps a screenshot after every step, to look at.
+    if (process.env.BROWSER_SHOTS) {
+      const name = `${Date.now()}-${String(index).padStart(2, '0')}.png`;
+      await page.screenshot({ path: join(process.env.BROWSER_SHOTS, name) }).catch(() => {});
     }
   }
 } catch (error) {

@@ -191,6 +191,13 @@ async fn setup() -> Option<Setup> {
     tenant
         .connection(json!({"name": DATABASE, "strategy": "auth0", "enabled_clients": [app.id]}))
         .await;
+    // A social button on the login page, with its icon served by Vestibule.
+    tenant
+        .connection(json!({
+            "name": "google-oauth2", "strategy": "google-oauth2", "enabled_clients": [app.id],
+            "options": {"client_id": "google-client", "client_secret": "google-secret"},
+        }))
+        .await;
     tenant
         .management(
             Method::POST,
@@ -228,7 +235,8 @@ async fn a_person_signs_up_consents_verifies_resets_and_logs_in_with_chromium() 
         .start_at_app(
             &request.url,
             vec![
-                json!({"wait_text": "Log in"}),
+                json!({"wait_text": "Continue with Google"}),
+                json!({"wait_image": "a.connection img"}),
                 json!({"click": "a[href^=\"/u/signup\"]"}),
                 json!({"fill": "#email", "value": email}),
                 json!({"fill": "#password", "value": PASSWORD}),
