@@ -28,23 +28,31 @@ pub async fn for_login_page(
     if !page.identifier_first {
         return targets;
     }
-    for choice in page.other_connections.iter().filter(|c| c.home_realm) {
-        let connection = match engine
-            .storage
-            .get_connection_by_name(&tenant.id, &choice.name)
-            .await
-        {
-            Ok(Some(connection)) if crate::upstream::is_redirect(&connection) => connection,
-            Ok(_) => continue,
-            Err(error) => {
-                tracing::warn!(connection = %choice.name, %error, "connection not readable for form-action");
-                continue;
-            }
-        };
-        match crate::upstream::authorization_endpoint(engine, tenant, &connection).await {
+    let home_realm: Vec<&str> = page
+        .other_connections
+        .iter()
+        .filter(|c| c.home_realm)
+        .map(|c| c.name.as_str())
+        .collect();
+    if home_realm.is_empty() {
+        return targets;
+    }
+    // The page's connections in one read, not one lookup per button.
+    let connections = match super::page_connections(engine, tenant, open).await {
+        Ok(connections) => connections,
+        Err(error) => {
+            tracing::warn!(%error, "connections not readable for form-action");
+            return targets;
+        }
+    };
+    for connection in connections
+        .iter()
+        .filter(|c| home_realm.contains(&c.name.as_str()) && crate::upstream::is_redirect(c))
+    {
+        match crate::upstream::authorization_endpoint(engine, tenant, connection).await {
             Ok(url) => targets.push(url),
             Err(error) => {
-                tracing::warn!(connection = %choice.name, %error, "no authorization endpoint for form-action");
+                tracing::warn!(connection = %connection.name, %error, "no authorization endpoint for form-action");
             }
         }
     }
