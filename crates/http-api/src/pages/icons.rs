@@ -8,7 +8,7 @@
 //! icons are decorative (`alt=""`).
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -99,26 +99,7 @@ pub async fn icon(Path(file): Path<String>) -> Response {
     let Some(svg) = svg else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut response = svg.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Opened on its own, an icon runs nothing and loads nothing.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'"),
-    );
-    response
+    super::asset(svg, "image/svg+xml", "public, max-age=31536000, immutable")
 }
 
 #[cfg(test)]
