@@ -8,39 +8,16 @@
 //! alone maps them to wire shapes.
 
 pub mod authorize;
-pub mod client_auth;
-pub mod client_credentials;
-pub mod client_grants;
-pub mod clients;
-pub mod connections;
-pub mod custom_database;
-pub mod database_users;
 pub mod email;
 pub mod error;
-pub mod grants;
 pub mod jobs;
-pub mod keys;
-pub mod login_events;
-pub mod login_protection;
-pub mod logout;
+pub mod login;
 pub mod logs;
-pub mod lookups;
 mod lucene;
-pub mod management_token;
-pub mod oauth_error;
-pub mod opaque_tokens;
-pub mod password_policy;
-pub mod passwords;
-pub mod prompts;
-pub mod resource_servers;
-pub mod scopes;
-pub mod sessions;
+pub mod management;
 pub mod settings;
-pub mod tenant_settings;
-pub mod tenants;
-pub mod tokens;
-pub mod upstream;
-pub mod userinfo;
+pub mod tenancy;
+pub mod token;
 pub mod users;
 pub mod validation;
 
@@ -59,14 +36,14 @@ pub struct Engine {
     pub clock: Arc<dyn Clock>,
     pub master_key: Arc<MasterKey>,
     pub settings: Arc<Settings>,
-    pub keys: Arc<keys::KeyRing>,
-    pub tenants: Arc<tenants::TenantDirectory>,
-    pub passwords: Arc<passwords::PasswordService>,
+    pub keys: Arc<token::keys::KeyRing>,
+    pub tenants: Arc<tenancy::tenants::TenantDirectory>,
+    pub passwords: Arc<login::passwords::PasswordService>,
     /// Outbound HTTP to upstream identity providers, and its caches.
     pub upstreams: Arc<connectors::redirect::Upstreams>,
-    pub lookups: Arc<lookups::LookupCache>,
+    pub lookups: Arc<tenancy::lookups::LookupCache>,
     /// Failed client authentications per client id and IP (secret guessing).
-    pub client_auth_throttle: Arc<client_auth::FailureThrottle>,
+    pub client_auth_throttle: Arc<token::client_auth::FailureThrottle>,
     /// Custom database backends (pools, HTTP client) per connection.
     pub custom_databases: Arc<connectors::custom_database::CustomDatabases>,
 }
@@ -79,18 +56,21 @@ impl Engine {
         settings: Settings,
     ) -> Result<Self, EngineError> {
         let master_key = Arc::new(master_key);
-        let keys = Arc::new(keys::KeyRing::new(
+        let keys = Arc::new(token::keys::KeyRing::new(
             storage.clone(),
             clock.clone(),
             master_key.clone(),
         ));
-        let tenants = Arc::new(tenants::TenantDirectory::new(
+        let tenants = Arc::new(tenancy::tenants::TenantDirectory::new(
             storage.clone(),
             clock.clone(),
             settings.default_tenant.clone(),
         ));
-        let lookups = Arc::new(lookups::LookupCache::new(storage.clone(), clock.clone()));
-        let passwords = Arc::new(passwords::PasswordService::new(
+        let lookups = Arc::new(tenancy::lookups::LookupCache::new(
+            storage.clone(),
+            clock.clone(),
+        ));
+        let passwords = Arc::new(login::passwords::PasswordService::new(
             settings.password_params,
             settings.max_concurrent_hashes,
             settings.password_hash_queue,

@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use engine::Engine;
-use engine::tenants::{BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant};
+use engine::tenancy::tenants::{
+    BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant,
+};
 use model::{FixedClock, Tenant, TenantId};
 use std::sync::Arc;
 
@@ -50,14 +52,14 @@ async fn bootstrap_token(engine: &Engine, tenant: &Tenant) -> String {
     ensure_bootstrap_client(engine, tenant, Some(&credentials))
         .await
         .unwrap();
-    let presented = engine::client_auth::PresentedCredentials::Post {
+    let presented = engine::token::client_auth::PresentedCredentials::Post {
         client_id: credentials.client_id.clone(),
         secret: credentials.client_secret.clone(),
     };
-    let client = engine::client_auth::authenticate(engine, &tenant.id, &presented, None)
+    let client = engine::token::client_auth::authenticate(engine, &tenant.id, &presented, None)
         .await
         .unwrap();
-    engine::client_credentials::issue(
+    engine::token::client_credentials::issue(
         engine,
         tenant,
         &client,
@@ -84,7 +86,7 @@ async fn issuer_is_normalised_and_management_audience_follows_it() {
 async fn management_tokens_expire() {
     let (engine, clock, tenant) = engine_with_tenant().await;
     let token = bootstrap_token(&engine, &tenant).await;
-    let caller = engine::management_token::authenticate(&engine, &tenant, &token)
+    let caller = engine::management::management_token::authenticate(&engine, &tenant, &token)
         .await
         .unwrap();
     assert!(caller.has_scope("create:clients"));
@@ -92,13 +94,13 @@ async fn management_tokens_expire() {
 
     // The Management API's tokens live 24 h; past that plus the 60 s leeway they are refused.
     clock.advance_millis(86_400_000 + 61_000);
-    let error = engine::management_token::authenticate(&engine, &tenant, &token)
+    let error = engine::management::management_token::authenticate(&engine, &tenant, &token)
         .await
         .unwrap_err();
     assert!(
         matches!(
             error,
-            engine::management_token::ManagementAuthError::Invalid(_)
+            engine::management::management_token::ManagementAuthError::Invalid(_)
         ),
         "{error:?}"
     );
@@ -134,46 +136,56 @@ async fn bootstrap_credentials_are_kept_or_replaced_exactly() {
 #[tokio::test]
 async fn secret_options_are_sealed_kept_on_update_and_replaced_when_given() {
     let (engine, _clock, tenant) = engine_with_tenant().await;
-    let create: engine::connections::ConnectionCreate = serde_json::from_value(serde_json::json!({
-        "name": "github", "strategy": "github",
-        "options": {"client_id": "id-1", "client_secret": "first-secret"}
-    }))
-    .unwrap();
-    let connection = engine::connections::create_connection(&engine, &tenant.id, create)
-        .await
+    let create: engine::management::connections::ConnectionCreate =
+        serde_json::from_value(serde_json::json!({
+            "name": "github", "strategy": "github",
+            "options": {"client_id": "id-1", "client_secret": "first-secret"}
+        }))
         .unwrap();
+    let connection =
+        engine::management::connections::create_connection(&engine, &tenant.id, create)
+            .await
+            .unwrap();
     assert!(
         !connection.options.to_string().contains("first-secret"),
         "stored sealed"
     );
-    let opened = engine::connections::unsealed_options(&engine, &connection).unwrap();
+    let opened = engine::management::connections::unsealed_options(&engine, &connection).unwrap();
     assert_eq!(opened["client_secret"], "first-secret");
 
-    let update: engine::connections::ConnectionUpdate =
+    let update: engine::management::connections::ConnectionUpdate =
         serde_json::from_value(serde_json::json!({"options": {"client_id": "id-2"}})).unwrap();
-    let updated =
-        engine::connections::update_connection(&engine, &tenant.id, &connection.id, update)
-            .await
-            .unwrap();
-    let opened = engine::connections::unsealed_options(&engine, &updated).unwrap();
+    let updated = engine::management::connections::update_connection(
+        &engine,
+        &tenant.id,
+        &connection.id,
+        update,
+    )
+    .await
+    .unwrap();
+    let opened = engine::management::connections::unsealed_options(&engine, &updated).unwrap();
     assert_eq!(opened["client_id"], "id-2");
     assert_eq!(
         opened["client_secret"], "first-secret",
         "left out means kept"
     );
 
-    let update: engine::connections::ConnectionUpdate = serde_json::from_value(
+    let update: engine::management::connections::ConnectionUpdate = serde_json::from_value(
         serde_json::json!({"options": {"client_id": "id-2", "client_secret": "second-secret"}}),
     )
     .unwrap();
-    let updated =
-        engine::connections::update_connection(&engine, &tenant.id, &connection.id, update)
-            .await
-            .unwrap();
-    let opened = engine::connections::unsealed_options(&engine, &updated).unwrap();
+    let updated = engine::management::connections::update_connection(
+        &engine,
+        &tenant.id,
+        &connection.id,
+        update,
+    )
+    .await
+    .unwrap();
+    let opened = engine::management::connections::unsealed_options(&engine, &updated).unwrap();
     assert_eq!(opened["client_secret"], "second-secret");
     assert!(
-        engine::connections::public_options(&updated)
+        engine::management::connections::public_options(&updated)
             .get("client_secret")
             .is_none()
     );
@@ -182,23 +194,24 @@ async fn secret_options_are_sealed_kept_on_update_and_replaced_when_given() {
 #[tokio::test]
 async fn a_failed_update_writes_nothing() {
     let (engine, _clock, tenant) = engine_with_tenant().await;
-    let input: engine::clients::ClientInput =
+    let input: engine::management::clients::ClientInput =
         serde_json::from_value(serde_json::json!({"name": "App"})).unwrap();
-    let (client, _) = engine::clients::create_client(&engine, &tenant.id, &input)
+    let (client, _) = engine::management::clients::create_client(&engine, &tenant.id, &input)
         .await
         .unwrap();
-    let bad: engine::clients::ClientInput = serde_json::from_value(
+    let bad: engine::management::clients::ClientInput = serde_json::from_value(
         serde_json::json!({"name": "Renamed", "callbacks": ["https://ok.example/cb", "not a url"]}),
     )
     .unwrap();
-    let error = engine::clients::update_client(&engine, &tenant.id, &client.client_id, &bad)
-        .await
-        .unwrap_err();
+    let error =
+        engine::management::clients::update_client(&engine, &tenant.id, &client.client_id, &bad)
+            .await
+            .unwrap_err();
     assert!(
         matches!(&error, engine::EngineError::Invalid { field, .. } if field == "callbacks[1]"),
         "{error:?}"
     );
-    let stored = engine::clients::get_client(&engine, &tenant.id, &client.client_id)
+    let stored = engine::management::clients::get_client(&engine, &tenant.id, &client.client_id)
         .await
         .unwrap();
     assert_eq!(stored.name, "App");
@@ -212,15 +225,15 @@ async fn a_failed_update_writes_nothing() {
 async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
     let (engine, clock, tenant) = engine_with_tenant().await;
     bootstrap_token(&engine, &tenant).await; // the client is now cached
-    let post = |secret: &str| engine::client_auth::PresentedCredentials::Post {
+    let post = |secret: &str| engine::token::client_auth::PresentedCredentials::Post {
         client_id: "bootstrap".into(),
         secret: secret.to_owned(),
     };
-    let (_, rotated) = engine::clients::rotate_secret(&engine, &tenant.id, "bootstrap")
+    let (_, rotated) = engine::management::clients::rotate_secret(&engine, &tenant.id, "bootstrap")
         .await
         .unwrap();
     assert!(
-        engine::client_auth::authenticate(
+        engine::token::client_auth::authenticate(
             &engine,
             &tenant.id,
             &post("bootstrap-secret-0123456789"),
@@ -230,7 +243,7 @@ async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
         .is_err(),
         "the old secret still works after a local rotation"
     );
-    engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
+    engine::token::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
         .await
         .unwrap();
 
@@ -240,9 +253,9 @@ async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
         .delete_client(&tenant.id, "bootstrap")
         .await
         .unwrap();
-    clock.advance_millis(engine::lookups::CACHE_TTL_MILLIS);
+    clock.advance_millis(engine::tenancy::lookups::CACHE_TTL_MILLIS);
     assert!(
-        engine::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
+        engine::token::client_auth::authenticate(&engine, &tenant.id, &post(&rotated), None)
             .await
             .is_err(),
         "a client deleted elsewhere still authenticates after the cache lifetime"
@@ -253,13 +266,13 @@ async fn cached_client_lookups_follow_rotation_deletion_and_other_nodes() {
 async fn guessing_a_client_secret_is_throttled_per_client_and_ip() {
     let (engine, clock, tenant) = engine_with_tenant().await;
     bootstrap_token(&engine, &tenant).await;
-    let guess = |secret: &str| engine::client_auth::PresentedCredentials::Post {
+    let guess = |secret: &str| engine::token::client_auth::PresentedCredentials::Post {
         client_id: "bootstrap".into(),
         secret: secret.to_owned(),
     };
     let right = guess("bootstrap-secret-0123456789");
-    for _ in 0..engine::client_auth::THROTTLE_MAX_FAILURES {
-        let error = engine::client_auth::authenticate(
+    for _ in 0..engine::token::client_auth::THROTTLE_MAX_FAILURES {
+        let error = engine::token::client_auth::authenticate(
             &engine,
             &tenant.id,
             &guess("wrong-guess"),
@@ -267,20 +280,27 @@ async fn guessing_a_client_secret_is_throttled_per_client_and_ip() {
         )
         .await
         .unwrap_err();
-        assert_eq!(error.code, engine::oauth_error::ErrorCode::InvalidClient);
+        assert_eq!(
+            error.code,
+            engine::token::oauth_error::ErrorCode::InvalidClient
+        );
     }
     // Now even the right secret is refused from that IP, with the same error…
-    let error = engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
-        .await
-        .unwrap_err();
-    assert_eq!(error.code, engine::oauth_error::ErrorCode::InvalidClient);
+    let error =
+        engine::token::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
+            .await
+            .unwrap_err();
+    assert_eq!(
+        error.code,
+        engine::token::oauth_error::ErrorCode::InvalidClient
+    );
     // …while another IP is unaffected.
-    engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("198.51.100.7"))
+    engine::token::client_auth::authenticate(&engine, &tenant.id, &right, Some("198.51.100.7"))
         .await
         .unwrap();
     // The block ends with the window.
-    clock.advance_millis(engine::client_auth::THROTTLE_WINDOW_MILLIS + 1);
-    engine::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
+    clock.advance_millis(engine::token::client_auth::THROTTLE_WINDOW_MILLIS + 1);
+    engine::token::client_auth::authenticate(&engine, &tenant.id, &right, Some("203.0.113.9"))
         .await
         .unwrap();
 }

@@ -6,7 +6,7 @@
 
 use engine::Engine;
 use engine::jobs::{self, ExportRequest, ImportRequest, VerificationEmailRequest, runner};
-use engine::tenants::{TenantSpec, ensure_tenant};
+use engine::tenancy::tenants::{TenantSpec, ensure_tenant};
 use model::{
     Connection, ExportField, ExportFormat, FixedClock, Job, JobParams, JobPayload, JobStatus,
     TenantId,
@@ -47,9 +47,10 @@ async fn setup() -> (Engine, FixedClock, TenantId, Connection) {
     .unwrap();
     let create =
         serde_json::from_value(json!({"name": "db", "strategy": "auth0", "options": {}})).unwrap();
-    let connection = engine::connections::create_connection(&engine, &tenant.id, create)
-        .await
-        .unwrap();
+    let connection =
+        engine::management::connections::create_connection(&engine, &tenant.id, create)
+            .await
+            .unwrap();
     (engine, clock, tenant.id, connection)
 }
 

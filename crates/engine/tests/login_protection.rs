@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used)]
 
 use engine::Engine;
-use engine::database_users::{self, LoginOutcome, SignupInput};
-use engine::login_protection;
-use engine::tenants::{TenantSpec, ensure_tenant};
+use engine::login::database_users::{self, LoginOutcome, SignupInput};
+use engine::login::login_protection;
+use engine::tenancy::tenants::{TenantSpec, ensure_tenant};
 use model::{Connection, FixedClock, Tenant, TenantId};
 use std::sync::Arc;
 
@@ -46,9 +46,10 @@ async fn setup(options: serde_json::Value) -> (Engine, FixedClock, Tenant, Conne
         "name": "db", "strategy": "auth0", "options": options
     }))
     .unwrap();
-    let connection = engine::connections::create_connection(&engine, &tenant.id, create)
-        .await
-        .unwrap();
+    let connection =
+        engine::management::connections::create_connection(&engine, &tenant.id, create)
+            .await
+            .unwrap();
     database_users::signup(
         &engine,
         &tenant.id,

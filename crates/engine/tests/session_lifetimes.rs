@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 use engine::Engine;
-use engine::database_users::{self, SignupInput};
-use engine::sessions;
-use engine::tenant_settings::{self, LifetimePatch, SettingsPatch};
-use engine::tenants::{TenantSpec, ensure_tenant};
+use engine::login::database_users::{self, SignupInput};
+use engine::login::sessions;
+use engine::management::tenant_settings::{self, LifetimePatch, SettingsPatch};
+use engine::tenancy::tenants::{TenantSpec, ensure_tenant};
 use model::{FixedClock, Tenant, TenantId, User};
 use std::sync::Arc;
 
@@ -47,9 +47,10 @@ async fn setup() -> (Engine, FixedClock, TenantId, User) {
     .unwrap();
     let create =
         serde_json::from_value(serde_json::json!({"name": "db", "strategy": "auth0"})).unwrap();
-    let connection = engine::connections::create_connection(&engine, &tenant.id, create)
-        .await
-        .unwrap();
+    let connection =
+        engine::management::connections::create_connection(&engine, &tenant.id, create)
+            .await
+            .unwrap();
     let user = database_users::signup(
         &engine,
         &tenant.id,

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use engine::authorize::request::AuthorizeError;
 use engine::authorize::{self, AuthorizationResponse, ResumeError, Step, TRANSACTION_COOKIE};
-use engine::sessions;
+use engine::login::sessions;
 use model::Tenant;
 use std::collections::BTreeMap;
 

@@ -11,9 +11,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use engine::database_users::{self, SignupError, SignupInput};
-use engine::login_events;
-use engine::password_policy::PasswordPolicy;
+use engine::login::database_users::{self, SignupError, SignupInput};
+use engine::login::login_events;
+use engine::login::password_policy::PasswordPolicy;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -48,7 +48,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256", "plain"],
-        "scopes_supported": engine::tokens::OIDC_SCOPES,
+        "scopes_supported": engine::token::tokens::OIDC_SCOPES,
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
             "name", "nickname", "given_name", "family_name", "picture", "preferred_username", "updated_at",

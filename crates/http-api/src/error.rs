@@ -8,9 +8,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::EngineError;
-use engine::custom_database::CustomDbError;
-use engine::management_token::ManagementAuthError;
-use engine::oauth_error::{ErrorCode, OAuthError};
+use engine::login::custom_database::CustomDbError;
+use engine::management::management_token::ManagementAuthError;
+use engine::token::oauth_error::{ErrorCode, OAuthError};
 
 /// A Management API error response.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use engine::management_token::{self, ManagementAuthError, ManagementCaller};
+use engine::management::management_token::{self, ManagementAuthError, ManagementCaller};
 use model::Tenant;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;

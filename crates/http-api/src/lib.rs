@@ -96,7 +96,7 @@ fn authorize_routes() -> Router<AppState> {
             get(pages::email::unblock_form).post(pages::email::unblock_submit),
         )
         .route(
-            engine::upstream::CALLBACK_PATH,
+            engine::login::upstream::CALLBACK_PATH,
             get(upstream::callback).post(upstream::callback),
         )
 }

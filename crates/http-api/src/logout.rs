@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::get;
-use engine::logout::{self, LoggedOut, LogoutError};
-use engine::sessions;
+use engine::login::logout::{self, LoggedOut, LogoutError};
+use engine::login::sessions;
 use model::Tenant;
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //!
 //! There is no cross-site check here: the upstream's site *is* the other
 //! site. What protects the callback is the single-use `state` record and
-//! its binding to the browser's transaction cookie (`engine::upstream`).
+//! its binding to the browser's transaction cookie (`engine::login::upstream`).
 //!
 //! A cross-site form POST does not carry the `SameSite=Lax` transaction
 //! cookie, so such a POST (without the cookie) is answered with a page that
@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use engine::authorize::request::ResponseMode;
 use engine::authorize::{AuthorizationResponse, TRANSACTION_COOKIE};
-use engine::upstream::{self, CallbackError};
+use engine::login::upstream::{self, CallbackError};
 use std::collections::BTreeMap;
 
 /// Marks the same-origin re-post of a form_post callback.
@@ -93,7 +93,7 @@ pub async fn callback(
             &tenant,
             &logged_in.transaction_id,
             &logged_in.session_cookie,
-            engine::sessions::absolute_lifetime(&state.engine, &tenant),
+            engine::login::sessions::absolute_lifetime(&state.engine, &tenant),
         ),
         Err(CallbackError::Page(message)) => {
             error_page(StatusCode::BAD_REQUEST, "Sign-in failed", &message)

@@ -4,7 +4,7 @@
 use crate::cli::{ClientCommand, ConnectionCommand, KeysCommand, TenantCommand};
 use crate::config::open_engine;
 use anyhow::{Context, Result, bail};
-use engine::tenants::{TenantSpec, ensure_bootstrap_client, ensure_tenant};
+use engine::tenancy::tenants::{TenantSpec, ensure_bootstrap_client, ensure_tenant};
 use model::TenantId;
 use storage::{ClientFilter, ConnectionFilter, Paging};
 
@@ -98,10 +98,10 @@ pub async fn client(command: ClientCommand) -> Result<()> {
             json,
         } => {
             let engine = open_engine(&store).await?;
-            let input: engine::clients::ClientInput =
+            let input: engine::management::clients::ClientInput =
                 serde_json::from_str(&json).context("parsing the client JSON")?;
             let (client, secret) =
-                engine::clients::create_client(&engine, &tenant_id(&tenant)?, &input)
+                engine::management::clients::create_client(&engine, &tenant_id(&tenant)?, &input)
                     .await
                     .map_err(engine_error)?;
             print_json(&serde_json::json!({
@@ -112,7 +112,7 @@ pub async fn client(command: ClientCommand) -> Result<()> {
         }
         ClientCommand::List { store, tenant } => {
             let engine = open_engine(&store).await?;
-            let page = engine::clients::list_clients(
+            let page = engine::management::clients::list_clients(
                 &engine,
                 &tenant_id(&tenant)?,
                 &ClientFilter::default(),
@@ -134,7 +134,7 @@ pub async fn client(command: ClientCommand) -> Result<()> {
             client_id,
         } => {
             let engine = open_engine(&store).await?;
-            engine::clients::delete_client(&engine, &tenant_id(&tenant)?, &client_id)
+            engine::management::clients::delete_client(&engine, &tenant_id(&tenant)?, &client_id)
                 .await
                 .map_err(engine_error)?;
             println!("deleted client {client_id}");
@@ -145,10 +145,13 @@ pub async fn client(command: ClientCommand) -> Result<()> {
             client_id,
         } => {
             let engine = open_engine(&store).await?;
-            let (_, secret) =
-                engine::clients::rotate_secret(&engine, &tenant_id(&tenant)?, &client_id)
-                    .await
-                    .map_err(engine_error)?;
+            let (_, secret) = engine::management::clients::rotate_secret(
+                &engine,
+                &tenant_id(&tenant)?,
+                &client_id,
+            )
+            .await
+            .map_err(engine_error)?;
             println!("{secret}");
         }
     }
@@ -163,23 +166,24 @@ pub async fn connection(command: ConnectionCommand) -> Result<()> {
             json,
         } => {
             let engine = open_engine(&store).await?;
-            let input: engine::connections::ConnectionCreate =
+            let input: engine::management::connections::ConnectionCreate =
                 serde_json::from_str(&json).context("parsing the connection JSON")?;
             let tenant = tenant_id(&tenant)?;
-            let connection = engine::connections::create_connection(&engine, &tenant, input)
-                .await
-                .map_err(engine_error)?;
+            let connection =
+                engine::management::connections::create_connection(&engine, &tenant, input)
+                    .await
+                    .map_err(engine_error)?;
             print_warnings(&engine, &tenant, &connection).await?;
             print_json(&serde_json::json!({
                 "id": connection.id,
                 "name": connection.name,
                 "strategy": connection.strategy,
-                "options": engine::connections::public_options(&connection),
+                "options": engine::management::connections::public_options(&connection),
             }));
         }
         ConnectionCommand::List { store, tenant } => {
             let engine = open_engine(&store).await?;
-            let page = engine::connections::list_connections(
+            let page = engine::management::connections::list_connections(
                 &engine,
                 &tenant_id(&tenant)?,
                 &ConnectionFilter::default(),
@@ -200,7 +204,7 @@ pub async fn connection(command: ConnectionCommand) -> Result<()> {
         }
         ConnectionCommand::Delete { store, tenant, id } => {
             let engine = open_engine(&store).await?;
-            engine::connections::delete_connection(&engine, &tenant_id(&tenant)?, &id)
+            engine::management::connections::delete_connection(&engine, &tenant_id(&tenant)?, &id)
                 .await
                 .map_err(engine_error)?;
             println!("deleted connection {id}");
@@ -213,15 +217,20 @@ pub async fn connection(command: ConnectionCommand) -> Result<()> {
             disable,
         } => {
             let engine = open_engine(&store).await?;
-            let change = engine::connections::EnabledClientChange {
+            let change = engine::management::connections::EnabledClientChange {
                 client_id: client_id.clone(),
                 status: !disable,
             };
             let tenant = tenant_id(&tenant)?;
-            engine::connections::change_enabled_clients(&engine, &tenant, &id, &[change])
-                .await
-                .map_err(engine_error)?;
-            let connection = engine::connections::get_connection(&engine, &tenant, &id)
+            engine::management::connections::change_enabled_clients(
+                &engine,
+                &tenant,
+                &id,
+                &[change],
+            )
+            .await
+            .map_err(engine_error)?;
+            let connection = engine::management::connections::get_connection(&engine, &tenant, &id)
                 .await
                 .map_err(engine_error)?;
             print_warnings(&engine, &tenant, &connection).await?;
@@ -240,7 +249,7 @@ async fn print_warnings(
     tenant: &TenantId,
     connection: &model::Connection,
 ) -> Result<()> {
-    let warnings = engine::connections::offer::warnings(engine, tenant, connection)
+    let warnings = engine::management::connections::offer::warnings(engine, tenant, connection)
         .await
         .map_err(engine_error)?;
     for warning in warnings {

@@ -3,7 +3,9 @@
 
 use crate::cli::ServeArgs;
 use anyhow::{Context, Result};
-use engine::tenants::{BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant};
+use engine::tenancy::tenants::{
+    BootstrapCredentials, TenantSpec, ensure_bootstrap_client, ensure_tenant,
+};
 use std::time::Duration;
 
 pub async fn run(args: ServeArgs) -> Result<()> {

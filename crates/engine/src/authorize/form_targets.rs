@@ -47,9 +47,9 @@ pub async fn for_login_page(
     };
     for connection in connections
         .iter()
-        .filter(|c| home_realm.contains(&c.name.as_str()) && crate::upstream::is_redirect(c))
+        .filter(|c| home_realm.contains(&c.name.as_str()) && crate::login::upstream::is_redirect(c))
     {
-        match crate::upstream::authorization_endpoint(engine, tenant, connection).await {
+        match crate::login::upstream::authorization_endpoint(engine, tenant, connection).await {
             Ok(url) => targets.push(url),
             Err(error) => {
                 tracing::warn!(connection = %connection.name, %error, "no authorization endpoint for form-action");

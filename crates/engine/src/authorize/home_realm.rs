@@ -10,7 +10,7 @@
 
 use super::{OpenTransaction, page_connections};
 use crate::error::Result;
-use crate::{Engine, database_users};
+use crate::{Engine, login::database_users};
 use connectors::{Category, Strategy};
 use model::{Connection, Tenant};
 use serde_json::Value;

@@ -10,9 +10,9 @@ pub mod home_realm;
 pub mod request;
 
 use crate::error::{EngineError, Result};
-use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::tokens::{self, GrantContext};
-use crate::{Engine, connections, database_users, sessions};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
+use crate::token::tokens::{self, GrantContext};
+use crate::{Engine, login::database_users, login::sessions, management::connections};
 use model::{Client, Connection, LoginTransaction, Session, Tenant};
 use request::{AuthorizationRequest, AuthorizeError, ResponseMode};
 use serde::{Deserialize, Serialize};
@@ -127,9 +127,10 @@ pub async fn start(
         return Err(AuthorizeError::Untrusted("Unknown client".into()));
     };
     if let Some(hint) = request.id_token_hint.clone() {
-        let claims = crate::logout::verify_id_token_hint(engine, tenant, &hint, &client.client_id)
-            .await
-            .map_err(server_error_page)?;
+        let claims =
+            crate::login::logout::verify_id_token_hint(engine, tenant, &hint, &client.client_id)
+                .await
+                .map_err(server_error_page)?;
         match claims
             .as_ref()
             .and_then(|c| c.get("sub"))
@@ -413,7 +414,7 @@ async fn dispatch(
                 let upstream = request.connection.as_ref().and_then(|name| {
                     enabled
                         .iter()
-                        .find(|c| &c.name == name && crate::upstream::is_redirect(c))
+                        .find(|c| &c.name == name && crate::login::upstream::is_redirect(c))
                 });
                 let Some(connection) = upstream else {
                     return Ok(Step::Login {
@@ -425,7 +426,8 @@ async fn dispatch(
                     request: request.clone(),
                     client: client.clone(),
                 };
-                return match crate::upstream::start(engine, tenant, &open, connection).await {
+                return match crate::login::upstream::start(engine, tenant, &open, connection).await
+                {
                     Ok(location) => Ok(Step::Upstream { location }),
                     Err(error) => {
                         tracing::warn!(connection = %connection.name, error = %error, "upstream login could not start");

@@ -5,7 +5,7 @@
 //! both trusted the error is shown to the user ([`AuthorizeError::Untrusted`]);
 //! once they are, it goes back to the client ([`AuthorizeError::Redirect`]).
 
-use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::Client;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -281,8 +281,11 @@ pub fn validate(
             ),
         ));
     }
-    let scope = crate::scopes::split(get("scope").unwrap_or(""));
-    if scope.iter().any(|s| !crate::scopes::is_valid_token(s)) {
+    let scope = crate::token::scopes::split(get("scope").unwrap_or(""));
+    if scope
+        .iter()
+        .any(|s| !crate::token::scopes::is_valid_token(s))
+    {
         return Err(fail(
             response_mode,
             OAuthError::new(ErrorCode::InvalidScope, "scope is malformed"),
@@ -302,7 +305,7 @@ pub fn validate(
             "nonce is required when an ID token is returned from /authorize",
         ));
     }
-    let prompt = crate::scopes::split(get("prompt").unwrap_or(""));
+    let prompt = crate::token::scopes::split(get("prompt").unwrap_or(""));
     for value in &prompt {
         if !matches!(
             value.as_str(),

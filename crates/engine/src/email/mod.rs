@@ -13,9 +13,9 @@ pub mod templates;
 pub mod tickets;
 
 use crate::error::{EngineError, Result};
+use crate::login::password_policy::{self, PasswordPolicy, PasswordRejection, PersonalInfo};
 use crate::logs::{self, Event, codes};
-use crate::password_policy::{self, PasswordPolicy, PasswordRejection, PersonalInfo};
-use crate::{Engine, database_users, login_protection};
+use crate::{Engine, login::database_users, login::login_protection};
 use model::{Client, Connection, Tenant, TenantId, User};
 use templates::TemplateName;
 use tickets::{TicketKind, TicketPayload};
@@ -149,8 +149,8 @@ pub async fn request_password_reset(
             "email is not a valid email address",
         ));
     }
-    let counted_ip = crate::login_protection::counted_ip(ip.as_deref());
-    if !crate::login_protection::allow_reset_request(
+    let counted_ip = crate::login::login_protection::counted_ip(ip.as_deref());
+    if !crate::login::login_protection::allow_reset_request(
         engine,
         tenant,
         &connection,

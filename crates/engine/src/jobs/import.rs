@@ -18,8 +18,8 @@
 use super::runner::{Finished, Heartbeat, JobFailure};
 use super::{pending_job, submit};
 use crate::Engine;
-use crate::database_users::{self, is_valid_email, is_valid_username, username_bounds};
 use crate::error::{EngineError, Result};
+use crate::login::database_users::{self, is_valid_email, is_valid_username, username_bounds};
 use crate::validation::{UrlKind, check_url};
 use model::{Connection, Identity, Job, JobParams, JobPayload, JobSummary, TenantId, User};
 use serde::Serialize;

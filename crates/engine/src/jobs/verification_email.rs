@@ -35,7 +35,7 @@ pub async fn create_verification_email(
         ));
     }
     if let Some(client_id) = &request.client_id {
-        crate::clients::get_client(engine, tenant, client_id).await?;
+        crate::management::clients::get_client(engine, tenant, client_id).await?;
     }
     if let Some(identity) = &request.identity {
         check_identity(&user, identity)?;

@@ -5,8 +5,8 @@
 
 use super::check_metadata_size;
 use crate::Engine;
-use crate::database_users::{self, AdminFields, SignupError, SignupInput};
 use crate::error::{EngineError, Result};
+use crate::login::database_users::{self, AdminFields, SignupError, SignupInput};
 use model::{TenantId, User};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -10,7 +10,7 @@ pub mod update;
 
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
-use crate::login_protection;
+use crate::login::login_protection;
 use model::{TenantId, User};
 use std::collections::HashMap;
 use storage::{
@@ -39,7 +39,7 @@ pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> R
         .get_connection(tenant, &user.connection_id)
         .await?
     {
-        crate::custom_database::before_delete(engine, &connection, &user).await?;
+        crate::login::custom_database::before_delete(engine, &connection, &user).await?;
     }
     engine
         .storage
@@ -186,7 +186,7 @@ pub async fn delete_connection_user_by_email(
         .get_connection(tenant, connection_id)
         .await?
         .ok_or(EngineError::NotFound("connection"))?;
-    if !crate::database_users::is_database(&connection) {
+    if !crate::login::database_users::is_database(&connection) {
         return Err(EngineError::invalid(
             "connection",
             "users can be deleted by email only in database connections",

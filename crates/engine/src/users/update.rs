@@ -8,11 +8,11 @@
 
 use super::{check_metadata_size, get_user, merge_metadata};
 use crate::Engine;
-use crate::database_users::{
+use crate::error::{EngineError, Result, not_found_as};
+use crate::login::database_users::{
     self, is_valid_email, is_valid_username, optional_text, username_bounds,
 };
-use crate::error::{EngineError, Result, not_found_as};
-use crate::password_policy::{self, PasswordPolicy, PersonalInfo};
+use crate::login::password_policy::{self, PasswordPolicy, PersonalInfo};
 use model::{TenantId, User};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
@@ -262,13 +262,13 @@ pub async fn update_user(
         let hash = engine.passwords.hash(password).await?;
         changes.password = Some((hash, policy.next_history(&user)));
     }
-    if crate::custom_database::is_custom(&connection) {
+    if crate::login::custom_database::is_custom(&connection) {
         let new_password = input
             .password
             .as_deref()
             .zip(changes.password.as_ref().map(|(hash, _)| hash.as_str()));
         let verify = input.email_verified == Some(true) && !user.email_verified;
-        let keep_hash = crate::custom_database::apply_credential_changes(
+        let keep_hash = crate::login::custom_database::apply_credential_changes(
             engine,
             &connection,
             &user,

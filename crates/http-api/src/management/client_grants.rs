@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, ApiQuery, Management};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use engine::client_grants::{self, ClientGrantCreate, ClientGrantUpdate};
+use engine::management::client_grants::{self, ClientGrantCreate, ClientGrantUpdate};
 use model::ClientGrant;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

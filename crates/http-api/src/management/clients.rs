@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, ApiQuery, Management};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use engine::clients::{self, ClientInput};
+use engine::management::clients::{self, ClientInput};
 use model::Client;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -14,7 +14,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use engine::Engine;
-use engine::connections::{self, ConnectionCreate, ConnectionUpdate, EnabledClientChange, Warning};
+use engine::management::connections::{
+    self, ConnectionCreate, ConnectionUpdate, EnabledClientChange, Warning,
+};
 use model::{Connection, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Management};
 use axum::Json;
 use axum::extract::State;
-use engine::prompts::{self, PromptsPatch};
+use engine::management::prompts::{self, PromptsPatch};
 use model::{LoginExperience, PromptSettings};
 use serde::{Deserialize, Serialize};
 

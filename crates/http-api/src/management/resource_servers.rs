@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, ApiQuery, Management};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use engine::resource_servers::{self, ResourceServerInput};
+use engine::management::resource_servers::{self, ResourceServerInput};
 use model::ResourceServer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! `/api/v2/tenants/settings`: the tenant's settings, Auth0's shape. Of
 //! Auth0's many members Vestibule accepts those it applies or keeps (see
-//! `engine::tenant_settings`); the others (`error_page`, `guardian_mfa_page`,
+//! `engine::management::tenant_settings`); the others (`error_page`, `guardian_mfa_page`,
 //! `change_password`, `device_flow`, `session_cookie`, the ephemeral
 //! session lifetimes, …) configure features Vestibule does not have and are
 //! refused as unknown members, rather than stored and silently ignored.
@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Management};
 use axum::Json;
 use axum::extract::State;
-use engine::tenant_settings::{self, LifetimePatch, SettingsPatch, SettingsView};
+use engine::management::tenant_settings::{self, LifetimePatch, SettingsPatch, SettingsView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

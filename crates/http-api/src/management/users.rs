@@ -186,8 +186,11 @@ fn reveal_idp_tokens(
     view: &mut UserView,
 ) -> Result<(), ApiError> {
     for (identity, shown) in user.identities.iter().zip(view.identities.iter_mut()) {
-        let Some(tokens) =
-            engine::upstream::users::upstream_tokens(&state.engine, &management.tenant, identity)?
+        let Some(tokens) = engine::login::upstream::users::upstream_tokens(
+            &state.engine,
+            &management.tenant,
+            identity,
+        )?
         else {
             continue;
         };

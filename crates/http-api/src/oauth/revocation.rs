@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engine::oauth_error::{ErrorCode, OAuthError};
+use engine::token::oauth_error::{ErrorCode, OAuthError};
 
 pub const REVOKE_PATH: &str = "/oauth/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth/introspect";
@@ -35,7 +35,7 @@ pub async fn revoke(
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        engine::userinfo::revoke(&state.engine, &tenant, &client, token).await?;
+        engine::token::userinfo::revoke(&state.engine, &tenant, &client, token).await?;
         Ok(())
     }
     .await;
@@ -65,7 +65,7 @@ pub async fn introspect(
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        Ok(engine::userinfo::introspect(&state.engine, &tenant, &client, token).await?)
+        Ok(engine::token::userinfo::introspect(&state.engine, &tenant, &client, token).await?)
     }
     .await;
     match result {

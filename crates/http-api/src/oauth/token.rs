@@ -14,9 +14,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use engine::client_auth::{self, PresentedCredentials};
-use engine::oauth_error::{ErrorCode, OAuthError};
-use engine::{client_credentials, grants, login_events};
+use engine::token::client_auth::{self, PresentedCredentials};
+use engine::token::oauth_error::{ErrorCode, OAuthError};
+use engine::{login::login_events, token::client_credentials, token::grants};
 use std::collections::BTreeMap;
 
 pub const PATH: &str = "/oauth/token";
@@ -34,7 +34,7 @@ pub const GRANT_TYPES: &[&str] = &[
 pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
 /// Auth0's header by which a trusted confidential client relays its end
-/// user's IP (`engine::client_auth::end_user_ip` decides whether to believe it).
+/// user's IP (`engine::token::client_auth::end_user_ip` decides whether to believe it).
 pub const AUTH0_FORWARDED_FOR: &str = "auth0-forwarded-for";
 
 const MAX_BODY: usize = 64 * 1024;

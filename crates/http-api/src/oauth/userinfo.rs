@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use engine::oauth_error::{ErrorCode, OAuthError};
+use engine::token::oauth_error::{ErrorCode, OAuthError};
 
 pub const PATH: &str = "/userinfo";
 
@@ -70,7 +70,7 @@ pub async fn handle(
         }
         Err(error) => return bearer_error(StatusCode::UNAUTHORIZED, &error),
     };
-    match engine::userinfo::userinfo(&state.engine, &tenant, &token).await {
+    match engine::token::userinfo::userinfo(&state.engine, &tenant, &token).await {
         Ok(claims) => {
             let mut response = Json(claims).into_response();
             response

@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use engine::email::{self, Done, ResetOutcome, tickets};
-use engine::password_policy::PasswordRejection;
+use engine::login::password_policy::PasswordRejection;
 use model::Tenant;
 use serde::Deserialize;
 use std::collections::HashMap;

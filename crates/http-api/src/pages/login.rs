@@ -14,10 +14,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use engine::authorize::home_realm::{self, Route};
 use engine::authorize::{self, OpenTransaction, PageError, TRANSACTION_COOKIE, form_targets};
-use engine::database_users::{self, LoginOutcome, SignupError, SignupInput};
-use engine::login_events::{self, Origin};
-use engine::password_policy::{PasswordPolicy, PasswordRejection};
-use engine::upstream;
+use engine::login::database_users::{self, LoginOutcome, SignupError, SignupInput};
+use engine::login::login_events::{self, Origin};
+use engine::login::password_policy::{PasswordPolicy, PasswordRejection};
+use engine::login::upstream;
 use model::{Connection, Tenant};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -243,7 +243,7 @@ pub async fn login_submit(
                     &tenant,
                     &open.transaction.id,
                     &session_cookie,
-                    engine::sessions::absolute_lifetime(&state.engine, &tenant),
+                    engine::login::sessions::absolute_lifetime(&state.engine, &tenant),
                 ),
                 Err(error) => page_error(PageError::Engine(error)),
             };
@@ -456,7 +456,7 @@ pub async fn signup_submit(
             &tenant,
             &open.transaction.id,
             &session_cookie,
-            engine::sessions::absolute_lifetime(&state.engine, &tenant),
+            engine::login::sessions::absolute_lifetime(&state.engine, &tenant),
         ),
         Err(error) => page_error(PageError::Engine(error)),
     }

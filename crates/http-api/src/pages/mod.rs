@@ -341,7 +341,7 @@ pub fn logged_in(
         transaction_id,
     ));
     if let Some(value) = cookie(
-        engine::sessions::COOKIE,
+        engine::login::sessions::COOKIE,
         session_cookie,
         secure_cookies(&tenant.issuer),
         Some(lifetime),

@@ -219,10 +219,10 @@ async fn a_stored_refresh_token_with_administrative_scopes_refreshes_to_current_
             .await
             .expect("open the server's database");
     let now = model::SystemClock.now_millis();
-    let value = engine::opaque_tokens::new_token(now).expect("token");
+    let value = engine::token::opaque_tokens::new_token(now).expect("token");
     let record = model::IssuedToken {
         tenant_id: model::TenantId::new("default"),
-        token_hash: engine::opaque_tokens::key(&value),
+        token_hash: engine::token::opaque_tokens::key(&value),
         kind: model::TokenKind::Refresh,
         family_id: "legacy-family".into(),
         client_id: app.id.clone(),

@@ -3,12 +3,12 @@
 //! and rotating refresh tokens.
 
 use crate::error::Result;
-use crate::{Engine, opaque_tokens};
+use crate::{Engine, token::opaque_tokens};
 use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 
-pub use crate::scopes::OIDC_SCOPES;
+pub use crate::token::scopes::OIDC_SCOPES;
 
 /// Everything one grant knows about the user's authorization.
 #[derive(Debug, Clone)]
@@ -119,14 +119,14 @@ pub async fn granted_scope(
 }
 
 /// Which scopes an end user may hold for `audience`
-/// ([`crate::scopes::user_may_obtain`]); the tenant's Management API
+/// ([`crate::token::scopes::user_may_obtain`]); the tenant's Management API
 /// audience is built once, and only when there is an audience at all.
 fn user_scope_rule<'a>(tenant: &Tenant, audience: Option<&'a str>) -> impl Fn(&str) -> bool + 'a {
     let management = audience.map(|_| tenant.management_audience());
     move |scope| {
-        management
-            .as_deref()
-            .is_none_or(|management| crate::scopes::user_may_obtain(management, audience, scope))
+        management.as_deref().is_none_or(|management| {
+            crate::token::scopes::user_may_obtain(management, audience, scope)
+        })
     }
 }
 
@@ -140,7 +140,7 @@ fn user_scope(tenant: &Tenant, audience: Option<&str>, scope: Vec<String>) -> Ve
 }
 
 /// The grant, narrowed to what an end user may hold for its audience
-/// ([`crate::scopes::user_may_obtain`]). Every user token is minted through
+/// ([`crate::token::scopes::user_may_obtain`]). Every user token is minted through
 /// here, so authorization codes, refresh tokens and any later user grant
 /// obey the rule even when they carry a wider scope (one stored before the
 /// rule existed, or a grant that forgot [`granted_scope`]).

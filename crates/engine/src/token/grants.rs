@@ -6,10 +6,13 @@
 //! function here checks what is specific to its grant and issues tokens.
 
 use crate::authorize::{CODE_KIND, CodeGrant, USED_CODE_KIND};
-use crate::database_users::LoginOutcome;
-use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::tokens::{self, GrantContext, TokenSet};
-use crate::{Engine, EngineError, connections, database_users, login_events, opaque_tokens};
+use crate::login::database_users::LoginOutcome;
+use crate::token::oauth_error::{ErrorCode, OAuthError};
+use crate::token::tokens::{self, GrantContext, TokenSet};
+use crate::{
+    Engine, EngineError, login::database_users, login::login_events, management::connections,
+    token::opaque_tokens,
+};
 use model::{Client, RefreshUse, Tenant};
 
 /// Auth0's words for a login blocked by brute-force protection. The same for
@@ -189,7 +192,7 @@ pub async fn refresh_token(
     let scope = match requested_scope.filter(|s| !s.is_empty()) {
         None => token.scope.clone(),
         Some(requested) => {
-            let requested = crate::scopes::split(requested);
+            let requested = crate::token::scopes::split(requested);
             if requested.iter().any(|s| !token.scope.contains(s)) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
@@ -391,7 +394,7 @@ pub async fn password(
             ));
         }
     };
-    let requested = crate::scopes::split(scope.unwrap_or("openid"));
+    let requested = crate::token::scopes::split(scope.unwrap_or("openid"));
     let audience = audience.map(str::to_owned);
     let scope = tokens::granted_scope(engine, tenant, &requested, audience.as_deref())
         .await

@@ -3,7 +3,7 @@
 //! and optionally a bootstrap client holding every Management API scope.
 
 use crate::error::{EngineError, Result, reject};
-use crate::{Engine, scopes};
+use crate::{Engine, token::scopes};
 use model::{
     Client, ClientGrant, Clock, ResourceServer, ResourceServerScope, SigningAlg, Tenant, TenantId,
     UnixMillis,
@@ -321,7 +321,7 @@ pub async fn ensure_bootstrap_client(
         }
     };
     let now = engine.now();
-    let sealed = crate::clients::seal_secret(
+    let sealed = crate::management::clients::seal_secret(
         engine,
         &tenant.id,
         &credentials.client_id,

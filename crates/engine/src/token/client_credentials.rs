@@ -3,7 +3,7 @@
 //! client grant allows it.
 
 use crate::Engine;
-use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::{Client, Tenant};
 
 /// A successful token response (RFC 6749 §5.1).
@@ -65,7 +65,7 @@ pub async fn issue(
     let scopes: Vec<String> = match requested_scope {
         None => grant.scope.clone(),
         Some(requested) => {
-            let requested = crate::scopes::split(requested);
+            let requested = crate::token::scopes::split(requested);
             if let Some(missing) = requested.iter().find(|s| !grant.scope.contains(s)) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,

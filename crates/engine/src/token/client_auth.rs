@@ -5,7 +5,7 @@
 //! unknown client costs the same secret comparison as a known one.
 
 use crate::Engine;
-use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::{Client, TenantId, TokenEndpointAuthMethod};
 
 /// How the caller presented its credentials; the HTTP layer decides which
@@ -157,7 +157,8 @@ async fn check(
         return Err(invalid_client());
     }
     if let Some(secret) = secret {
-        let stored = crate::clients::open_secret(engine, &client)?.ok_or_else(invalid_client)?;
+        let stored =
+            crate::management::clients::open_secret(engine, &client)?.ok_or_else(invalid_client)?;
         if !crypto::secrets::constant_time_eq(stored.as_slice(), secret.as_bytes()) {
             return Err(invalid_client());
         }

@@ -22,8 +22,8 @@ pub mod users;
 use crate::authorize::request::AuthorizeError;
 use crate::authorize::{self, OpenTransaction, PageError};
 use crate::error::{EngineError, Result};
-use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::{Engine, connections};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
+use crate::{Engine, management::connections};
 use connectors::Strategy;
 use connectors::redirect::{self, CallbackMethod, LoginRequest, RedirectConnector, RedirectError};
 use model::{Connection, OneTimeRecord, Tenant};
@@ -317,11 +317,12 @@ pub async fn callback(
     };
     let session_cookie =
         authorize::complete_login_with(engine, tenant, &open, &user, &connection, &[]).await?;
-    let origin = crate::login_events::Origin {
+    let origin = crate::login::login_events::Origin {
         client: &open.client,
         ip,
     };
-    crate::login_events::upstream_login(engine, &tenant.id, origin, &connection, &user).await;
+    crate::login::login_events::upstream_login(engine, &tenant.id, origin, &connection, &user)
+        .await;
     Ok(LoggedIn {
         transaction_id: open.transaction.id,
         session_cookie,

@@ -13,7 +13,7 @@
 
 use crate::error::{EngineError, Result};
 use crate::validation::{UrlKind, check_text, check_url, check_urls};
-use crate::{Engine, database_users, sessions};
+use crate::{Engine, login::database_users, login::sessions};
 use model::tenant_settings::OIDC_STANDARD_CLAIM_TYPES;
 use model::{Tenant, TenantId, TenantSettings};
 use std::collections::BTreeMap;

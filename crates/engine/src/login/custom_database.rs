@@ -17,10 +17,10 @@
 //! a failed password.
 
 use crate::Engine;
-use crate::connections::unsealed_options;
-use crate::database_users::{LoginOutcome, is_valid_email};
 use crate::error::{EngineError, Result};
-use crate::login_protection;
+use crate::login::database_users::{LoginOutcome, is_valid_email};
+use crate::login::login_protection;
+use crate::management::connections::unsealed_options;
 pub use connectors::custom_database::CustomDbError;
 use connectors::custom_database::{CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use model::{Connection, Identity, TenantId, User};

@@ -1,9 +1,9 @@
 //! `/userinfo` (OIDC Core §5.3) and token introspection (RFC 7662): both
 //! turn an access token back into who it speaks for.
 
-use crate::oauth_error::{ErrorCode, OAuthError};
-use crate::tokens;
-use crate::{Engine, EngineError, opaque_tokens};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
+use crate::token::tokens;
+use crate::{Engine, EngineError, token::opaque_tokens};
 use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
@@ -111,7 +111,8 @@ pub async fn userinfo(
             .and_then(Value::as_str)
             .ok_or_else(invalid_token)?
             .to_owned();
-        let scope = crate::scopes::split(claims.get("scope").and_then(Value::as_str).unwrap_or(""));
+        let scope =
+            crate::token::scopes::split(claims.get("scope").and_then(Value::as_str).unwrap_or(""));
         (sub, scope)
     } else {
         let record = live_token(engine, tenant, token)

@@ -4,13 +4,15 @@
 //! A failed login takes the same path and time whether the user is unknown,
 //! blocked, or gave a wrong password (a dummy hash is verified for unknown
 //! users), so no response reveals whether an account exists. Logins pass
-//! through [`crate::login_protection`] first (brute force, IP throttling).
+//! through [`crate::login::login_protection`] first (brute force, IP throttling).
 
 use crate::Engine;
-use crate::custom_database;
 use crate::error::{EngineError, Result};
-use crate::login_protection::{self, Gate};
-use crate::password_policy::{MAX_PASSWORD_BYTES, PasswordPolicy, PasswordRejection, PersonalInfo};
+use crate::login::custom_database;
+use crate::login::login_protection::{self, Gate};
+use crate::login::password_policy::{
+    MAX_PASSWORD_BYTES, PasswordPolicy, PasswordRejection, PersonalInfo,
+};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 

@@ -3,9 +3,9 @@
 //! their outcome here once it is known; recording never changes an outcome.
 
 use crate::Engine;
-use crate::database_users::{LoginOutcome, SignupError};
+use crate::login::database_users::{LoginOutcome, SignupError};
 use crate::logs::{self, Event, codes};
-use crate::oauth_error::{ErrorCode, OAuthError};
+use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::{Client, Connection, TenantId, User};
 use serde_json::json;
 

@@ -185,11 +185,11 @@ pub async fn authenticate(
     // A user's token is worth its current-user scopes only, and a client's
     // its administrative ones, whatever else a token says it carries.
     let allowed: &[&str] = match kind {
-        CallerKind::Client { .. } => crate::scopes::MANAGEMENT_SCOPES,
-        CallerKind::User { .. } => crate::scopes::CURRENT_USER_SCOPES,
+        CallerKind::Client { .. } => crate::token::scopes::MANAGEMENT_SCOPES,
+        CallerKind::User { .. } => crate::token::scopes::CURRENT_USER_SCOPES,
     };
     let scopes = text("scope")
-        .map(crate::scopes::split)
+        .map(crate::token::scopes::split)
         .unwrap_or_default()
         .into_iter()
         .filter(|scope| allowed.contains(&scope.as_str()))

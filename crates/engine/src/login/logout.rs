@@ -3,8 +3,8 @@
 //! in `allowed_logout_urls`, or, for `/v2/logout` without `client_id`, one
 //! the tenant's settings list (as Auth0 does).
 
-use crate::userinfo::unverified_claims;
-use crate::{Engine, EngineError, sessions};
+use crate::token::userinfo::unverified_claims;
+use crate::{Engine, EngineError, login::sessions};
 use model::{SigningAlg, Tenant};
 
 /// Where the browser goes after logout; `None` shows Vestibule's own page.

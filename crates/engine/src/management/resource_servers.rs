@@ -46,7 +46,7 @@ fn apply(server: &mut ResourceServer, input: &ResourceServerInput) -> Result<()>
         }
         let mut seen: Vec<ResourceServerScope> = Vec::with_capacity(scopes.len());
         for (index, scope) in scopes.iter().enumerate() {
-            if !crate::scopes::is_valid_token(&scope.value) || scope.value.len() > 280 {
+            if !crate::token::scopes::is_valid_token(&scope.value) || scope.value.len() > 280 {
                 return Err(EngineError::invalid(
                     format!("scopes[{index}].value"),
                     format!("scopes[{index}].value must be a non-empty scope token without spaces"),

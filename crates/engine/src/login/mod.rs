@@ -1,0 +1,11 @@
+//! Authenticating users: passwords and databases, federation upstreams, brute-force protection, sessions, logout.
+
+pub mod custom_database;
+pub mod database_users;
+pub mod login_events;
+pub mod login_protection;
+pub mod logout;
+pub mod password_policy;
+pub mod passwords;
+pub mod sessions;
+pub mod upstream;
