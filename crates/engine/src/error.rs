@@ -98,3 +98,15 @@ pub(crate) fn reject(error: EngineError) -> StorageError {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// `error: cause: cause` for logs.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -3,55 +3,18 @@
 
 use crate::AppState;
 use crate::extract::CurrentTenant;
-use crate::pages::{
-    self, authorization_response, cookie, error_page, read_cookie, redirect, secure_cookies,
-};
+use crate::pages::outcome::{authorize_error, step_response};
+use crate::pages::{self, cookie, error_page, read_cookie, secure_cookies};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use engine::authorize::request::AuthorizeError;
-use engine::authorize::{self, AuthorizationResponse, ResumeError, Step, TRANSACTION_COOKIE};
+use engine::authorize::{self, ResumeError, TRANSACTION_COOKIE};
 use engine::login::sessions;
-use model::Tenant;
 use std::collections::BTreeMap;
 
 pub const PATH: &str = "/authorize";
-pub const RESUME_PATH: &str = "/authorize/resume";
-
-/// Turns an authorization failure into an error page or a redirect to the client.
-pub fn authorize_error(tenant: &Tenant, error: AuthorizeError) -> Response {
-    match error {
-        AuthorizeError::Untrusted(message) => {
-            error_page(StatusCode::BAD_REQUEST, "Invalid request", &message)
-        }
-        AuthorizeError::Redirect {
-            redirect_uri,
-            response_mode,
-            state,
-            error,
-        } => authorization_response(AuthorizationResponse::error(
-            &tenant.issuer,
-            redirect_uri,
-            response_mode,
-            state,
-            &error,
-        )),
-    }
-}
-
-fn step_response(step: Step) -> Response {
-    match step {
-        Step::Login { transaction_id } => {
-            redirect(&pages::transaction_url("/u/login", &transaction_id))
-        }
-        Step::Consent { transaction_id } => {
-            redirect(&pages::transaction_url("/u/consent", &transaction_id))
-        }
-        Step::Upstream { location } => redirect(&location),
-        Step::Respond(response) => authorization_response(response),
-    }
-}
+pub use crate::pages::outcome::RESUME_PATH;
 
 /// Parses the request's parameters; a repeated parameter is refused (RFC 6749 §3.1).
 fn parameters(

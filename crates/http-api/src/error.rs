@@ -9,6 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use engine::EngineError;
 use engine::login::custom_database::CustomDbError;
+use engine::login::database_users::{SIGNUP_THROTTLED, SignupError};
+use engine::login::signup::SignupFailure;
 use engine::management::management_token::ManagementAuthError;
 use engine::token::oauth_error::{ErrorCode, OAuthError};
 
@@ -323,4 +325,171 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         "The server could not complete the request",
     )
     .into_response()
+}
+
+/// An Auth0 Authentication API error for `/dbconnections` (`name`, `code`,
+/// `description`), with the OAuth-style `error`/`error_description` that
+/// SDKs also read.
+#[derive(Debug)]
+pub struct AuthApiError {
+    pub status: StatusCode,
+    pub name: &'static str,
+    pub code: &'static str,
+    pub description: String,
+    /// One more field: `policy` for a weak password, `field` for an invalid one.
+    pub extra: Option<(&'static str, serde_json::Value)>,
+    pub retry_after: Option<u64>,
+}
+
+impl AuthApiError {
+    pub fn new(
+        status: StatusCode,
+        name: &'static str,
+        code: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            name,
+            code,
+            description: description.into(),
+            extra: None,
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequestError",
+            code,
+            description,
+        )
+    }
+
+    pub fn unknown_client() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedError",
+            "unauthorized_client",
+            "Unknown client",
+        )
+    }
+
+    pub fn too_many_requests(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequestsError",
+            "too_many_requests",
+            description,
+        )
+    }
+
+    /// Logs the cause and answers a generic 500.
+    pub fn internal(error: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %error_chain(error), "signup failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "server_error",
+            "The server could not complete the request",
+        )
+    }
+
+    /// A failed `/dbconnections/change_password`.
+    pub fn from_password_reset(error: EngineError) -> Self {
+        match error {
+            EngineError::NotFound(_) => Self::unknown_client(),
+            EngineError::Invalid { field, message } => Self::bad_request(
+                if field == "connection" {
+                    "connection_not_enabled"
+                } else {
+                    "invalid_request"
+                },
+                message,
+            ),
+            EngineError::RateLimited(message) => Self::too_many_requests(message),
+            error => Self::internal(&error),
+        }
+    }
+}
+
+impl From<SignupFailure> for AuthApiError {
+    fn from(failure: SignupFailure) -> Self {
+        match failure {
+            SignupFailure::UnknownClient => Self::unknown_client(),
+            SignupFailure::ConnectionNotEnabled => Self::bad_request(
+                "connection_not_enabled",
+                "The connection is not enabled for this client",
+            ),
+            // Auth0 answers an existing user with the generic invalid_signup.
+            SignupFailure::Refused {
+                error: SignupError::UserExists,
+                ..
+            } => Self::bad_request("invalid_signup", "Invalid sign up"),
+            SignupFailure::Refused {
+                error: SignupError::SignupDisabled,
+                ..
+            } => Self::bad_request(
+                "operation_not_allowed",
+                "Signups are disabled for this connection",
+            ),
+            SignupFailure::Refused {
+                error: SignupError::Password(rejection),
+                policy,
+            } => Self {
+                extra: Some(("policy", serde_json::json!(policy))),
+                ..Self::new(
+                    StatusCode::BAD_REQUEST,
+                    rejection.name(),
+                    "invalid_password",
+                    rejection.description(),
+                )
+            },
+            SignupFailure::Refused {
+                error: SignupError::Invalid { field, message },
+                ..
+            } => Self {
+                extra: Some(("field", serde_json::json!(field))),
+                ..Self::bad_request("invalid_signup", message)
+            },
+            SignupFailure::Refused {
+                error: SignupError::Throttled,
+                ..
+            } => Self::too_many_requests(SIGNUP_THROTTLED),
+            SignupFailure::Refused {
+                error: SignupError::Engine(error),
+                ..
+            } => match retry_after(&error) {
+                Some(seconds) => Self {
+                    retry_after: Some(seconds),
+                    ..Self::too_many_requests("The server is busy; try again later.")
+                },
+                None => Self::internal(&error),
+            },
+        }
+    }
+}
+
+impl IntoResponse for AuthApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({
+            "name": self.name,
+            "code": self.code,
+            "description": self.description,
+            "error": self.code,
+            "error_description": self.description,
+            "statusCode": self.status.as_u16(),
+        });
+        if let (Some((key, value)), serde_json::Value::Object(map)) = (self.extra, &mut body) {
+            map.insert(key.to_owned(), value);
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
 }

@@ -11,7 +11,7 @@
 
 use crate::AppState;
 use crate::extract::{ClientIp, CurrentTenant};
-use crate::pages::{authorization_response, error_page, read_cookie};
+use crate::pages::{authorization_response, error_page, outcome, read_cookie};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -89,7 +89,7 @@ pub async fn callback(
     )
     .await
     {
-        Ok(logged_in) => crate::pages::logged_in(
+        Ok(logged_in) => outcome::logged_in(
             &tenant,
             &logged_in.transaction_id,
             &logged_in.session_cookie,
@@ -98,7 +98,7 @@ pub async fn callback(
         Err(CallbackError::Page(message)) => {
             error_page(StatusCode::BAD_REQUEST, "Sign-in failed", &message)
         }
-        Err(CallbackError::Authorize(error)) => crate::authorize::authorize_error(&tenant, error),
+        Err(CallbackError::Authorize(error)) => outcome::authorize_error(&tenant, error),
         Err(CallbackError::Engine(error)) => {
             tracing::error!(error = %crate::error::error_chain(&error), "upstream callback failed");
             error_page(

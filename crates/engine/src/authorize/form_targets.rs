@@ -4,7 +4,8 @@
 //! redirect URI (the answer, or an error) and, for the identifier step, the
 //! upstream login pages that home-realm discovery sends a browser to.
 
-use super::{LoginPage, OpenTransaction};
+use super::login_page::LoginPage;
+use super::transaction::{OpenTransaction, page_connections};
 use crate::Engine;
 use model::Tenant;
 
@@ -38,7 +39,7 @@ pub async fn for_login_page(
         return targets;
     }
     // The page's connections in one read, not one lookup per button.
-    let connections = match super::page_connections(engine, tenant, open).await {
+    let connections = match page_connections(engine, tenant, open).await {
         Ok(connections) => connections,
         Err(error) => {
             tracing::warn!(%error, "connections not readable for form-action");

@@ -8,7 +8,7 @@
 //! configuration only, never on whether a user exists, so the answer (and
 //! its timing) reveals no account.
 
-use super::{OpenTransaction, page_connections};
+use super::transaction::{OpenTransaction, page_connections};
 use crate::error::Result;
 use crate::{Engine, login::database_users};
 use connectors::{Category, Strategy};

@@ -5,6 +5,7 @@
 //! both trusted the error is shown to the user ([`AuthorizeError::Untrusted`]);
 //! once they are, it goes back to the client ([`AuthorizeError::Redirect`]).
 
+use crate::error::EngineError;
 use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::Client;
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,14 @@ impl AuthorizeError {
             error,
         }
     }
+}
+
+/// An internal failure during a request that cannot be trusted to redirect:
+/// logged, and shown as a generic error page.
+pub(crate) fn server_error_page(error: impl Into<EngineError>) -> AuthorizeError {
+    let error: EngineError = error.into();
+    tracing::error!(error = %error, "authorize failed");
+    AuthorizeError::Untrusted("The server could not handle the request; try again".into())
 }
 
 const MAX_PARAM: usize = 2_048;

@@ -8,4 +8,5 @@ pub mod logout;
 pub mod password_policy;
 pub mod passwords;
 pub mod sessions;
+pub mod signup;
 pub mod upstream;

@@ -99,7 +99,7 @@ pub async fn icon(Path(file): Path<String>) -> Response {
     let Some(svg) = svg else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    super::asset(svg, "image/svg+xml", "public, max-age=31536000, immutable")
+    super::assets::asset(svg, "image/svg+xml", "public, max-age=31536000, immutable")
 }
 
 #[cfg(test)]

@@ -6,9 +6,13 @@
 //! requests by Fetch Metadata and `Origin` (SECURITY.md §5.6); the session and
 //! transaction cookies are `SameSite=Lax` and `HttpOnly`.
 
+mod assets;
 pub mod email;
 pub mod icons;
 pub mod login;
+pub mod outcome;
+
+pub use assets::{asset, stylesheet};
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -56,35 +60,6 @@ fn environment() -> &'static Environment<'static> {
         }
         env
     })
-}
-
-const STYLESHEET: &str = include_str!("../../templates/style.css");
-
-/// Serves the one stylesheet.
-pub async fn stylesheet() -> Response {
-    asset(
-        STYLESHEET,
-        "text/css; charset=utf-8",
-        "public, max-age=3600",
-    )
-}
-
-/// An embedded asset: its type, how long it may be cached, never sniffed;
-/// opened on its own, it runs and loads nothing.
-pub fn asset(body: &'static str, content_type: &'static str, cache: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'"),
-    );
-    response
 }
 
 /// Renders a template whose forms stay on this site.
@@ -326,29 +301,6 @@ pub fn authorization_response(response: AuthorizationResponse) -> Response {
 pub fn transaction_url(path: &str, transaction_id: &str) -> String {
     let id: String = url::form_urlencoded::byte_serialize(transaction_id.as_bytes()).collect();
     format!("{path}?state={id}")
-}
-
-/// After a successful login: sets the SSO session cookie and returns the
-/// browser to the authorization state machine.
-pub fn logged_in(
-    tenant: &model::Tenant,
-    transaction_id: &str,
-    session_cookie: &str,
-    lifetime: i64,
-) -> Response {
-    let mut response = redirect(&transaction_url(
-        crate::authorize::RESUME_PATH,
-        transaction_id,
-    ));
-    if let Some(value) = cookie(
-        engine::login::sessions::COOKIE,
-        session_cookie,
-        secure_cookies(&tenant.issuer),
-        Some(lifetime),
-    ) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-    response
 }
 
 /// A 302 redirect that is never cached.

@@ -20,7 +20,7 @@
 pub mod users;
 
 use crate::authorize::request::AuthorizeError;
-use crate::authorize::{self, OpenTransaction, PageError};
+use crate::authorize::transaction::{self, OpenTransaction, PageError};
 use crate::error::{EngineError, Result};
 use crate::token::oauth_error::{ErrorCode, OAuthError};
 use crate::{Engine, management::connections};
@@ -235,7 +235,7 @@ pub async fn callback(
     let record: StateRecord = serde_json::from_value(record.payload)
         .map_err(|_| CallbackError::Page(STATE_UNUSABLE.into()))?;
     let open =
-        match authorize::open_transaction(engine, tenant, &record.transaction_id, browser_cookie)
+        match transaction::open_transaction(engine, tenant, &record.transaction_id, browser_cookie)
             .await
         {
             Ok(open) => open,
@@ -251,7 +251,7 @@ pub async fn callback(
         .get_connection(&tenant.id, &record.connection_id)
         .await
         .map_err(EngineError::from)?;
-    let enabled = authorize::enabled_connections(engine, tenant, &open.client).await?;
+    let enabled = transaction::enabled_connections(engine, tenant, &open.client).await?;
     let Some(connection) = connection.filter(|c| enabled.iter().any(|e| e.id == c.id)) else {
         return Err(fail(
             engine,
@@ -289,7 +289,7 @@ pub async fn callback(
         Err(error) => {
             tracing::warn!(
                 connection = %connection.name,
-                error = %crate_error_chain(&error),
+                error = %crate::error::error_chain(&error),
                 "upstream login failed"
             );
             return Err(fail(
@@ -316,7 +316,7 @@ pub async fn callback(
         }
     };
     let session_cookie =
-        authorize::complete_login_with(engine, tenant, &open, &user, &connection, &[]).await?;
+        transaction::complete_login(engine, tenant, &open, &user, &connection, &[]).await?;
     let origin = crate::login::login_events::Origin {
         client: &open.client,
         ip,
@@ -345,15 +345,4 @@ async fn fail(
         &open.request,
         OAuthError::new(code, description.to_owned()),
     ))
-}
-
-fn crate_error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

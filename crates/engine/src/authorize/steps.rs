@@ -1,0 +1,79 @@
+//! The login state machine of the hosted pages. Each page shows
+//! ([`show`]) or submits ([`submit`]) one step of a login transaction —
+//! identifier (home-realm discovery), first factor (password, signup,
+//! upstream), consent — in one call, and gets back an [`Outcome`]: a page
+//! to render, a redirect, or the return to [`super::dispatch`], which
+//! decides what follows (another step, or the answer to the client). A new
+//! step (MFA after the first factor, a one-time code) is one more
+//! [`Submission`] and [`PageName`] here.
+
+use super::consent;
+use super::first_factor;
+use super::outcome::{Context, Outcome, PageName, SignupForm, Status, Submission};
+use super::transaction::open_transaction;
+use super::views::{self, LoginState};
+use crate::Engine;
+use model::Tenant;
+
+/// Shows a page of the transaction `transaction_id`.
+pub async fn show(
+    engine: &Engine,
+    tenant: &Tenant,
+    transaction_id: &str,
+    page: PageName,
+    context: Context<'_>,
+) -> Outcome {
+    let open = match open_transaction(engine, tenant, transaction_id, context.browser_cookie).await
+    {
+        Ok(open) => open,
+        Err(error) => return error.into(),
+    };
+    let shown = match page {
+        PageName::Login => {
+            views::login(engine, tenant, &open, Status::Ok, LoginState::default()).await
+        }
+        PageName::Signup => {
+            let form = SignupForm::default();
+            views::signup(engine, tenant, &open, Status::Ok, None, &form).await
+        }
+        PageName::Consent => consent::page(engine, tenant, &open).await,
+    };
+    shown.unwrap_or_else(Outcome::Failed)
+}
+
+/// Runs the step a page's form submits for the transaction `transaction_id`.
+pub async fn submit(
+    engine: &Engine,
+    tenant: &Tenant,
+    transaction_id: &str,
+    submission: Submission,
+    context: Context<'_>,
+) -> Outcome {
+    let open = match open_transaction(engine, tenant, transaction_id, context.browser_cookie).await
+    {
+        Ok(open) => open,
+        Err(error) => return error.into(),
+    };
+    let ip = context.ip;
+    let done = match submission {
+        Submission::Identifier { identifier } => {
+            first_factor::identifier(engine, tenant, &open, &identifier).await
+        }
+        Submission::Password {
+            username,
+            password,
+            connection,
+        } => {
+            let chosen = connection.as_deref();
+            first_factor::password(engine, tenant, &open, &username, &password, chosen, ip).await
+        }
+        Submission::Signup(form) => first_factor::signup(engine, tenant, &open, form, ip).await,
+        Submission::Connection { name } => {
+            first_factor::connection_button(engine, tenant, &open, &name).await
+        }
+        Submission::Consent { accepted } => {
+            return consent::decide(engine, tenant, &open, accepted).await;
+        }
+    };
+    done.unwrap_or_else(Outcome::Failed)
+}
