@@ -6,6 +6,7 @@ pub mod login_events;
 pub mod login_protection;
 pub mod logout;
 pub mod password_policy;
+pub mod password_rejection;
 pub mod passwords;
 pub mod sessions;
 pub mod upstream;

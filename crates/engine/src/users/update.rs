@@ -6,7 +6,8 @@
 //! is optional (Auth0 requires it only for secondary identities, which
 //! Vestibule users do not have yet) but must name the user's connection.
 
-use super::{check_metadata_size, get_user, merge_metadata};
+use super::metadata::{check_metadata_size, merge_metadata};
+use super::read::get_user;
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
 use crate::login::database_users::{
