@@ -13,6 +13,7 @@ pub mod update;
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
 use crate::login::login_protection;
+use crate::login::password_login::directory;
 use model::{TenantId, User};
 use std::collections::HashMap;
 use storage::{
@@ -35,7 +36,9 @@ pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> R
         .get_connection(tenant, &user.connection_id)
         .await?
     {
-        crate::login::custom_database::before_delete(engine, &connection, &user).await?;
+        directory(&connection, Some(&user))
+            .before_delete(engine, &user)
+            .await?;
     }
     engine
         .storage
