@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod apple;
+mod architecture;
 mod browser;
 mod current_user;
 mod custom_db;
