@@ -28,6 +28,7 @@ mod private_key_jwt;
 mod round_trips;
 mod sdk_node;
 mod smtp_sink;
+mod support;
 mod tenant_settings;
 mod throttling;
 mod upstream;
