@@ -9,3 +9,4 @@
 
 mod management;
 mod support;
+mod users;

@@ -33,4 +33,3 @@ mod tenant_settings;
 mod throttling;
 mod upstream;
 mod upstream_vestibule;
-mod users;
