@@ -9,3 +9,4 @@ pub mod opaque_tokens;
 pub mod scopes;
 pub mod tokens;
 pub mod userinfo;
+pub mod verify;
