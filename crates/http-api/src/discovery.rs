@@ -39,7 +39,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "revocation_endpoint": format!("{base}{}", crate::oauth::revocation::REVOKE_PATH),
         "introspection_endpoint": format!("{base}{}", crate::oauth::revocation::INTROSPECT_PATH),
         "end_session_endpoint": format!("{base}{}", crate::logout::OIDC_PATH),
-        "grant_types_supported": crate::oauth::token::GRANT_TYPES,
+        "grant_types_supported": engine::token::request::GrantType::ALL.map(engine::token::request::GrantType::as_str),
         "response_types_supported": response_types,
         "response_modes_supported": ["query", "fragment", "form_post"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
