@@ -23,7 +23,7 @@ pub enum EngineError {
     Conflict,
     /// A new password breaks the connection's password policy.
     #[error("{0}")]
-    Password(crate::login::password_policy::PasswordRejection),
+    Password(crate::login::password_rejection::PasswordRejection),
     /// A user with this email or username already exists in the connection.
     #[error("The user already exists.")]
     UserExists,

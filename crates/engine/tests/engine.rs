@@ -59,16 +59,17 @@ async fn bootstrap_token(engine: &Engine, tenant: &Tenant) -> String {
     let client = engine::token::client_auth::authenticate(engine, &tenant.id, &presented, None)
         .await
         .unwrap();
-    engine::token::client_credentials::issue(
-        engine,
-        tenant,
-        &client,
-        Some(&tenant.management_audience()),
-        None,
-    )
-    .await
-    .unwrap()
-    .access_token
+    engine::token::request::GrantType::ClientCredentials
+        .check_allowed(&client)
+        .unwrap();
+    let request = engine::token::request::ClientCredentialsRequest {
+        audience: Some(tenant.management_audience()),
+        scope: None,
+    };
+    engine::token::grant::client_credentials::issue(engine, tenant, &client, &request)
+        .await
+        .unwrap()
+        .access_token
 }
 
 #[tokio::test]

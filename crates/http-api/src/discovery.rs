@@ -13,8 +13,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use model::SigningAlg;
-use std::collections::HashMap;
-use std::sync::Mutex;
 
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
@@ -41,7 +39,7 @@ pub fn document(issuer: &str) -> serde_json::Value {
         "revocation_endpoint": format!("{base}{}", crate::oauth::revocation::REVOKE_PATH),
         "introspection_endpoint": format!("{base}{}", crate::oauth::revocation::INTROSPECT_PATH),
         "end_session_endpoint": format!("{base}{}", crate::logout::OIDC_PATH),
-        "grant_types_supported": crate::oauth::token::GRANT_TYPES,
+        "grant_types_supported": engine::token::request::GrantType::ALL.map(engine::token::request::GrantType::as_str),
         "response_types_supported": response_types,
         "response_modes_supported": ["query", "fragment", "form_post"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -64,34 +62,16 @@ pub fn document(issuer: &str) -> serde_json::Value {
     })
 }
 
-/// Serialised discovery documents by issuer: the document depends on the
-/// issuer alone, so each is built once, not per request.
-#[derive(Default)]
-pub struct DocumentCache(Mutex<HashMap<String, Bytes>>);
-
-impl DocumentCache {
-    fn get(&self, issuer: &str) -> Bytes {
-        if let Ok(cache) = self.0.lock()
-            && let Some(body) = cache.get(issuer)
-        {
-            return body.clone();
-        }
-        let body = Bytes::from(document(issuer).to_string());
-        if let Ok(mut cache) = self.0.lock() {
-            if cache.len() >= 10_000 {
-                cache.clear();
-            }
-            cache.insert(issuer.to_owned(), body.clone());
-        }
-        body
-    }
-}
-
 async fn openid_configuration(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
 ) -> Response {
-    let mut response = state.discovery.get(&tenant.issuer).into_response();
+    let mut response = state
+        .discovery
+        .get_or_build(&tenant.issuer, |issuer| {
+            Bytes::from(document(issuer).to_string())
+        })
+        .into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -280,6 +280,40 @@ impl IntoResponse for OAuthResponse {
     }
 }
 
+/// An error of a protected resource (RFC 6750 §3): the OAuth body plus a
+/// `Bearer` challenge for a missing, invalid or under-scoped token; any
+/// other error is the Authentication API's usual answer.
+#[derive(Debug)]
+pub struct BearerError(pub OAuthError);
+
+impl IntoResponse for BearerError {
+    fn into_response(self) -> Response {
+        let status = match self.0.code {
+            ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            _ => return OAuthResponse::from(self.0).into_response(),
+        };
+        let error = self.0;
+        let challenge = format!(
+            "Bearer realm=\"vestibule\", error=\"{}\", error_description=\"{}\"",
+            error.code.as_str(),
+            error.description.replace('"', "'")
+        );
+        let body = serde_json::json!({
+            "error": error.code.as_str(),
+            "error_description": error.description,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
 /// Unknown paths: Auth0's 404 shape under `/api/v2`, a plain JSON 404 elsewhere.
 pub async fn not_found_fallback(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {

@@ -53,7 +53,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         println!("  audience:      {}", tenant.management_audience());
         println!("Keep the secret; it is not shown again.");
     }
-    let app = http_api::router_with(engine.clone(), http_api::HttpOptions { trusted_proxies })
+    let app = http_api::router(engine.clone(), http_api::HttpOptions { trusted_proxies })
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("binding {}", args.listen))?;

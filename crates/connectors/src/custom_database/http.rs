@@ -19,8 +19,8 @@
 //! call has the connection's timeout, and every destination passes the
 //! outbound guard (a refusal names the rule, never the remote's answer).
 
+use super::backend::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use super::config::HttpConfig;
-use super::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use crate::outbound::{self, http::GuardedClients};
 use async_trait::async_trait;
 use reqwest::StatusCode;

@@ -7,7 +7,7 @@
 //! certificate name check depends on the host name.)
 //!
 //! Queries are written once with `$1`, `$2`, … placeholders (see
-//! [`super::config::query_params`] for each operation's parameters); for
+//! [`super::checks::query_params`] for each operation's parameters); for
 //! MySQL/MariaDB they are rewritten to `?` with the arguments bound in order
 //! of appearance. The rewrite reads the text as MySQL does
 //! ([`super::sql_text`]), so a `$2b$` inside a string literal, an identifier
@@ -21,9 +21,10 @@
 //! floats, booleans (PostgreSQL) and blobs: cast other column types
 //! in the query (`CAST(x AS CHAR)`, `x::text`).
 
-use super::config::{SqlConfig, check_database_url};
+use super::backend::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
+use super::checks::check_database_url;
+use super::config::SqlConfig;
 use super::sql_text::{Dialect, placeholders};
-use super::{CustomDbError, CustomUser, LoginLookup, NewCustomUser, PasswordBackend};
 use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};

@@ -2,7 +2,7 @@
 //! optionally backed by a custom database with lazy migration.
 
 use super::common::{SecretMap, SetUserRootAttributes, UpstreamParams};
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::{Deserialize, Serialize};
 
 /// Auth0's password strength levels.
@@ -227,7 +227,7 @@ pub enum CustomDatabaseKind {
 }
 
 /// Queries by Auth0's script names; parameters are described in
-/// `custom_database::config::query_params`.
+/// `custom_database::checks::query_params`.
 #[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SqlQueries {
@@ -279,7 +279,7 @@ impl HttpEndpoints {
 
 impl DatabaseOptions {
     fn check_custom_database(&self) -> Result<(), OptionsError> {
-        use crate::custom_database::config;
+        use crate::custom_database::checks;
         let Some(custom) = &self.custom_database else {
             return Ok(());
         };
@@ -324,9 +324,9 @@ impl DatabaseOptions {
                     ));
                 }
                 // The URL first: its server decides how the queries read.
-                let dialect = match setting(config::DATABASE_URL_SETTING) {
+                let dialect = match setting(checks::DATABASE_URL_SETTING) {
                     Some(url) => Some(
-                        config::check_database_url(&url)
+                        checks::check_database_url(&url)
                             .map_err(|message| {
                                 OptionsError::at("configuration.database_url", message)
                             })?
@@ -336,7 +336,7 @@ impl DatabaseOptions {
                 };
                 for (operation, sql) in queries.all() {
                     if let Some(sql) = sql {
-                        config::check_query(operation, sql, dialect).map_err(|message| {
+                        checks::check_query(operation, sql, dialect).map_err(|message| {
                             OptionsError::at(
                                 &format!("custom_database.queries.{operation}"),
                                 message,
@@ -366,7 +366,7 @@ impl DatabaseOptions {
                 }
                 for (operation, url) in endpoints.all() {
                     if let Some(url) = url {
-                        config::check_endpoint(url).map_err(|message| {
+                        checks::check_endpoint(url).map_err(|message| {
                             OptionsError::at(
                                 &format!("custom_database.endpoints.{operation}"),
                                 message,

@@ -4,7 +4,7 @@
 
 use super::common::{HttpUrl, Secret, SetUserRootAttributes, TrustEmailVerified, UpstreamParams};
 use super::oidc::check_hostname;
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;

@@ -3,7 +3,7 @@
 //! domain).
 
 use super::common::{HttpUrl, Secret, SetUserRootAttributes, UpstreamParams};
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

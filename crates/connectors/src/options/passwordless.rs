@@ -5,7 +5,7 @@
 //! these options only configure delivery and the code's shape.
 
 use super::common::{HttpUrl, Secret, SetUserRootAttributes, UpstreamParams};
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

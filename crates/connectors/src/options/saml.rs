@@ -6,7 +6,7 @@
 use super::common::{
     Certificate, HttpUrl, Secret, SetUserRootAttributes, TrustEmailVerified, UpstreamParams,
 };
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

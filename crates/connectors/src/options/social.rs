@@ -14,7 +14,7 @@
 //! connection without credentials fails at login with a clear error instead.
 
 use super::common::{HttpUrl, Secret, SetUserRootAttributes, StringOrList, UpstreamParams};
-use super::{OptionsError, StrategyOptions};
+use super::validation::{OptionsError, StrategyOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -168,7 +168,7 @@ social_options! {
 /// copied into every client secret.
 fn check_apple(options: &AppleOptions) -> Result<(), OptionsError> {
     if let Some(key) = &options.app_secret {
-        crate::redirect::apple_signing_key(key.expose()).map_err(|_| {
+        crate::redirect::assertion::apple_signing_key(key.expose()).map_err(|_| {
             OptionsError::at(
                 "app_secret",
                 "must be the .p8 private key from Apple: a PKCS#8 PEM EC P-256 key",

@@ -12,7 +12,7 @@
 //! before sending. Redirects are never followed and proxies from the
 //! environment are never used, so no other hop can reach an inner address.
 
-use super::{OutboundError, OutboundPolicy};
+use super::policy::{OutboundError, OutboundPolicy};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -127,7 +127,8 @@ impl GuardedClients {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outbound::{parse_allow_list, refusal_in};
+    use crate::outbound::allow_list::parse_allow_list;
+    use crate::outbound::policy::refusal_in;
 
     #[tokio::test]
     async fn ip_literal_urls_are_checked() {

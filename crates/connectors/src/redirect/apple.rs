@@ -22,12 +22,14 @@
 //! (`authorization_endpoint`, `token_endpoint`, `jwks_uri`) for tests; the
 //! issuer stays Apple's.
 
+use super::assertion::apple_signing_key;
 use super::http::Upstreams;
 use super::id_token::{self, PROTOCOL_CLAIMS};
+use super::mapping;
 use super::oauth2::{self, ClientAuth, ClientCredentials};
-use super::{
+use super::upstream::{
     CallbackMethod, CallbackParams, LoginRequest, RedirectConnector, RedirectError,
-    UpstreamIdentity, UpstreamProfile, mapping, scope_or, with_query,
+    UpstreamIdentity, UpstreamProfile, scope_or, with_query,
 };
 use crate::options::common::HttpUrl;
 use crate::options::social::AppleOptions;
@@ -44,13 +46,6 @@ pub const JWKS_URI: &str = "https://appleid.apple.com/auth/keys";
 const CLIENT_SECRET_LIFETIME_SECONDS: i64 = 300;
 /// Apple signs its ID tokens with RS256.
 const ID_TOKEN_ALGS: &[SigningAlg] = &[SigningAlg::Rs256];
-
-/// Parses the `.p8` key: a PKCS#8 PEM EC P-256 private key.
-pub fn signing_key(pem: &str) -> Result<KeyPair, RedirectError> {
-    let invalid = || RedirectError::Config("`app_secret` is not a P-256 PKCS#8 PEM key".into());
-    let der = super::assertion::pkcs8_der(pem).ok_or_else(invalid)?;
-    KeyPair::from_pkcs8(SigningAlg::Es256, &der).map_err(|_| invalid())
-}
 
 /// A Sign in with Apple connection.
 pub(crate) struct AppleConnector {
@@ -86,7 +81,7 @@ impl AppleConnector {
         let key = options
             .app_secret
             .as_ref()
-            .map(|key| signing_key(key.expose()))
+            .map(|key| apple_signing_key(key.expose()))
             .transpose()?
             .ok_or_else(|| {
                 RedirectError::Config("`app_secret` (the .p8 key) is required".into())
@@ -263,7 +258,7 @@ mod tests {
     #[test]
     fn client_secrets_are_es256_jwts_for_apple() {
         let pem = crate::options::tests::APPLE_TEST_KEY;
-        let key = signing_key(pem).unwrap();
+        let key = apple_signing_key(pem).unwrap();
         let public = crypto::PublicKey::from_key_pair(&key, "KEY1234567").unwrap();
         let options: AppleOptions = serde_json::from_value(json!({
             "client_id": "com.example.web", "team_id": "TEAM123456",
@@ -286,7 +281,8 @@ mod tests {
         assert_eq!(claims["exp"], 1_700_000_300);
         assert_eq!(connector.callback_method(), CallbackMethod::FormPost);
         assert!(
-            signing_key("-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----").is_err()
+            apple_signing_key("-----BEGIN PRIVATE KEY-----\nMIGT\n-----END PRIVATE KEY-----")
+                .is_err()
         );
     }
 }

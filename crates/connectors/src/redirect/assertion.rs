@@ -2,9 +2,11 @@
 //! (OIDC Core §9, RFC 7523 §2.2): a JWT signed with the connection's own
 //! private key, `iss` = `sub` = the client id, `aud` = the token endpoint,
 //! a fresh random `jti` and a one-minute lifetime, made anew for every
-//! request so that it cannot be replayed by whoever sees one.
+//! request so that it cannot be replayed by whoever sees one. Also the
+//! PEM parsing of Sign in with Apple's key, which signs its client secret
+//! the same way and which the options check reads too.
 
-use super::RedirectError;
+use super::upstream::RedirectError;
 use base64::Engine as _;
 use crypto::{KeyPair, PublicKey, SigningAlg};
 use serde_json::json;
@@ -70,6 +72,14 @@ impl AssertionKey {
             .sign_jwt(&self.kid, None, &claims)
             .map_err(|_| RedirectError::Config("cannot sign the client assertion".into()))
     }
+}
+
+/// Parses Sign in with Apple's `.p8` key: a PKCS#8 PEM EC P-256 private
+/// key. Here rather than in `apple` because the options check uses it too.
+pub(crate) fn apple_signing_key(pem: &str) -> Result<KeyPair, RedirectError> {
+    let invalid = || RedirectError::Config("`app_secret` is not a P-256 PKCS#8 PEM key".into());
+    let der = pkcs8_der(pem).ok_or_else(invalid)?;
+    KeyPair::from_pkcs8(SigningAlg::Es256, &der).map_err(|_| invalid())
 }
 
 /// The DER body of the PEM `PRIVATE KEY` block.

@@ -15,13 +15,14 @@
 //!   token's `hd` claim must be one of them (`hd=` in the authorization
 //!   request is only a hint to Google's account chooser).
 
+use super::google;
 use super::http::Upstreams;
 use super::oidc::{
     DEFAULT_ALGS, Endpoints, Flow, OidcConfig, OidcConnector, Overrides, ProviderSource,
 };
-use super::{
+use super::upstream::{
     CallbackMethod, CallbackParams, LoginRequest, RedirectConnector, RedirectError,
-    UpstreamIdentity, google, scope_or,
+    UpstreamIdentity, scope_or,
 };
 use crate::options::common::HttpUrl;
 use crate::options::enterprise::{GoogleAppsOptions, WaadOptions};

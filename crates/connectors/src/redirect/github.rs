@@ -9,10 +9,11 @@
 //! the same code against a local server speaking GitHub's documented API.
 
 use super::http::Upstreams;
+use super::mapping;
 use super::oauth2::{self, ClientAuth, ClientCredentials};
-use super::{
+use super::upstream::{
     CallbackParams, LoginRequest, RedirectConnector, RedirectError, UpstreamIdentity,
-    UpstreamProfile, mapping, pkce_challenge, scope_or, with_query,
+    UpstreamProfile, pkce_challenge, scope_or, with_query,
 };
 use crate::options::social::GithubOptions;
 use async_trait::async_trait;

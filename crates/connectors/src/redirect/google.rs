@@ -8,7 +8,7 @@ use super::http::Upstreams;
 use super::oidc::{
     DEFAULT_ALGS, Endpoints, Flow, OidcConfig, OidcConnector, Overrides, ProviderSource,
 };
-use super::{RedirectError, scope_or};
+use super::upstream::{RedirectError, scope_or};
 use crate::options::social::GoogleOAuth2Options;
 use std::sync::Arc;
 

@@ -13,7 +13,7 @@
 //! ([`crate::outbound::http::GuardedClients`]): no request reaches an
 //! address the operator has not allowed, whatever the URL or DNS says.
 
-use super::RedirectError;
+use super::upstream::RedirectError;
 use crate::outbound::{self, OutboundPolicy, http::GuardedClients};
 use crypto::PublicKey;
 use serde_json::Value;

@@ -9,8 +9,8 @@
 //! rotation), `iat` and `sub` required, `azp` when there are several
 //! audiences, and the single-use `nonce` of this login.
 
-use super::RedirectError;
 use super::http::Upstreams;
+use super::upstream::RedirectError;
 use crypto::{Expectations, JwtError, SigningAlg};
 use serde_json::{Map, Value};
 

@@ -1,6 +1,6 @@
 //! From an upstream's JSON profile to Auth0's normalized attributes.
 
-use super::UpstreamProfile;
+use super::upstream::UpstreamProfile;
 use crate::options::social::ProfileAttribute;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

@@ -3,9 +3,10 @@
 //! URLs, and a declarative `profile_mapping`).
 
 use super::http::Upstreams;
-use super::{
+use super::mapping;
+use super::upstream::{
     CallbackParams, LoginRequest, RedirectConnector, RedirectError, UpstreamIdentity,
-    UpstreamProfile, mapping, pkce_challenge, scope_or, with_query,
+    UpstreamProfile, pkce_challenge, scope_or, with_query,
 };
 use crate::options::social::{OAuth2Options, ProfileAttribute};
 use async_trait::async_trait;
@@ -145,7 +146,7 @@ pub(crate) async fn get_with_token(
 
 /// The `code` of a query callback, after the `error` check.
 pub(crate) fn code_param(params: &CallbackParams) -> Result<&str, RedirectError> {
-    super::check_error_param(params)?;
+    super::upstream::check_error_param(params)?;
     params
         .get("code")
         .map(String::as_str)

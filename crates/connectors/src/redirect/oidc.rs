@@ -20,10 +20,11 @@
 use super::assertion::AssertionKey;
 use super::http::Upstreams;
 use super::id_token::{self, PROTOCOL_CLAIMS};
+use super::mapping;
 use super::oauth2::{self, ClientAuth, ClientCredentials};
-use super::{
+use super::upstream::{
     CallbackMethod, CallbackParams, LoginRequest, RedirectConnector, RedirectError,
-    UpstreamIdentity, UpstreamProfile, mapping, pkce_challenge, with_query,
+    UpstreamIdentity, UpstreamProfile, pkce_challenge, with_query,
 };
 use crate::options::common::HttpUrl;
 use crate::options::oidc::{OidcOptions, OidcType, Pkce, TokenEndpointAuthMethod};
@@ -446,7 +447,7 @@ impl RedirectConnector for OidcConnector {
         params: &CallbackParams,
         now_seconds: i64,
     ) -> Result<UpstreamIdentity, RedirectError> {
-        super::check_error_param(params)?;
+        super::upstream::check_error_param(params)?;
         let endpoints = self.endpoints().await?;
         self.check_iss_param(&endpoints, params)?;
         if self.config.flow == Flow::FrontChannel {

@@ -19,10 +19,11 @@
 //! document no such flag, so their emails are unverified.
 
 use super::http::Upstreams;
+use super::mapping;
 use super::oauth2::{self, ClientAuth, ClientCredentials};
-use super::{
+use super::upstream::{
     CallbackParams, LoginRequest, RedirectConnector, RedirectError, UpstreamIdentity,
-    UpstreamProfile, mapping, pkce_challenge, scope_or, with_query,
+    UpstreamProfile, pkce_challenge, scope_or, with_query,
 };
 use crate::options::common::{HttpUrl, Secret, StringOrList};
 use crate::strategy::Strategy;
@@ -377,7 +378,7 @@ impl PresetConnector {
         options: &Value,
         upstreams: Arc<Upstreams>,
     ) -> Result<Self, RedirectError> {
-        let options: PresetOptions = super::parse(options)?;
+        let options: PresetOptions = super::upstream::parse(options)?;
         let client_id = options.client_id.clone().ok_or_else(|| {
             RedirectError::Config(
                 "`client_id` is required (Vestibule has no development keys)".into(),

@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use crypto::{KeyPair, SigningAlg};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 const NOW: i64 = 1_700_000_000;

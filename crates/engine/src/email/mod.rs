@@ -6,6 +6,8 @@
 //! stores it in the outbox ([`outbox::enqueue`]); [`outbox::run_worker`]
 //! delivers it. Every link is a single-use, expiring ticket ([`tickets`]).
 
+pub(crate) mod blocked_account;
+mod lookups;
 pub mod outbox;
 pub mod provider;
 pub mod render;
@@ -16,40 +18,10 @@ use crate::error::{EngineError, Result};
 use crate::login::password_policy::{self, PasswordPolicy, PasswordRejection, PersonalInfo};
 use crate::logs::{self, Event, codes};
 use crate::{Engine, login::database_users, login::login_protection};
-use model::{Client, Connection, Tenant, TenantId, User};
+use lookups::{client_of, lifetime, tenant_of, user_of};
+use model::{Client, Connection, TenantId, User};
 use templates::TemplateName;
 use tickets::{TicketKind, TicketPayload};
-
-async fn tenant_of(engine: &Engine, tenant: &TenantId) -> Result<Tenant> {
-    engine
-        .storage
-        .get_tenant(tenant)
-        .await?
-        .ok_or(EngineError::NotFound("tenant"))
-}
-
-async fn client_of(
-    engine: &Engine,
-    tenant: &TenantId,
-    client_id: Option<&str>,
-) -> Result<Option<Client>> {
-    match client_id {
-        Some(id) => Ok(engine.storage.get_client(tenant, id).await?),
-        None => Ok(None),
-    }
-}
-
-async fn user_of(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<User> {
-    engine
-        .storage
-        .get_user(tenant, user_id)
-        .await?
-        .ok_or(EngineError::NotFound("user"))
-}
-
-fn lifetime(template: &templates::Effective, default: i64) -> i64 {
-    template.url_lifetime_in_seconds.unwrap_or(default)
-}
 
 /// Queues the `verify_email` message for a user (signup, `POST
 /// /api/v2/jobs/verification-email`). Returns whether a message was queued:
@@ -629,99 +601,6 @@ pub async fn complete_password_reset(
     Ok(ResetOutcome::Done(Done {
         redirect: result_redirect(&payload, "Your password has been changed successfully."),
     }))
-}
-
-/// Emails the owner of a login identifier that was just blocked from `ip`,
-/// with a link that lifts the block. Runs in the background: the login that
-/// tripped the block answers in the same time whether or not the identifier
-/// belongs to an account.
-pub fn notify_blocked_account(
-    engine: &Engine,
-    tenant: &TenantId,
-    connection: &Connection,
-    identifier: &str,
-    ip: &str,
-) {
-    let (engine, tenant, connection, identifier, ip) = (
-        engine.clone(),
-        tenant.clone(),
-        connection.clone(),
-        identifier.to_owned(),
-        ip.to_owned(),
-    );
-    tokio::spawn(async move {
-        if let Err(error) =
-            send_blocked_account_email(&engine, &tenant, &connection, &identifier, &ip).await
-        {
-            tracing::error!(%error, "could not queue a blocked-account email");
-        }
-    });
-}
-
-async fn send_blocked_account_email(
-    engine: &Engine,
-    tenant: &TenantId,
-    connection: &Connection,
-    identifier: &str,
-    ip: &str,
-) -> Result<()> {
-    let user = match engine
-        .storage
-        .get_user_by_email(tenant, &connection.id, identifier)
-        .await?
-    {
-        Some(user) => Some(user),
-        None => {
-            engine
-                .storage
-                .get_user_by_username(tenant, &connection.id, identifier)
-                .await?
-        }
-    };
-    let Some(user) = user else {
-        return Ok(());
-    };
-    logs::record(
-        engine,
-        tenant,
-        Event {
-            event_type: codes::BLOCKED_ACCOUNT,
-            description: "Too many failed logins for this account from one IP address".into(),
-            connection: Some(connection.name.clone()),
-            connection_id: Some(connection.id.clone()),
-            ip: Some(ip.to_owned()),
-            user_id: Some(user.user_id.clone()),
-            user_name: user.email.clone(),
-            ..Event::default()
-        },
-    )
-    .await;
-    let tenant = tenant_of(engine, tenant).await?;
-    let template = templates::effective(engine, &tenant.id, TemplateName::BlockedAccount).await?;
-    if !template.enabled {
-        return Ok(());
-    }
-    let mut payload = TicketPayload::for_user(&user);
-    payload.result_url = template.result_url.clone();
-    let url = tickets::issue(
-        engine,
-        &tenant,
-        TicketKind::Unblock,
-        &payload,
-        lifetime(&template, engine.settings.unblock_ticket_lifetime),
-    )
-    .await?;
-    outbox::enqueue(
-        engine,
-        &tenant,
-        TemplateName::BlockedAccount,
-        &template,
-        &user,
-        None,
-        Some(&url),
-    )
-    .await?;
-    Ok(())
 }
 
 /// An unblock link's ticket while it is usable (the page's GET; not used up).

@@ -260,7 +260,7 @@ pub async fn effective(
 
 /// The built-in templates: (subject, HTML, text).
 mod defaults {
-    use super::TemplateName;
+    use crate::email::templates::TemplateName;
 
     const VERIFY_HTML: &str = r#"<!doctype html><html><body style="font-family: sans-serif">
 <p>Hello {{ user.name or user.email }},</p>

@@ -8,8 +8,8 @@
 //! and text cells that a spreadsheet would run as a formula (`=`, `+`, `-`,
 //! `@`, tab, carriage return) are prefixed with `'` (OWASP CSV injection).
 
-use super::runner::{Finished, Heartbeat, JobFailure};
-use super::{pending_job, submit};
+use super::pending::pending_job;
+use super::progress::{Finished, Heartbeat, JobFailure};
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use model::clock::to_rfc3339;
@@ -49,7 +49,8 @@ pub struct ExportRequest {
     pub limit: Option<u64>,
 }
 
-pub async fn create_export(
+/// Checks the request: the pending export job.
+pub(super) async fn prepare(
     engine: &Engine,
     tenant: &TenantId,
     request: ExportRequest,
@@ -75,7 +76,7 @@ pub async fn create_export(
         limit: request.limit,
     };
     let job = pending_job(engine, tenant, params, Some(&connection));
-    submit(engine, job, None).await
+    Ok(job)
 }
 
 fn check_fields(fields: &[ExportField]) -> Result<()> {

@@ -15,8 +15,8 @@
 //! path verifies them and re-hashes to argon2id on the first login. Error
 //! reports never repeat a hash.
 
-use super::runner::{Finished, Heartbeat, JobFailure};
-use super::{pending_job, submit};
+use super::pending::pending_job;
+use super::progress::{Finished, Heartbeat, JobFailure};
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::login::database_users::{self, is_valid_email, is_valid_username, username_bounds};
@@ -44,12 +44,12 @@ pub struct ImportRequest {
     pub file: Vec<u8>,
 }
 
-/// Checks the request and the file's shape, stores the job and starts it.
-pub async fn create_import(
+/// Checks the request and the file's shape: the pending job and its file.
+pub(super) async fn prepare(
     engine: &Engine,
     tenant: &TenantId,
     request: ImportRequest,
-) -> Result<Job> {
+) -> Result<(Job, String)> {
     let connection = import_connection(engine, tenant, &request.connection_id).await?;
     if let Some(external_id) = &request.external_id
         && (external_id.chars().count() > MAX_EXTERNAL_ID
@@ -67,9 +67,9 @@ pub async fn create_import(
             format!("The users file is larger than the limit of {limit} bytes"),
         ));
     }
-    let text = std::str::from_utf8(&request.file)
+    let users = String::from_utf8(request.file)
         .map_err(|_| EngineError::invalid("users", "The users file must be UTF-8 JSON"))?;
-    let entries = parse_file(text)?;
+    let entries = parse_file(&users)?;
     if entries.is_empty() {
         return Err(EngineError::invalid(
             "users",
@@ -82,7 +82,7 @@ pub async fn create_import(
         send_completion_email: request.send_completion_email,
     };
     let job = pending_job(engine, tenant, params, Some(&connection));
-    submit(engine, job, Some(text)).await
+    Ok((job, users))
 }
 
 async fn import_connection(

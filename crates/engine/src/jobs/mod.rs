@@ -13,6 +13,8 @@
 
 pub mod export;
 pub mod import;
+mod pending;
+mod progress;
 pub mod runner;
 pub mod verification_email;
 
@@ -20,39 +22,38 @@ use crate::Engine;
 use crate::error::{EngineError, Result};
 use model::{Job, JobParams, JobPayload, JobStatus, TenantId};
 
-pub use export::{ExportRequest, create_export};
-pub use import::{ImportRequest, create_import};
-pub use verification_email::{VerificationEmailRequest, create_verification_email};
+pub use export::ExportRequest;
+pub use import::ImportRequest;
+pub use verification_email::VerificationEmailRequest;
 
-/// A job id: `job_` and 16 random alphanumerics, as Auth0's.
-fn new_job_id() -> String {
-    model::ids::new_id("job")
-}
-
-/// A new pending job of `tenant`.
-fn pending_job(
+/// Checks an import request and the file's shape, stores the job and starts it.
+pub async fn create_import(
     engine: &Engine,
     tenant: &TenantId,
-    params: JobParams,
-    connection: Option<&model::Connection>,
-) -> Job {
-    let now = engine.now();
-    Job {
-        tenant_id: tenant.clone(),
-        id: new_job_id(),
-        status: JobStatus::Pending,
-        params,
-        connection_id: connection.map(|c| c.id.clone()),
-        connection: connection.map(|c| c.name.clone()),
-        summary: None,
-        failure: None,
-        runner: None,
-        heartbeat_at: None,
-        created_at: now,
-        updated_at: now,
-        finished_at: None,
-        expires_at: None,
-    }
+    request: ImportRequest,
+) -> Result<Job> {
+    let (job, users) = import::prepare(engine, tenant, request).await?;
+    submit(engine, job, Some(&users)).await
+}
+
+/// Checks an export request, stores the job and starts it.
+pub async fn create_export(
+    engine: &Engine,
+    tenant: &TenantId,
+    request: ExportRequest,
+) -> Result<Job> {
+    let job = export::prepare(engine, tenant, request).await?;
+    submit(engine, job, None).await
+}
+
+/// Checks a verification-email request, stores the job and starts it.
+pub async fn create_verification_email(
+    engine: &Engine,
+    tenant: &TenantId,
+    request: VerificationEmailRequest,
+) -> Result<Job> {
+    let job = verification_email::prepare(engine, tenant, request).await?;
+    submit(engine, job, None).await
 }
 
 /// Stores a new job and starts it on this node.

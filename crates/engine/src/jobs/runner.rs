@@ -8,11 +8,11 @@
 //! sweep of some node has failed it meanwhile, the run stops without
 //! writing anything more.
 
+use super::progress::{Finished, Heartbeat, JobFailure, RUNNER_ID, is_mine};
 use super::{export, import, verification_email};
 use crate::Engine;
 use crate::error::{EngineError, Result, reject};
-use model::{Job, JobParams, JobPayload, JobStatus, JobSummary, TenantId};
-use std::sync::LazyLock;
+use model::{Job, JobParams, JobPayload, JobStatus, TenantId};
 use std::time::Duration;
 use storage::StorageError;
 use tokio::sync::Semaphore;
@@ -20,85 +20,10 @@ use tokio::sync::Semaphore;
 /// At most this many jobs run at once on a node; the others wait pending.
 static SLOTS: Semaphore = Semaphore::const_new(2);
 
-/// This process's runner id, recorded on the jobs it claims.
-static RUNNER_ID: LazyLock<String> = LazyLock::new(|| model::ids::random_alphanumeric(16));
-
 /// How often the sweep looks for forgotten and interrupted jobs.
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
 /// A pending job younger than this is left to the node that created it.
 const PENDING_GRACE_MS: i64 = 10_000;
-
-/// How a job ended, as the job kinds report it.
-#[derive(Debug, Default)]
-pub struct Finished {
-    pub summary: Option<JobSummary>,
-    /// The import's per-user error report (JSON array).
-    pub errors: Option<String>,
-    /// The export file.
-    pub output: Option<String>,
-}
-
-/// Why a job failed, in words for the administrator.
-#[derive(Debug)]
-pub enum JobFailure {
-    /// The job cannot be done as asked; the reason is shown.
-    Refused(String),
-    /// The job lost its claim (failed by a sweep): stop, write nothing.
-    Lost,
-    /// Something broke inside; logged, and shown only as an internal error.
-    Internal(EngineError),
-}
-
-impl From<EngineError> for JobFailure {
-    fn from(error: EngineError) -> Self {
-        JobFailure::Internal(error)
-    }
-}
-
-impl From<StorageError> for JobFailure {
-    fn from(error: StorageError) -> Self {
-        JobFailure::Internal(error.into())
-    }
-}
-
-/// Renews a running job's heartbeat and progress.
-pub struct Heartbeat<'a> {
-    engine: &'a Engine,
-    tenant: &'a TenantId,
-    id: &'a str,
-}
-
-impl Heartbeat<'_> {
-    /// Records a sign of life (and the progress so far); `Lost` when the job
-    /// is no longer this runner's.
-    pub async fn beat(&self, progress: Option<JobSummary>) -> Result<(), JobFailure> {
-        let now = self.engine.now();
-        let outcome = self
-            .engine
-            .storage
-            .update_job(self.tenant, self.id, &|mut job: Job| {
-                if !is_mine(&job) {
-                    return Err(reject(EngineError::Conflict));
-                }
-                job.heartbeat_at = Some(now);
-                job.updated_at = now;
-                if progress.is_some() {
-                    job.summary = progress;
-                }
-                Ok(job)
-            })
-            .await;
-        match outcome {
-            Ok(_) => Ok(()),
-            Err(StorageError::Rejected(_) | StorageError::NotFound) => Err(JobFailure::Lost),
-            Err(other) => Err(other.into()),
-        }
-    }
-}
-
-fn is_mine(job: &Job) -> bool {
-    job.status == JobStatus::Processing && job.runner.as_deref() == Some(RUNNER_ID.as_str())
-}
 
 /// Runs the job in the background on this node, if it is still pending
 /// once a slot is free.
@@ -135,7 +60,7 @@ pub async fn run_if_pending(engine: &Engine, tenant: &TenantId, id: &str) -> Res
         Err(StorageError::Rejected(_) | StorageError::NotFound) => return Ok(()),
         Err(other) => return Err(other.into()),
     };
-    let heartbeat = Heartbeat { engine, tenant, id };
+    let heartbeat = Heartbeat::new(engine, tenant, id);
     let outcome = match &job.params {
         JobParams::UsersImport { .. } => import::run(engine, &job, &heartbeat).await,
         JobParams::UsersExport { .. } => export::run(engine, &job, &heartbeat).await,

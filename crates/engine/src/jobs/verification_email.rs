@@ -6,8 +6,8 @@
 //! [`crate::email::send_verification_email`]; when nothing could be queued
 //! the job fails with the reason rather than pretending an email left.
 
-use super::runner::{Finished, JobFailure};
-use super::{pending_job, submit};
+use super::pending::pending_job;
+use super::progress::{Finished, JobFailure};
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use model::{Job, JobParams, TenantId, User};
@@ -22,7 +22,8 @@ pub struct VerificationEmailRequest {
     pub identity: Option<Value>,
 }
 
-pub async fn create_verification_email(
+/// Checks the request: the pending job.
+pub(super) async fn prepare(
     engine: &Engine,
     tenant: &TenantId,
     request: VerificationEmailRequest,
@@ -46,7 +47,7 @@ pub async fn create_verification_email(
         identity: request.identity,
     };
     let job = pending_job(engine, tenant, params, None);
-    submit(engine, job, None).await
+    Ok(job)
 }
 
 /// `identity` must name one of the user's identities.

@@ -1,18 +1,19 @@
-//! The `auth0` strategy: the built-in user store of database connections.
-//! Signup, and login by email or username with a password.
-//!
-//! A failed login takes the same path and time whether the user is unknown,
-//! blocked, or gave a wrong password (a dummy hash is verified for unknown
-//! users), so no response reveals whether an account exists. Logins pass
-//! through [`crate::login::login_protection`] first (brute force, IP throttling).
+//! The `auth0` strategy: database connections, whose users sign up here
+//! and log in by email or username with a password. The passwords live in
+//! the connection's [`PasswordDirectory`](crate::login::directory::PasswordDirectory)
+//! (the built-in store or a custom database); the login itself is
+//! [`password_login`](crate::login::password_login), re-exported here.
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
-use crate::login::custom_database;
-use crate::login::login_protection::{self, Gate};
-use crate::login::password_policy::{
-    MAX_PASSWORD_BYTES, PasswordPolicy, PasswordRejection, PersonalInfo,
-};
+pub use crate::login::directory::LoginOutcome;
+use crate::login::directory::NewAccount;
+pub use crate::login::identifiers::{MAX_IDENTIFIER_BYTES, is_valid_email};
+pub(crate) use crate::login::identifiers::{is_valid_username, username_bounds};
+use crate::login::login_protection;
+use crate::login::password_login;
+pub use crate::login::password_login::{login, record_login};
+use crate::login::password_policy::{PasswordPolicy, PasswordRejection, PersonalInfo};
 use model::{Connection, Identity, TenantId, User};
 use serde_json::Value;
 
@@ -70,47 +71,6 @@ pub fn signup_disabled(connection: &Connection) -> bool {
 
 pub fn requires_username(connection: &Connection) -> bool {
     option_bool(connection, "requires_username")
-}
-
-/// A plausible email address: one `@`, non-empty parts, no spaces, ≤ 254 bytes.
-pub fn is_valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-pub(crate) fn username_bounds(connection: &Connection) -> (usize, usize) {
-    let min = connection
-        .options
-        .pointer("/validation/username/min")
-        .and_then(Value::as_u64)
-        .unwrap_or(1);
-    let max = connection
-        .options
-        .pointer("/validation/username/max")
-        .and_then(Value::as_u64)
-        .unwrap_or(15);
-    (
-        usize::try_from(min).unwrap_or(1),
-        usize::try_from(max).unwrap_or(15),
-    )
-}
-
-pub(crate) fn is_valid_username(username: &str, (min, max): (usize, usize)) -> bool {
-    let length = username.chars().count();
-    length >= min
-        && length <= max
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+-.!#$^`~'".contains(c))
 }
 
 fn new_user_id() -> Result<String> {
@@ -301,18 +261,22 @@ async fn create_for(
         Some(local) => format!("auth0|{local}"),
         None => new_user_id()?,
     };
-    // A custom database connection checks (import mode) or creates the
-    // user there first; without import mode the password stays there.
-    let keep_hash = if custom_database::is_custom(connection) {
-        let remote =
-            custom_database_user(&user_id, &email, &username, &input.password, &password_hash);
-        match custom_database::before_create(engine, connection, &remote).await {
-            Ok(keep) => keep,
-            Err(EngineError::UserExists) => return Err(SignupError::UserExists),
-            Err(error) => return Err(SignupError::Engine(error)),
-        }
-    } else {
-        true
+    // A custom database checks (import mode) or creates the user there
+    // first; without import mode the password stays there.
+    let account = NewAccount {
+        id: user_id.trim_start_matches("auth0|"),
+        email: &email,
+        username: username.as_deref(),
+        password: &input.password,
+        password_hash: &password_hash,
+    };
+    let keep_hash = match password_login::directory(connection, None)
+        .before_create(engine, &account)
+        .await
+    {
+        Ok(keep) => keep,
+        Err(EngineError::UserExists) => return Err(SignupError::UserExists),
+        Err(error) => return Err(SignupError::Engine(error)),
     };
     let password_hash = keep_hash.then_some(password_hash);
     let now = engine.now();
@@ -355,198 +319,5 @@ async fn create_for(
         Ok(()) => Ok(user),
         Err(storage::StorageError::AlreadyExists(_)) => Err(SignupError::UserExists),
         Err(error) => Err(SignupError::Engine(error.into())),
-    }
-}
-
-fn custom_database_user(
-    user_id: &str,
-    email: &str,
-    username: &Option<String>,
-    password: &str,
-    password_hash: &str,
-) -> connectors::custom_database::NewCustomUser {
-    connectors::custom_database::NewCustomUser {
-        id: user_id.trim_start_matches("auth0|").to_owned(),
-        email: email.to_owned(),
-        username: username.clone(),
-        password: password.to_owned(),
-        password_hash: password_hash.to_owned(),
-    }
-}
-
-/// The longest login identifier any account can have: an email address is
-/// at most 254 bytes (RFC 5321), a username at most 128 characters (Auth0's
-/// largest `validation.username.max`). Longer ones are refused unhashed.
-pub const MAX_IDENTIFIER_BYTES: usize = 254;
-
-/// How a password login ended.
-#[derive(Debug, Clone)]
-pub enum LoginOutcome {
-    LoggedIn(Box<User>),
-    /// Unknown identifier, wrong password or blocked user: one answer for all.
-    WrongCredentials,
-    /// Too many failures for this identifier from this IP (unknown
-    /// identifiers are blocked alike).
-    Blocked,
-    /// Too many failures from this IP across identifiers.
-    Throttled,
-    /// The connection's custom database failed or could not be reached;
-    /// nothing was created or counted.
-    Unavailable,
-}
-
-/// Checks a password login.
-pub async fn login(
-    engine: &Engine,
-    tenant: &TenantId,
-    connection: &Connection,
-    login: &str,
-    password: &str,
-    ip: Option<&str>,
-) -> Result<LoginOutcome> {
-    let login = login.trim();
-    let ip_key = login_protection::counted_ip(ip);
-    // An identifier no account can have costs no hash and no lookup, but
-    // counts against the IP like any failed login.
-    if login.is_empty() || login.len() > MAX_IDENTIFIER_BYTES {
-        if login_protection::ip_gate(engine, tenant, ip_key).await? == Gate::Throttled {
-            return Ok(LoginOutcome::Throttled);
-        }
-        login_protection::record_ip_failure(engine, tenant, ip_key).await?;
-        return Ok(LoginOutcome::WrongCredentials);
-    }
-    match login_protection::gate(engine, tenant, connection, login, ip_key).await? {
-        Gate::Open => {}
-        Gate::Blocked => return Ok(LoginOutcome::Blocked),
-        Gate::Throttled => return Ok(LoginOutcome::Throttled),
-    }
-    // No account has an empty password (or one longer than any policy
-    // allows): a failed attempt on this identifier, known before hashing.
-    // The answer depends on the input alone, so it reveals no account.
-    if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
-        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
-        return Ok(LoginOutcome::WrongCredentials);
-    }
-    let found = match engine
-        .storage
-        .get_user_by_email(tenant, &connection.id, login)
-        .await?
-    {
-        Some(user) => Some(user),
-        None => {
-            engine
-                .storage
-                .get_user_by_username(tenant, &connection.id, login)
-                .await?
-        }
-    };
-    if custom_database::login_goes_remote(connection, found.as_ref()) {
-        return custom_database::login(engine, tenant, connection, login, password, ip, ip_key)
-            .await;
-    }
-    let stored_hash = found
-        .as_ref()
-        .and_then(|user| user.password_hash.as_deref());
-    let matches = engine
-        .passwords
-        .verify_for(Some(ip_key), password, stored_hash)
-        .await?;
-    // A user linked to another logs in as that (primary) user, which must
-    // not be blocked either; its own record keeps the password.
-    let primary_id = match &found {
-        Some(user) if matches => {
-            engine
-                .storage
-                .primary_user_id(tenant, &user.user_id)
-                .await?
-        }
-        _ => None,
-    };
-    let primary = match primary_id {
-        Some(id) if found.as_ref().is_some_and(|user| user.user_id != id) => {
-            engine.storage.get_user(tenant, &id).await?
-        }
-        _ => None,
-    };
-    let Some(user) = found.filter(|user| {
-        matches && !user.blocked && primary.as_ref().is_none_or(|primary| !primary.blocked)
-    }) else {
-        login_protection::record_failure(engine, tenant, connection, login, ip_key).await?;
-        return Ok(LoginOutcome::WrongCredentials);
-    };
-    login_protection::record_success(engine, tenant, connection, login, ip_key).await?;
-    let Some(primary) = primary else {
-        return record_password_login(engine, tenant, &user, password, ip).await;
-    };
-    let user = record_login(engine, tenant, &primary.user_id, ip).await?;
-    Ok(LoginOutcome::LoggedIn(Box::new(user)))
-}
-
-/// Counts a password login of a user that is not linked, rehashing the
-/// password when its parameters are outdated.
-async fn record_password_login(
-    engine: &Engine,
-    tenant: &TenantId,
-    user: &User,
-    password: &str,
-    ip: Option<&str>,
-) -> Result<LoginOutcome> {
-    let rehash = match &user.password_hash {
-        Some(stored) if engine.passwords.needs_rehash(stored) => {
-            Some(engine.passwords.hash(password).await?)
-        }
-        _ => None,
-    };
-    let now = engine.now();
-    let ip = ip.map(str::to_owned);
-    let user = engine
-        .storage
-        .update_user(tenant, &user.user_id, &|mut user: User| {
-            user.logins_count += 1;
-            user.last_login = Some(now);
-            user.last_ip = ip.clone();
-            if let Some(hash) = &rehash {
-                user.password_hash = Some(hash.clone());
-            }
-            Ok(user)
-        })
-        .await?;
-    Ok(LoginOutcome::LoggedIn(Box::new(user)))
-}
-
-/// Records a login that did not check a password here (SSO reuse is not a
-/// login; this is for flows that authenticate elsewhere).
-pub async fn record_login(
-    engine: &Engine,
-    tenant: &TenantId,
-    user_id: &str,
-    ip: Option<&str>,
-) -> Result<User> {
-    let now = engine.now();
-    let ip = ip.map(str::to_owned);
-    Ok(engine
-        .storage
-        .update_user(tenant, user_id, &|mut user: User| {
-            user.logins_count += 1;
-            user.last_login = Some(now);
-            user.last_ip = ip.clone();
-            Ok(user)
-        })
-        .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_and_usernames() {
-        assert!(is_valid_email("a@b.co"));
-        assert!(!is_valid_email("a@b"));
-        assert!(!is_valid_email("a b@c.d"));
-        assert!(!is_valid_email("@c.d"));
-        assert!(is_valid_username("alice_1", (1, 15)));
-        assert!(!is_valid_username("alice smith", (1, 15)));
-        assert!(!is_valid_username("a-very-long-username", (1, 15)));
     }
 }

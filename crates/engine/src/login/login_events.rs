@@ -3,7 +3,8 @@
 //! their outcome here once it is known; recording never changes an outcome.
 
 use crate::Engine;
-use crate::login::database_users::{LoginOutcome, SignupError};
+use crate::login::database_users::SignupError;
+use crate::login::directory::LoginOutcome;
 use crate::logs::{self, Event, codes};
 use crate::token::oauth_error::{ErrorCode, OAuthError};
 use model::{Client, Connection, TenantId, User};

@@ -27,7 +27,7 @@
 //! Counters live in storage (one atomic upsert per failure), so every node
 //! sees the same counts. When a pair gets blocked, the account's owner (if
 //! the identifier names one) is emailed a link that lifts the block
-//! (`crate::email::notify_blocked_account`). Not yet: an IP allow-list, and
+//! (`crate::email::blocked_account`). Not yet: an IP allow-list, and
 //! NFKC folding of identifiers.
 //!
 //! The IP is the client's as the HTTP layer works it out (the socket peer,
@@ -209,7 +209,9 @@ pub async fn record_failure(
                 ip,
                 "login identifier blocked for an IP after repeated failures"
             );
-            crate::email::notify_blocked_account(engine, tenant, connection, identifier, ip);
+            crate::email::blocked_account::notify_blocked_account(
+                engine, tenant, connection, identifier, ip,
+            );
         }
         let window = settings.account_failure_window * 1_000;
         let across_ips = engine
@@ -232,7 +234,9 @@ pub async fn record_failure(
             );
             // Only this run's pair block above also mails; one mail per block.
             if failures != settings.brute_force_max_attempts {
-                crate::email::notify_blocked_account(engine, tenant, connection, identifier, ip);
+                crate::email::blocked_account::notify_blocked_account(
+                    engine, tenant, connection, identifier, ip,
+                );
             }
         }
     }

@@ -3,9 +3,9 @@
 //! in `allowed_logout_urls`, or, for `/v2/logout` without `client_id`, one
 //! the tenant's settings list (as Auth0 does).
 
-use crate::token::userinfo::unverified_claims;
+use crate::token::verify::{OwnJwtError, unverified_audience, verify_own_jwt};
 use crate::{Engine, EngineError, login::sessions};
-use model::{SigningAlg, Tenant};
+use model::Tenant;
 
 /// Where the browser goes after logout; `None` shows Vestibule's own page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,15 +122,7 @@ async fn verify_hint(
         || LogoutError::Invalid("id_token_hint is not a valid ID token of this issuer".into());
     let audience = match client_id.filter(|c| !c.is_empty()) {
         Some(client_id) => client_id.to_owned(),
-        None => match unverified_claims(hint).and_then(|c| c.get("aud").cloned()) {
-            Some(serde_json::Value::String(aud)) => aud,
-            Some(serde_json::Value::Array(list)) => list
-                .first()
-                .and_then(|v| v.as_str())
-                .ok_or_else(invalid)?
-                .to_owned(),
-            _ => return Err(invalid()),
-        },
+        None => unverified_audience(hint).ok_or_else(invalid)?,
     };
     verify_id_token_hint(engine, tenant, hint, &audience)
         .await?
@@ -147,15 +139,11 @@ pub async fn verify_id_token_hint(
     hint: &str,
     client_id: &str,
 ) -> Result<Option<serde_json::Value>, EngineError> {
-    let keys = engine.keys.verification_keys(&tenant.id, false).await?;
     let expectations = crypto::Expectations::new(tenant.issuer.clone(), client_id.to_owned())
         .with_leeway(365 * 86_400);
-    Ok(crypto::verify_jwt(
-        hint,
-        &keys,
-        &SigningAlg::ALL,
-        &expectations,
-        engine.clock.now_seconds(),
-    )
-    .ok())
+    match verify_own_jwt(engine, tenant, hint, &expectations).await {
+        Ok(claims) => Ok(Some(claims)),
+        Err(OwnJwtError::Rejected(_)) => Ok(None),
+        Err(OwnJwtError::Keys(error)) => Err(error),
+    }
 }

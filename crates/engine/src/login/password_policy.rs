@@ -8,6 +8,7 @@
 
 use crate::Engine;
 use crate::error::Result;
+pub use crate::login::password_rejection::PasswordRejection;
 use model::User;
 use serde_json::Value;
 use std::collections::HashSet;
@@ -30,42 +31,6 @@ pub struct PasswordPolicy {
     /// lowercased (the bundled list always applies then).
     pub dictionary: Option<Vec<String>>,
     pub no_personal_info: bool,
-}
-
-/// Why a new password was refused, with Auth0's error names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasswordRejection {
-    /// Too short or too simple; carries the policy description.
-    #[error("PasswordStrengthError: Password is too weak")]
-    TooWeak(String),
-    #[error("PasswordDictionaryError: Password is too common")]
-    Dictionary,
-    #[error("PasswordNoUserInfoError: Password is based on user information")]
-    PersonalInfo,
-    #[error("PasswordHistoryError: Password has previously been used")]
-    History,
-}
-
-impl PasswordRejection {
-    /// Auth0's error name (`PasswordStrengthError`, …).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::TooWeak(_) => "PasswordStrengthError",
-            Self::Dictionary => "PasswordDictionaryError",
-            Self::PersonalInfo => "PasswordNoUserInfoError",
-            Self::History => "PasswordHistoryError",
-        }
-    }
-
-    /// The sentence after the name.
-    pub fn description(&self) -> &'static str {
-        match self {
-            Self::TooWeak(_) => "Password is too weak",
-            Self::Dictionary => "Password is too common",
-            Self::PersonalInfo => "Password is based on user information",
-            Self::History => "Password has previously been used",
-        }
-    }
 }
 
 /// The bundled list (`common_passwords.txt`), lowercased.

@@ -2,7 +2,8 @@
 //! whose audience is the tenant's Management API, carrying scopes.
 
 use crate::Engine;
-use model::{SigningAlg, Tenant};
+use crate::token::verify::{OwnJwtError, verify_own_jwt};
+use model::Tenant;
 use std::collections::BTreeSet;
 
 /// Who holds a Management API token, decided from `gty` and `sub` rather
@@ -156,26 +157,15 @@ pub async fn authenticate(
     // Only access tokens (RFC 9068 `typ`), so an ID token can never pass.
     let expectations =
         crypto::Expectations::new(tenant.issuer.clone(), audience.clone()).with_typ("at+jwt");
-    let verify = |keys: &[crypto::PublicKey]| {
-        crypto::verify_jwt(
-            token,
-            keys,
-            &SigningAlg::ALL,
-            &expectations,
-            engine.clock.now_seconds(),
-        )
-    };
-    let keys = engine.keys.verification_keys(&tenant.id, false).await?;
-    let mut result = verify(&keys);
-    if matches!(result, Err(crypto::JwtError::UnknownKey)) {
-        // Another node may have rotated since this node cached the keys.
-        let keys = engine.keys.verification_keys(&tenant.id, true).await?;
-        result = verify(&keys);
-    }
-    let claims = result.map_err(|error| match error {
-        crypto::JwtError::WrongAudience => ManagementAuthError::WrongAudience(audience.clone()),
-        other => ManagementAuthError::Invalid(Some(other)),
-    })?;
+    let claims = verify_own_jwt(engine, tenant, token, &expectations)
+        .await
+        .map_err(|error| match error {
+            OwnJwtError::Keys(engine) => ManagementAuthError::Engine(engine),
+            OwnJwtError::Rejected(crypto::JwtError::WrongAudience) => {
+                ManagementAuthError::WrongAudience(audience.clone())
+            }
+            OwnJwtError::Rejected(other) => ManagementAuthError::Invalid(Some(other)),
+        })?;
     let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
     let subject = text("sub").unwrap_or_default().to_owned();
     let client_id = text("azp")

@@ -3,8 +3,9 @@
 
 use crate::token::oauth_error::{ErrorCode, OAuthError};
 use crate::token::tokens;
+use crate::token::verify::{unverified_audience, verify_own_jwt};
 use crate::{Engine, EngineError, token::opaque_tokens};
-use model::{Client, IssuedToken, SigningAlg, Tenant, TokenKind, User};
+use model::{Client, IssuedToken, Tenant, TokenKind, User};
 use serde_json::{Map, Value, json};
 
 fn invalid_token() -> OAuthError {
@@ -29,46 +30,17 @@ async fn verify_access_jwt(
     token: &str,
     audience: Option<&str>,
 ) -> Option<Value> {
-    let keys = engine
-        .keys
-        .verification_keys(&tenant.id, false)
-        .await
-        .ok()?;
-    let claims_of = |keys: &[crypto::PublicKey], audience: &str| {
-        let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience.to_owned())
-            .with_typ("at+jwt");
-        crypto::verify_jwt(
-            token,
-            keys,
-            &SigningAlg::ALL,
-            &expectations,
-            engine.clock.now_seconds(),
-        )
+    // Introspection (no audience): any audience of this issuer, read first
+    // and then verified against.
+    let audience = match audience {
+        Some(audience) => audience.to_owned(),
+        None => unverified_audience(token)?,
     };
-    match audience {
-        Some(audience) => claims_of(&keys, audience).ok(),
-        None => {
-            // Introspection: any audience of this issuer. Read `aud` first, then verify against it.
-            let unverified = unverified_claims(token)?;
-            let audience = match unverified.get("aud")? {
-                Value::String(one) => one.clone(),
-                Value::Array(list) => list.first()?.as_str()?.to_owned(),
-                _ => return None,
-            };
-            claims_of(&keys, &audience).ok()
-        }
-    }
-}
-
-/// The payload of a JWT without verifying it: only to decide what to verify against.
-pub(crate) fn unverified_claims(token: &str) -> Option<Value> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
-    value.is_object().then_some(value)
+    let expectations =
+        crypto::Expectations::new(tenant.issuer.clone(), audience).with_typ("at+jwt");
+    verify_own_jwt(engine, tenant, token, &expectations)
+        .await
+        .ok()
 }
 
 /// A live opaque access token or refresh token.

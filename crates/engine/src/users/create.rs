@@ -3,7 +3,7 @@
 //! and the fields only an administrator may set (`email_verified`,
 //! `blocked`, `app_metadata`, `user_id`).
 
-use super::check_metadata_size;
+use super::metadata::check_metadata_size;
 use crate::Engine;
 use crate::error::{EngineError, Result};
 use crate::login::database_users::{self, AdminFields, SignupError, SignupInput};

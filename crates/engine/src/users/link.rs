@@ -20,8 +20,8 @@
 
 use crate::Engine;
 use crate::error::{EngineError, Result};
-use base64::Engine as _;
-use model::{Identity, SigningAlg, Tenant, TenantId, User};
+use crate::token::verify::{OwnJwtError, unverified_audience, verify_own_jwt};
+use model::{Identity, Tenant, TenantId, User};
 use serde::Deserialize;
 use serde_json::Value;
 use storage::StorageError;
@@ -116,46 +116,17 @@ async fn subject_of_id_token(
         return Err(rejected());
     }
     let expectations = crypto::Expectations::new(tenant.issuer.clone(), audience).with_typ("JWT");
-    let verify = |keys: &[crypto::PublicKey]| {
-        crypto::verify_jwt(
-            token,
-            keys,
-            &SigningAlg::ALL,
-            &expectations,
-            engine.clock.now_seconds(),
-        )
+    let claims = match verify_own_jwt(engine, tenant, token, &expectations).await {
+        Ok(claims) => claims,
+        Err(OwnJwtError::Keys(error)) => return Err(error),
+        Err(OwnJwtError::Rejected(_)) => return Err(rejected()),
     };
-    let keys = engine.keys.verification_keys(&tenant.id, false).await?;
-    let mut result = verify(&keys);
-    if matches!(result, Err(crypto::JwtError::UnknownKey)) {
-        let keys = engine.keys.verification_keys(&tenant.id, true).await?;
-        result = verify(&keys);
-    }
-    let claims = result.map_err(|_| rejected())?;
     claims
         .get("sub")
         .and_then(Value::as_str)
         .filter(|sub| !sub.is_empty())
         .map(str::to_owned)
         .ok_or_else(rejected)
-}
-
-/// The first audience of a JWT, read before verification only to choose
-/// the audience to verify against (the verification then checks it).
-fn unverified_audience(token: &str) -> Option<String> {
-    if token.len() > 16 * 1024 {
-        return None;
-    }
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    match claims.get("aud")? {
-        Value::String(aud) => Some(aud.clone()),
-        Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
-        _ => None,
-    }
 }
 
 /// Links the secondary named by `request` to `primary_user_id`; returns the
@@ -239,29 +210,4 @@ pub async fn resolve_primary(
         return Ok(None);
     };
     Ok(engine.storage.get_user(tenant, &primary_id).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_audience_is_read_from_the_payload() {
-        let encode = |claims: &str| {
-            format!(
-                "e30.{}.sig",
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
-            )
-        };
-        assert_eq!(
-            unverified_audience(&encode(r#"{"aud":"abc"}"#)).as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            unverified_audience(&encode(r#"{"aud":["x","y"]}"#)).as_deref(),
-            Some("x")
-        );
-        assert_eq!(unverified_audience(&encode(r#"{"sub":"a"}"#)), None);
-        assert_eq!(unverified_audience("not-a-token"), None);
-    }
 }

@@ -5,12 +5,15 @@
 
 pub mod create;
 pub mod link;
+mod metadata;
 pub mod query;
+mod read;
 pub mod update;
 
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
 use crate::login::login_protection;
+use crate::login::password_login::directory;
 use model::{TenantId, User};
 use std::collections::HashMap;
 use storage::{
@@ -18,18 +21,12 @@ use storage::{
 };
 
 pub use create::{UserCreate, create_user};
+pub use metadata::merge_metadata;
+pub use read::get_user;
 pub use update::{UserUpdate, update_user};
 
 /// Auth0 lets searches reach only the first 1000 results.
 pub const MAX_SEARCH_WINDOW: u64 = 1_000;
-
-pub async fn get_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<User> {
-    engine
-        .storage
-        .get_user(tenant, user_id)
-        .await?
-        .ok_or(EngineError::NotFound("user"))
-}
 
 /// Deletes the user with their sessions, tokens and brute-force counters.
 pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> Result<()> {
@@ -39,7 +36,9 @@ pub async fn delete_user(engine: &Engine, tenant: &TenantId, user_id: &str) -> R
         .get_connection(tenant, &user.connection_id)
         .await?
     {
-        crate::login::custom_database::before_delete(engine, &connection, &user).await?;
+        directory(&connection, Some(&user))
+            .before_delete(engine, &user)
+            .await?;
     }
     engine
         .storage
@@ -236,60 +235,4 @@ pub async fn unblock_identifier(
 ) -> Result<()> {
     login_protection::unblock(engine, tenant, &[User::normalize_login(identifier)]).await?;
     Ok(())
-}
-
-/// Merges Auth0-style: top-level keys replace, `null` removes a key, and an
-/// empty object clears everything.
-pub fn merge_metadata(
-    target: &mut serde_json::Map<String, serde_json::Value>,
-    patch: &serde_json::Map<String, serde_json::Value>,
-) {
-    if patch.is_empty() {
-        target.clear();
-        return;
-    }
-    for (key, value) in patch {
-        if value.is_null() {
-            target.remove(key);
-        } else {
-            target.insert(key.clone(), value.clone());
-        }
-    }
-}
-
-/// Metadata objects are limited to 16 KiB of JSON, as at signup.
-pub(crate) fn check_metadata_size(
-    field: &'static str,
-    metadata: &serde_json::Map<String, serde_json::Value>,
-) -> Result<()> {
-    let size = serde_json::to_vec(metadata).map(|v| v.len()).unwrap_or(0);
-    if size > 16 * 1024 {
-        return Err(EngineError::invalid(
-            field,
-            format!("{field} is larger than 16 KiB"),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn metadata_merges_at_the_top_level() {
-        let mut target = json!({"a": 1, "b": {"x": 1}, "c": 3})
-            .as_object()
-            .unwrap()
-            .clone();
-        let patch = json!({"a": 2, "b": {"y": 2}, "c": null, "d": 4});
-        merge_metadata(&mut target, patch.as_object().unwrap());
-        assert_eq!(
-            serde_json::Value::Object(target.clone()),
-            json!({"a": 2, "b": {"y": 2}, "d": 4})
-        );
-        merge_metadata(&mut target, &serde_json::Map::new());
-        assert!(target.is_empty());
-    }
 }

@@ -6,12 +6,14 @@
 //! is optional (Auth0 requires it only for secondary identities, which
 //! Vestibule users do not have yet) but must name the user's connection.
 
-use super::{check_metadata_size, get_user, merge_metadata};
+use super::metadata::{check_metadata_size, merge_metadata};
+use super::read::get_user;
 use crate::Engine;
 use crate::error::{EngineError, Result, not_found_as};
 use crate::login::database_users::{
     self, is_valid_email, is_valid_username, optional_text, username_bounds,
 };
+use crate::login::password_login::directory;
 use crate::login::password_policy::{self, PasswordPolicy, PersonalInfo};
 use model::{TenantId, User};
 use serde::{Deserialize, Deserializer};
@@ -262,23 +264,17 @@ pub async fn update_user(
         let hash = engine.passwords.hash(password).await?;
         changes.password = Some((hash, policy.next_history(&user)));
     }
-    if crate::login::custom_database::is_custom(&connection) {
-        let new_password = input
-            .password
-            .as_deref()
-            .zip(changes.password.as_ref().map(|(hash, _)| hash.as_str()));
-        let verify = input.email_verified == Some(true) && !user.email_verified;
-        let keep_hash = crate::login::custom_database::apply_credential_changes(
-            engine,
-            &connection,
-            &user,
-            new_password,
-            verify,
-        )
+    // A custom database keeps the password (and the verified flag) itself.
+    let new_password = input
+        .password
+        .as_deref()
+        .zip(changes.password.as_ref().map(|(hash, _)| hash.as_str()));
+    let verify = input.email_verified == Some(true) && !user.email_verified;
+    let keep_hash = directory(&connection, Some(&user))
+        .apply_credential_changes(engine, &user, new_password, verify)
         .await?;
-        if !keep_hash {
-            changes.password = None;
-        }
+    if !keep_hash {
+        changes.password = None;
     }
     let now = engine.now();
     match engine

@@ -1,6 +1,7 @@
-//! `POST /oauth/token` (RFC 6749 §3.2).
+//! `POST /oauth/token` (RFC 6749 §3.2): decodes the request and runs
+//! `engine::token::exchange`.
 //!
-//! The body is parsed once into a flat parameter map — from
+//! The body is decoded once into a flat parameter list — from
 //! `application/x-www-form-urlencoded` as the RFC requires, or from JSON as
 //! Auth0's SDKs send it — with repeated parameters refused (§3.2). Client
 //! credentials come from exactly one place: HTTP Basic or the body (§2.3).
@@ -15,103 +16,63 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use engine::token::client_auth::{self, PresentedCredentials};
+use engine::token::exchange::{self, RequestOrigin};
 use engine::token::oauth_error::{ErrorCode, OAuthError};
-use engine::{login::login_events, token::client_credentials, token::grants};
-use std::collections::BTreeMap;
+use engine::token::request::{GrantType, TokenParams};
 
 pub const PATH: &str = "/oauth/token";
-
-/// Grant types this endpoint serves; discovery advertises exactly these.
-pub const GRANT_TYPES: &[&str] = &[
-    "authorization_code",
-    "refresh_token",
-    "client_credentials",
-    "password",
-    PASSWORD_REALM,
-];
-
-/// Auth0's password grant with a named connection (`realm`).
-pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
 
 /// Auth0's header by which a trusted confidential client relays its end
 /// user's IP (`engine::token::client_auth::end_user_ip` decides whether to believe it).
 pub const AUTH0_FORWARDED_FOR: &str = "auth0-forwarded-for";
 
 const MAX_BODY: usize = 64 * 1024;
-const MAX_PARAM: usize = 4 * 1024;
 
-/// The request parameters, each present at most once.
-#[derive(Debug, Default)]
-pub struct TokenParams(BTreeMap<String, String>);
-
-impl TokenParams {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+/// Decodes a form or JSON body into its parameters.
+fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<TokenParams, OAuthError> {
+    if body.len() > MAX_BODY {
+        return Err(OAuthError::invalid_request("request body too large"));
     }
-
-    /// Parses a form or JSON body.
-    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, OAuthError> {
-        if body.len() > MAX_BODY {
-            return Err(OAuthError::invalid_request("request body too large"));
+    let mime = content_type
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase());
+    let mut params = TokenParams::default();
+    match mime.as_deref() {
+        Some("application/x-www-form-urlencoded") => {
+            for (key, value) in url::form_urlencoded::parse(body) {
+                params.insert(key.into_owned(), value.into_owned())?;
+            }
         }
-        let mime = content_type
-            .and_then(|value| value.split(';').next())
-            .map(|mime| mime.trim().to_ascii_lowercase());
-        let mut params = BTreeMap::new();
-        match mime.as_deref() {
-            Some("application/x-www-form-urlencoded") => {
-                for (key, value) in url::form_urlencoded::parse(body) {
-                    insert_once(&mut params, key.into_owned(), value.into_owned())?;
-                }
-            }
-            Some("application/json") => {
-                let value: serde_json::Value = serde_json::from_slice(body)
-                    .map_err(|_| OAuthError::invalid_request("the body is not valid JSON"))?;
-                let serde_json::Value::Object(map) = value else {
-                    return Err(OAuthError::invalid_request(
-                        "the body must be a JSON object",
-                    ));
-                };
-                for (key, value) in map {
-                    let value = match value {
-                        serde_json::Value::String(text) => text,
-                        serde_json::Value::Number(number) => number.to_string(),
-                        serde_json::Value::Bool(flag) => flag.to_string(),
-                        serde_json::Value::Null => continue,
-                        _ => {
-                            return Err(OAuthError::invalid_request(format!(
-                                "parameter {key} must be a string"
-                            )));
-                        }
-                    };
-                    insert_once(&mut params, key, value)?;
-                }
-            }
-            _ => {
+        Some("application/json") => {
+            let value: serde_json::Value = serde_json::from_slice(body)
+                .map_err(|_| OAuthError::invalid_request("the body is not valid JSON"))?;
+            let serde_json::Value::Object(map) = value else {
                 return Err(OAuthError::invalid_request(
-                    "the body must be application/x-www-form-urlencoded or application/json",
+                    "the body must be a JSON object",
                 ));
+            };
+            for (key, value) in map {
+                let value = match value {
+                    serde_json::Value::String(text) => text,
+                    serde_json::Value::Number(number) => number.to_string(),
+                    serde_json::Value::Bool(flag) => flag.to_string(),
+                    serde_json::Value::Null => continue,
+                    _ => {
+                        return Err(OAuthError::invalid_request(format!(
+                            "parameter {key} must be a string"
+                        )));
+                    }
+                };
+                params.insert(key, value)?;
             }
         }
-        Ok(Self(params))
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded or application/json",
+            ));
+        }
     }
-}
-
-fn insert_once(
-    params: &mut BTreeMap<String, String>,
-    key: String,
-    value: String,
-) -> Result<(), OAuthError> {
-    if key.len() > 128 || value.len() > MAX_PARAM {
-        return Err(OAuthError::invalid_request("a parameter is too long"));
-    }
-    if params.contains_key(&key) {
-        return Err(OAuthError::invalid_request(format!(
-            "parameter {key} is repeated"
-        )));
-    }
-    params.insert(key, value);
-    Ok(())
+    Ok(params)
 }
 
 /// Decodes `Authorization: Basic` per RFC 6749 §2.3.1: base64 of
@@ -207,14 +168,6 @@ fn presented_credentials(
     }
 }
 
-/// A grant's answer as the JSON body of the token response.
-fn json_body<T: serde::Serialize>(
-    result: Result<T, OAuthError>,
-) -> Result<serde_json::Value, OAuthError> {
-    serde_json::to_value(result?)
-        .map_err(|_| OAuthError::new(ErrorCode::ServerError, "the response could not be written"))
-}
-
 pub async fn handle(
     State(state): State<AppState>,
     CurrentTenant(tenant): CurrentTenant,
@@ -251,7 +204,7 @@ pub fn parse_params(headers: &HeaderMap, body: &[u8]) -> Result<TokenParams, OAu
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    Ok(TokenParams::parse(content_type, body)?)
+    Ok(decode_body(content_type, body)?)
 }
 
 async fn token(
@@ -262,88 +215,28 @@ async fn token(
     ip: Option<&str>,
 ) -> Result<Response, OAuthResponse> {
     let params = parse_params(headers, body)?;
-    let grant_type = params
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if !GRANT_TYPES.contains(&grant_type) {
-        return Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!("Unsupported grant type: {grant_type}"),
-        )
-        .into());
-    }
-    let client = authenticate_client(state, tenant, headers, &params, ip).await?;
-    let engine = &state.engine;
-    let forwarded_for = headers
-        .get(AUTH0_FORWARDED_FOR)
-        .and_then(|value| value.to_str().ok());
-    let end_user_ip = client_auth::end_user_ip(&client, forwarded_for, ip);
-    let result = match grant_type {
-        "client_credentials" => json_body(
-            client_credentials::issue(
-                engine,
-                tenant,
-                &client,
-                params.get("audience"),
-                params.get("scope"),
-            )
-            .await,
-        ),
-        "authorization_code" => json_body(
-            grants::authorization_code(
-                engine,
-                tenant,
-                &client,
-                params.get("code"),
-                params.get("redirect_uri"),
-                params.get("code_verifier"),
-            )
-            .await,
-        ),
-        "refresh_token" => json_body(
-            grants::refresh_token(
-                engine,
-                tenant,
-                &client,
-                params.get("refresh_token"),
-                params.get("scope"),
-            )
-            .await,
-        ),
-        "password" | PASSWORD_REALM => json_body(
-            grants::password(
-                engine,
-                tenant,
-                &client,
-                grant_type,
-                params.get("username"),
-                params.get("password"),
-                params.get("realm"),
-                params.get("scope"),
-                params.get("audience"),
-                end_user_ip.as_deref(),
-            )
-            .await,
-        ),
-        other => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            format!("Unsupported grant type: {other}"),
-        )),
+    let grant_type = GrantType::of(&params)?;
+    let credentials = presented_credentials(headers, &params)?;
+    let origin = RequestOrigin {
+        ip,
+        forwarded_for: headers
+            .get(AUTH0_FORWARDED_FOR)
+            .and_then(|value| value.to_str().ok()),
     };
-    let origin = login_events::Origin {
-        client: &client,
-        ip: end_user_ip.as_deref(),
-    };
-    login_events::exchange(
-        engine,
-        &tenant.id,
-        origin,
+    let answer = exchange::exchange(
+        &state.engine,
+        tenant,
         grant_type,
-        result.as_ref().err(),
+        &params,
+        &credentials,
+        origin,
     )
-    .await;
-    let body = result?;
-    let mut response = Json(body).into_response();
+    .await
+    .map_err(|error| OAuthResponse {
+        error,
+        basic_challenge: matches!(credentials, PresentedCredentials::Basic { .. }),
+    })?;
+    let mut response = Json(answer).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -359,7 +252,7 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_refused() {
-        let error = TokenParams::parse(
+        let error = decode_body(
             Some("application/x-www-form-urlencoded"),
             b"grant_type=client_credentials&grant_type=password",
         )
@@ -369,14 +262,14 @@ mod tests {
 
     #[test]
     fn json_and_form_bodies_parse_alike() {
-        let form = TokenParams::parse(
+        let form = decode_body(
             Some("application/x-www-form-urlencoded; charset=utf-8"),
             b"a=1&b=x%20y",
         )
         .unwrap();
-        let json = TokenParams::parse(Some("application/json"), br#"{"a":"1","b":"x y"}"#).unwrap();
+        let json = decode_body(Some("application/json"), br#"{"a":"1","b":"x y"}"#).unwrap();
         assert_eq!(form.get("b"), Some("x y"));
-        assert_eq!(form.0, json.0);
+        assert_eq!(form, json);
     }
 
     #[test]
@@ -401,7 +294,7 @@ mod tests {
             HeaderValue::from_str(&format!("Basic {raw}")).unwrap(),
         );
         let params =
-            TokenParams::parse(Some("application/json"), br#"{"client_secret":"secret"}"#).unwrap();
+            decode_body(Some("application/json"), br#"{"client_secret":"secret"}"#).unwrap();
         let error = presented_credentials(&headers, &params).unwrap_err();
         assert_eq!(error.error.code, ErrorCode::InvalidRequest);
     }

@@ -3,34 +3,16 @@
 //! (RFC 6750 §2.1–2.2; never both).
 
 use crate::AppState;
+use crate::error::BearerError;
 use crate::extract::CurrentTenant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use engine::token::oauth_error::{ErrorCode, OAuthError};
 
 pub const PATH: &str = "/userinfo";
-
-fn bearer_error(status: StatusCode, error: &OAuthError) -> Response {
-    let challenge = format!(
-        "Bearer realm=\"vestibule\", error=\"{}\", error_description=\"{}\"",
-        error.code.as_str(),
-        error.description.replace('"', "'")
-    );
-    let mut response = (
-        status,
-        Json(serde_json::json!({"error": error.code.as_str(), "error_description": error.description})),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
-}
 
 fn token_from(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<String, OAuthError> {
     let header_token = headers
@@ -65,10 +47,7 @@ pub async fn handle(
 ) -> Response {
     let token = match token_from(&method, &headers, &body) {
         Ok(token) => token,
-        Err(error) if error.code == ErrorCode::InvalidRequest => {
-            return bearer_error(StatusCode::BAD_REQUEST, &error);
-        }
-        Err(error) => return bearer_error(StatusCode::UNAUTHORIZED, &error),
+        Err(error) => return BearerError(error).into_response(),
     };
     match engine::token::userinfo::userinfo(&state.engine, &tenant, &token).await {
         Ok(claims) => {
@@ -78,10 +57,6 @@ pub async fn handle(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(error) => match error.code {
-            ErrorCode::InvalidToken => bearer_error(StatusCode::UNAUTHORIZED, &error),
-            ErrorCode::InsufficientScope => bearer_error(StatusCode::FORBIDDEN, &error),
-            _ => crate::error::OAuthResponse::from(error).into_response(),
-        },
+        Err(error) => BearerError(error).into_response(),
     }
 }

@@ -1,6 +1,6 @@
 //! Resource servers (APIs) and client grants.
 
-use super::{after, assert_already_exists, assert_not_found, offset, t};
+use super::support::{after, assert_already_exists, assert_not_found, offset, t};
 use crate::fixtures;
 use model::{ClientGrant, ResourceServer, ResourceServerScope};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Clients: CRUD, uniqueness, paging, filters, and what deleting one removes.
 
-use super::{after, assert_already_exists, assert_not_found, offset, t};
+use super::support::{after, assert_already_exists, assert_not_found, offset, t};
 use crate::fixtures;
 use model::{AppType, Client};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The `update_*` contract: refusals change nothing, identity fields are
 //! fixed, and concurrent closures are all applied (none is lost).
 
-use super::{Refusal, assert_rejected, refuse, t};
+use super::support::{Refusal, assert_rejected, refuse, t};
 use crate::fixtures;
 use model::{KeyState, SigningAlg, TenantId};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Connections: CRUD, per-tenant unique names, filters, and enabled clients.
 
-use super::{after, assert_already_exists, assert_not_found, offset, t};
+use super::support::{after, assert_already_exists, assert_not_found, offset, t};
 use crate::fixtures;
 use model::Connection;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Email provider and templates, the outbox's claims, tenant log events,
 //! and peeking at single-use records.
 
-use super::{assert_already_exists, offset, t};
+use super::support::{assert_already_exists, offset, t};
 use crate::fixtures::{self, NOW};
 use model::{EmailProvider, EmailTemplate, LogEvent, OutboxEmail};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Missing records and tenant isolation: a record of one tenant can be
 //! neither seen, changed nor deleted through another.
 
-use super::{assert_not_found, t};
+use super::support::{assert_not_found, t};
 use crate::fixtures;
 use model::{KeyState, SigningAlg};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Jobs: the record, its payloads kept apart, listing by status, claiming a
 //! pending job exactly once, expiry; and bulk user inserts.
 
-use super::{assert_already_exists, assert_not_found, t};
+use super::support::{assert_already_exists, assert_not_found, t};
 use crate::fixtures::{self, NOW};
 use model::{JobPayload, JobStatus, JobSummary};
 use std::sync::Arc;

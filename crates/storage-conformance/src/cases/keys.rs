@@ -1,6 +1,6 @@
 //! Signing keys: one live key per state, rotation, revocation.
 
-use super::{assert_already_exists, assert_not_found, t};
+use super::support::{assert_already_exists, assert_not_found, t};
 use crate::fixtures::{self, NOW};
 use model::{KeyState, SigningAlg, SigningKey};
 use std::sync::Arc;

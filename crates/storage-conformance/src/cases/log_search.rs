@@ -2,7 +2,7 @@
 //! from a checkpoint (`from`/`take`).
 
 use super::email::event;
-use super::{after, offset, t};
+use super::support::{after, offset, t};
 use crate::fixtures::NOW;
 use model::LogEvent;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Failed-login counters: atomic increments (also under concurrency),
 //! windows that restart, expiry, listing and resetting by subject, tenants.
 
-use super::t;
+use super::support::t;
 use crate::fixtures::NOW;
 use std::sync::Arc;
 use storage::{CounterKey, CounterKind, Failure, Storage};

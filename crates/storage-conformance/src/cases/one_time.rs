@@ -1,6 +1,6 @@
 //! Single-use records, garbage collection, and the storage's own health.
 
-use super::{assert_already_exists, t};
+use super::support::{assert_already_exists, t};
 use crate::fixtures::{self, NOW};
 use std::sync::Arc;
 use storage::Storage;

@@ -1,7 +1,7 @@
 //! SSO sessions and login transactions: expiry on read, optimistic updates,
 //! and transactions handed out once.
 
-use super::{assert_already_exists, assert_not_found, assert_rejected, t};
+use super::support::{assert_already_exists, assert_not_found, assert_rejected, t};
 use crate::fixtures::{self, NOW};
 use std::sync::Arc;
 use storage::Storage;

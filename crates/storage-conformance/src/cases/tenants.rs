@@ -1,6 +1,6 @@
 //! Tenants, their hosts, and deleting a tenant with everything in it.
 
-use super::{assert_already_exists, assert_not_found, t};
+use super::support::{assert_already_exists, assert_not_found, t};
 use crate::fixtures;
 use model::{KeyState, LoginExperience, PromptSettings, SigningAlg};
 use std::sync::Arc;

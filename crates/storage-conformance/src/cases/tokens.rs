@@ -1,7 +1,7 @@
 //! Issued tokens: refresh tokens used once (even under concurrency), revoked
 //! by family or by user, and read back with their marks current.
 
-use super::{assert_already_exists, t};
+use super::support::{assert_already_exists, t};
 use crate::fixtures::{self, NOW};
 use model::{RefreshUse, TokenKind};
 use std::sync::Arc;

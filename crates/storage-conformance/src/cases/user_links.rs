@@ -3,7 +3,7 @@
 //! deleted, and comes back whole when unlinked. Users of redirect
 //! connections may share an email.
 
-use super::{assert_not_found, assert_rejected, offset, t};
+use super::support::{assert_not_found, assert_rejected, offset, t};
 use crate::fixtures::{self, NOW};
 use model::{Identity, User};
 use std::sync::Arc;

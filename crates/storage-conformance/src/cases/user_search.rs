@@ -1,7 +1,7 @@
 //! User search: every condition kind, sorting with missing values last,
 //! paging, refusal of oversized conditions, and values that look like SQL.
 
-use super::{assert_rejected, offset, t};
+use super::support::{assert_rejected, offset, t};
 use crate::fixtures::{self, NOW};
 use std::sync::Arc;
 use storage::{Bound, Storage, UserCondition as C, UserField as F, UserSearch, UserSort};

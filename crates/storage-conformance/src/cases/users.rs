@@ -1,7 +1,7 @@
 //! Users: case-insensitive logins unique per tenant and connection, lists,
 //! and deleting a user with their sessions and tokens.
 
-use super::{after, assert_already_exists, assert_not_found, assert_rejected, offset, t};
+use super::support::{after, assert_already_exists, assert_not_found, assert_rejected, offset, t};
 use crate::fixtures::{self, NOW};
 use std::sync::Arc;
 use storage::{Paging, Storage, UserFilter};
@@ -94,7 +94,10 @@ pub async fn user_crud(s: Arc<dyn Storage>) {
         })
         .await,
     );
-    assert_rejected(s.update_user(&acme, "auth0|u1", &super::refuse).await);
+    assert_rejected(
+        s.update_user(&acme, "auth0|u1", &super::support::refuse)
+            .await,
+    );
     assert_eq!(s.get_user(&acme, "auth0|u1").await.unwrap(), Some(updated));
     assert_eq!(s.get_user(&acme, "auth0|u2").await.unwrap(), None);
 

@@ -7,7 +7,7 @@
 //! authorization answer is a `form_post` that carries the `user` JSON on
 //! the first authorization only.
 
-use crate::login::{App, Browser, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{App, Browser, REDIRECT_A, Tenant, authorize, query_param};
 use crate::upstream::{code_to_id_token, start_walk, users, walk};
 use axum::extract::{Form, Query, State};
 use axum::response::{Html, IntoResponse, Response};

@@ -8,9 +8,9 @@
 //! post is still refused by the same browser.
 
 use crate::harness::{self, Server, ServerOptions, http, management_token};
-use crate::login::{App, DATABASE, Tenant, authorize, exchange, query_param};
 use crate::sdk_node::{node_toolchain, sdk_packages};
 use crate::smtp_sink::{SMTP_PASS, SMTP_USER, SmtpSink};
+use crate::support::{App, DATABASE, Tenant, authorize, exchange, query_param};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::Path;

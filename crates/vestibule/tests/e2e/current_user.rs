@@ -7,9 +7,9 @@
 //! the current-user scopes alone.
 
 use crate::harness::{BOOTSTRAP_ID, MASTER_KEY, http};
-use crate::login::{
-    App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, exchange, implicit_client,
-    jwt_claims, refresh,
+use crate::login::implicit_client;
+use crate::support::{
+    App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, exchange, jwt_claims, refresh,
 };
 use model::Clock as _;
 use reqwest::{Method, StatusCode};
@@ -131,7 +131,7 @@ fn management_authorize(
     tenant: &Tenant,
     app: &App,
     response_type: &str,
-) -> crate::login::AuthRequest {
+) -> crate::support::AuthRequest {
     let audience = tenant.server.management_audience();
     let mut request = authorize(
         tenant,
@@ -181,7 +181,7 @@ async fn no_user_grant_obtains_administrative_scopes() {
     let browser = Browser::new(&tenant);
     let request = management_authorize(&tenant, &app, "code");
     let callback = browser.login(&request, "alice@example.com").await;
-    let code = crate::login::query_param(&callback, "code").expect("code");
+    let code = crate::support::query_param(&callback, "code").expect("code");
     let (status, body) = exchange(&tenant, &app, &code, &request.verifier).await;
     assert_eq!(status, 200, "{body}");
     let token = body["access_token"].as_str().expect("access_token");

@@ -6,7 +6,7 @@
 //! server fails the test instead of skipping it.
 
 use crate::harness::{http, in_ci};
-use crate::login::{App, Browser, REDIRECT_A, Tenant, authorize};
+use crate::support::{App, Browser, REDIRECT_A, Tenant, authorize};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection as _;

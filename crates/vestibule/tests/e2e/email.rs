@@ -7,10 +7,9 @@
 //! and auth0-python's `Database.change_password`.
 
 use crate::harness::{self, Server, ServerOptions, http, management_token};
-use crate::login::{
-    App, DATABASE, PASSWORD, REDIRECT_A, Tenant, ensure_venv, python_toolchain, toolchain_or_skip,
-};
+use crate::login::{ensure_venv, python_toolchain};
 use crate::smtp_sink::{Received, SMTP_PASS, SMTP_USER, SmtpSink};
+use crate::support::{App, DATABASE, PASSWORD, REDIRECT_A, Tenant, toolchain_or_skip};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -313,7 +312,7 @@ async fn reset_and_verification_links_refuse_guessed_used_expired_and_cross_site
 
     // Guessing: well-formed random tickets, malformed ones, none at all.
     let mut guesses: Vec<String> = (0..30)
-        .map(|_| crate::login::random_token()[..32].to_owned() + "AAAAAAAAAAA")
+        .map(|_| crate::support::random_token()[..32].to_owned() + "AAAAAAAAAAA")
         .collect();
     guesses.extend([
         "".into(),

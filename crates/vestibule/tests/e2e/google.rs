@@ -8,7 +8,7 @@
 //! (`openidconnect.googleapis.com/v1/userinfo`). The preset's endpoint
 //! overrides point at it; the issuer stays Google's.
 
-use crate::login::{App, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{App, REDIRECT_A, Tenant, authorize, query_param};
 use crate::upstream::{code_to_id_token, start_walk, users};
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -255,7 +255,7 @@ fn endpoints(origin: &str) -> Value {
 
 /// A login through a connection; the redirect to the client.
 async fn login(tenant: &Tenant, app: &App, google: &str, connection: &str) -> (Url, String) {
-    let browser = crate::login::Browser::new(tenant);
+    let browser = crate::support::Browser::new(tenant);
     let request = authorize(tenant, app, &[("connection", connection)]);
     let origin = tenant.origin();
     let at = start_walk(&browser, &request.url, &[origin.as_str(), google])
@@ -284,7 +284,7 @@ async fn google_preset_logs_in_with_the_mapped_profile() {
         (2, "accounts.google.com"),
     ] {
         state.lock().unwrap().issuer = issuer;
-        let browser = crate::login::Browser::new(&tenant);
+        let browser = crate::support::Browser::new(&tenant);
         let request = authorize(&tenant, &app, &[("connection", "google-oauth2")]);
         let origin = tenant.origin();
         let at = start_walk(&browser, &request.url, &[origin.as_str(), google.as_str()])

@@ -6,7 +6,9 @@
 
 use crate::apple::{escape, hidden_form};
 use crate::harness::{self, http, token_for};
-use crate::login::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{
+    App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param,
+};
 use crate::upstream::{code_to_id_token, fake_github, github_connection};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};

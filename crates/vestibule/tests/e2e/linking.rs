@@ -4,7 +4,7 @@
 //! `read:user_idp_tokens`, and unlinking.
 
 use crate::harness::{http, token_for};
-use crate::login::{App, DATABASE, PASSWORD, REDIRECT_A, Tenant, jwt_claims};
+use crate::support::{App, DATABASE, PASSWORD, REDIRECT_A, Tenant, jwt_claims};
 use crate::upstream::{fake_github, github_connection, github_login, users};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

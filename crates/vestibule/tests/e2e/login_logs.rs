@@ -5,7 +5,7 @@
 //! connection that takes no passwords.
 
 use crate::harness::http;
-use crate::login::{Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -6,7 +6,9 @@
 //! when it enables them.
 
 use crate::harness::http;
-use crate::login::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{
+    App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, query_param,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

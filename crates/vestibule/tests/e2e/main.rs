@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod apple;
+mod architecture;
 mod browser;
 mod current_user;
 mod custom_db;
@@ -28,8 +29,8 @@ mod private_key_jwt;
 mod round_trips;
 mod sdk_node;
 mod smtp_sink;
+mod support;
 mod tenant_settings;
 mod throttling;
 mod upstream;
 mod upstream_vestibule;
-mod users;

@@ -9,7 +9,8 @@
 //! seed alone), and a wall-clock limit after which the test fails.
 
 use crate::harness::{self, Server, http, management_token};
-use crate::login::{ensure_venv, python_toolchain, toolchain_or_skip};
+use crate::login::{ensure_venv, python_toolchain};
+use crate::support::toolchain_or_skip;
 use serde_json::{Value, json};
 use std::time::Duration;
 

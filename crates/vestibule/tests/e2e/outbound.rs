@@ -10,9 +10,9 @@ use crate::custom_db::{
     remote_user_service, require, unique_name,
 };
 use crate::harness::{Server, ServerOptions, http, management_token};
-use crate::login::{DATABASE, PASSWORD, REDIRECT_A, Tenant};
 use crate::multi_node::TestDatabase;
 use crate::smtp_sink::{SMTP_PASS, SMTP_USER, SmtpSink};
+use crate::support::{DATABASE, PASSWORD, REDIRECT_A, Tenant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection as _;

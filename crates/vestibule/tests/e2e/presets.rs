@@ -12,7 +12,7 @@
 //! LinkedIn's `email_verified`, GitLab's `confirmed_at`), and never for
 //! providers that document no such flag (Facebook, Microsoft).
 
-use crate::login::{App, Browser, REDIRECT_A, Tenant, authorize};
+use crate::support::{App, Browser, REDIRECT_A, Tenant, authorize};
 use crate::upstream::{code_to_id_token, start_walk, users};
 use axum::body::Bytes;
 use axum::extract::State;

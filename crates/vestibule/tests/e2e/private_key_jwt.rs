@@ -6,8 +6,8 @@
 //! another private key (claiming the registered `kid`), the provider refuses
 //! the assertion, and the login ends in an error with nobody created.
 
-use crate::login::{REDIRECT_A, Tenant, query_param, toolchain_or_skip};
 use crate::sdk_node::node_toolchain;
+use crate::support::{REDIRECT_A, Tenant, query_param, toolchain_or_skip};
 use crate::upstream::{code_to_id_token, op_login_to_client, start_op_with, users};
 use base64::Engine as _;
 use crypto::{KeyPair, SigningAlg};

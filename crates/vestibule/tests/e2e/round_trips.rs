@@ -6,7 +6,7 @@
 //! secret replaces it.
 
 use crate::harness::http;
-use crate::login::{App, Browser, REDIRECT_A, Tenant, authorize, query_param};
+use crate::support::{App, Browser, REDIRECT_A, Tenant, authorize, query_param};
 use crate::upstream::{code_to_id_token, fake_github, github_connection, start_walk};
 use base64::Engine as _;
 use crypto::{KeyPair, SigningAlg};

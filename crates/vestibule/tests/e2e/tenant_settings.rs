@@ -4,7 +4,7 @@
 //! type of `updated_at` in ID tokens and `/userinfo`.
 
 use crate::harness::{self, http, token_for};
-use crate::login::{
+use crate::support::{
     App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize, exchange, jwt_claims,
     query_param,
 };

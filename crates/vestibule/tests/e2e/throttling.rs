@@ -6,7 +6,7 @@
 //! and the per-account cap across IPs.
 
 use crate::harness::{Server, ServerOptions, http, management_token};
-use crate::login::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize};
+use crate::support::{App, Browser, DATABASE, PASSWORD, REDIRECT_A, Tenant, authorize};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -195,7 +195,7 @@ async fn a_full_hash_queue_is_a_429_with_retry_after_in_each_endpoints_shape() {
     let browser = Browser::new(&tenant);
     let request = authorize(&tenant, &app, &[]);
     let (_, page_url, html) = browser.navigate(&request.url).await.page();
-    let form = crate::login::login_form(&html, &page_url).expect("login form");
+    let form = crate::support::login_form(&html, &page_url).expect("login form");
     let hidden: Vec<(String, String)> = form
         .fields
         .iter()

@@ -5,11 +5,11 @@
 //! in the server's SQLite file (there is no users endpoint yet).
 
 use crate::harness;
-use crate::login::{
+use crate::sdk_node::{node_toolchain, sdk_packages};
+use crate::support::{
     App, AuthRequest, Browser, Landing, REDIRECT_A, Tenant, authorize, exchange, jwt_claims,
     login_form, query_param, toolchain_or_skip,
 };
-use crate::sdk_node::{node_toolchain, sdk_packages};
 use axum::extract::{Form, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};

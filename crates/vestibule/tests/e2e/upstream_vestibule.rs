@@ -9,11 +9,11 @@
 //! front channel (`response_type=id_token`, `response_mode=form_post`).
 
 use crate::harness::{self, http};
-use crate::login::{
+use crate::management::cli;
+use crate::support::{
     App, AuthRequest, Browser, DATABASE, Landing, PASSWORD, REDIRECT_A, Tenant, authorize,
     first_form, jwt_claims, query_param,
 };
-use crate::management::cli;
 use crate::upstream::{code_to_id_token, start_walk, users, walk};
 use reqwest::Method;
 use serde_json::{Value, json};

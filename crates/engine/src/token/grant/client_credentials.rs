@@ -4,11 +4,12 @@
 
 use crate::Engine;
 use crate::token::oauth_error::{ErrorCode, OAuthError};
+use crate::token::request::ClientCredentialsRequest;
 use model::{Client, Tenant};
 
-/// A successful token response (RFC 6749 §5.1).
+/// A machine client's token response (RFC 6749 §5.1): an access token only.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TokenResponse {
+pub struct AccessTokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
@@ -20,17 +21,11 @@ pub async fn issue(
     engine: &Engine,
     tenant: &Tenant,
     client: &Client,
-    audience: Option<&str>,
-    requested_scope: Option<&str>,
-) -> Result<TokenResponse, OAuthError> {
-    if client.is_public() || !client.allows_grant("client_credentials") {
-        return Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            "Grant type 'client_credentials' not allowed for the client.",
-        ));
-    }
-    let audience = audience
-        .filter(|a| !a.is_empty())
+    request: &ClientCredentialsRequest,
+) -> Result<AccessTokenResponse, OAuthError> {
+    let audience = request
+        .audience
+        .as_deref()
         .or(tenant.settings.default_audience.as_deref())
         .ok_or_else(|| {
             OAuthError::new(
@@ -62,10 +57,9 @@ pub async fn issue(
             ),
         )
     })?;
-    let scopes: Vec<String> = match requested_scope {
+    let scopes: Vec<String> = match &request.scope {
         None => grant.scope.clone(),
         Some(requested) => {
-            let requested = crate::token::scopes::split(requested);
             if let Some(missing) = requested.iter().find(|s| !grant.scope.contains(s)) {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidScope,
@@ -75,7 +69,7 @@ pub async fn issue(
             if requested.is_empty() {
                 grant.scope.clone()
             } else {
-                requested
+                requested.clone()
             }
         }
     };
@@ -98,7 +92,7 @@ pub async fn issue(
         .key
         .sign_jwt(&signer.kid, Some("at+jwt"), &claims)
         .map_err(|e| OAuthError::from(crate::EngineError::from(e)))?;
-    Ok(TokenResponse {
+    Ok(AccessTokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: server.token_lifetime,

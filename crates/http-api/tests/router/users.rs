@@ -1,8 +1,8 @@
 //! The users Management API, password policy errors and brute-force
-//! protection, over HTTP against the real binary.
+//! protection, over HTTP, in process.
 
-use crate::harness::{Server, http, management_token, token_for};
-use reqwest::{Method, StatusCode};
+use crate::support::{Server, http, management_token, token_for};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const DB: &str = "Username-Password-Authentication";
@@ -16,7 +16,7 @@ struct Api {
 
 impl Api {
     async fn start() -> Self {
-        let server = Server::start();
+        let server = Server::start().await;
         let token = management_token(&server).await;
         Self { server, token }
     }
