@@ -3,7 +3,8 @@
 //!
 //! There is no cross-site check here: the upstream's site *is* the other
 //! site. What protects the callback is the single-use `state` record and
-//! its binding to the browser's transaction cookie (`engine::login::upstream`).
+//! its binding to the browser's transaction cookie (`engine::login::upstream`);
+//! the login state machine completes the login (`engine::authorize::steps`).
 //!
 //! A cross-site form POST does not carry the `SameSite=Lax` transaction
 //! cookie, so such a POST (without the cookie) is answered with a page that
@@ -17,8 +18,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use engine::authorize::request::ResponseMode;
-use engine::authorize::{AuthorizationResponse, TRANSACTION_COOKIE};
-use engine::login::upstream::{self, CallbackError};
+use engine::authorize::{self, AuthorizationResponse, Context, TRANSACTION_COOKIE};
+use engine::login::upstream;
 use std::collections::BTreeMap;
 
 /// Marks the same-origin re-post of a form_post callback.
@@ -80,32 +81,10 @@ pub async fn callback(
             params: fields,
         });
     }
-    match upstream::callback(
-        &state.engine,
-        &tenant,
-        &params,
-        browser.as_deref(),
-        ip.as_deref(),
-    )
-    .await
-    {
-        Ok(logged_in) => outcome::logged_in(
-            &tenant,
-            &logged_in.transaction_id,
-            &logged_in.session_cookie,
-            engine::login::sessions::absolute_lifetime(&state.engine, &tenant),
-        ),
-        Err(CallbackError::Page(message)) => {
-            error_page(StatusCode::BAD_REQUEST, "Sign-in failed", &message)
-        }
-        Err(CallbackError::Authorize(error)) => outcome::authorize_error(&tenant, error),
-        Err(CallbackError::Engine(error)) => {
-            tracing::error!(error = %crate::error::error_chain(&error), "upstream callback failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "Please return to the application and try again.",
-            )
-        }
-    }
+    let context = Context {
+        browser_cookie: browser.as_deref(),
+        ip: ip.as_deref(),
+    };
+    let outcome = authorize::upstream_returned(&state.engine, &tenant, &params, context).await;
+    outcome::respond(&tenant, outcome)
 }

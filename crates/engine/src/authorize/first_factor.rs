@@ -106,7 +106,7 @@ pub(crate) async fn password(
     login_events::password_login(engine, &tenant.id, origin, &connection, username, &outcome).await;
     let (status, message) = match outcome {
         LoginOutcome::LoggedIn(user) => {
-            return logged_in(engine, tenant, open, &user, &connection).await;
+            return logged_in(engine, tenant, open, &user, &connection, &["pwd"]).await;
         }
         LoginOutcome::WrongCredentials => (Status::BadRequest, WRONG_CREDENTIALS),
         LoginOutcome::Blocked => (Status::TooManyRequests, BLOCKED),
@@ -156,7 +156,7 @@ pub(crate) async fn signup(
             Ok(user) => {
                 let user =
                     database_users::record_login(engine, &tenant.id, &user.user_id, ip).await?;
-                return logged_in(engine, tenant, open, &user, &connection).await;
+                return logged_in(engine, tenant, open, &user, &connection, &["pwd"]).await;
             }
             Err(SignupError::Engine(error)) => return Err(error),
             Err(SignupError::Throttled) => (
@@ -235,17 +235,18 @@ async fn start_upstream(
     }
 }
 
-/// A password (or signup) login succeeded: the transaction records the
-/// user, an SSO session begins, and the state machine decides what follows.
-async fn logged_in(
+/// A first factor succeeded (`amr`: how, RFC 8176): the transaction
+/// records the user, an SSO session begins, and the state machine decides
+/// what follows.
+pub(super) async fn logged_in(
     engine: &Engine,
     tenant: &Tenant,
     open: &OpenTransaction,
     user: &User,
     connection: &Connection,
+    amr: &[&str],
 ) -> Result<Outcome> {
-    let cookie =
-        transaction::complete_login(engine, tenant, open, user, connection, &["pwd"]).await?;
+    let cookie = transaction::complete_login(engine, tenant, open, user, connection, amr).await?;
     Ok(Outcome::Resume {
         transaction_id: open.transaction.id.clone(),
         session: Some(NewSession {

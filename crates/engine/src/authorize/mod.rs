@@ -19,5 +19,5 @@ pub use dispatch::{ResumeError, Started, Step, resume, start};
 pub use login_page::{ConnectionChoice, LoginPage};
 pub use outcome::{Context, Outcome, PageName, Submission};
 pub use response::{AuthorizationResponse, CODE_KIND, CodeGrant, USED_CODE_KIND};
-pub use steps::{show, submit};
+pub use steps::{show, submit, upstream_returned};
 pub use transaction::{OpenTransaction, PageError, TRANSACTION_COOKIE};

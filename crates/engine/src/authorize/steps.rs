@@ -13,7 +13,10 @@ use super::outcome::{Context, Outcome, PageName, SignupForm, Status, Submission}
 use super::transaction::open_transaction;
 use super::views::{self, LoginState};
 use crate::Engine;
+use crate::login::login_events::{self, Origin};
+use crate::login::upstream::{self, CallbackError};
 use model::Tenant;
+use std::collections::BTreeMap;
 
 /// Shows a page of the transaction `transaction_id`.
 pub async fn show(
@@ -75,5 +78,45 @@ pub async fn submit(
             return consent::decide(engine, tenant, &open, accepted).await;
         }
     };
+    done.unwrap_or_else(Outcome::Failed)
+}
+
+/// The upstream provider sent the browser back (`/login/callback`): the
+/// first factor of an upstream login, completed like a password login.
+pub async fn upstream_returned(
+    engine: &Engine,
+    tenant: &Tenant,
+    params: &BTreeMap<String, String>,
+    context: Context<'_>,
+) -> Outcome {
+    let identified = match upstream::callback(
+        engine,
+        tenant,
+        params,
+        context.browser_cookie,
+        context.ip,
+    )
+    .await
+    {
+        Ok(identified) => identified,
+        Err(CallbackError::Page(message)) => {
+            return Outcome::error(Status::BadRequest, "Sign-in failed", message);
+        }
+        Err(CallbackError::Authorize(error)) => return Outcome::Fail(error),
+        Err(CallbackError::Engine(error)) => return Outcome::Failed(error),
+    };
+    let upstream::Identified {
+        open,
+        user,
+        connection,
+    } = identified;
+    let done = first_factor::logged_in(engine, tenant, &open, &user, &connection, &[]).await;
+    if done.is_ok() {
+        let origin = Origin {
+            client: &open.client,
+            ip: context.ip,
+        };
+        login_events::upstream_login(engine, &tenant.id, origin, &connection, &user).await;
+    }
     done.unwrap_or_else(Outcome::Failed)
 }

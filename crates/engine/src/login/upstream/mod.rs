@@ -187,11 +187,13 @@ fn extra_params(connection: &Connection, open: &OpenTransaction) -> Vec<(String,
         .collect()
 }
 
-/// A finished upstream login.
-#[derive(Debug)]
-pub struct LoggedIn {
-    pub transaction_id: String,
-    pub session_cookie: String,
+/// An upstream login the provider confirmed: who signed in, for which
+/// transaction and connection. The authorization state machine completes it
+/// (`engine::authorize::steps::upstream_returned`), as it does password logins.
+pub struct Identified {
+    pub open: OpenTransaction,
+    pub user: model::User,
+    pub connection: Connection,
 }
 
 /// Why a callback did not log anyone in.
@@ -210,14 +212,15 @@ pub enum CallbackError {
 
 const STATE_UNUSABLE: &str = "This sign-in response is not valid: it was already used, has expired, or was not started here. Return to the application and sign in again.";
 
-/// Handles the upstream's answer at `/login/callback`.
+/// Handles the upstream's answer at `/login/callback`: checks the `state`,
+/// the transaction and the provider's answer, and finds or creates the user.
 pub async fn callback(
     engine: &Engine,
     tenant: &Tenant,
     params: &BTreeMap<String, String>,
     browser_cookie: Option<&str>,
     ip: Option<&str>,
-) -> std::result::Result<LoggedIn, CallbackError> {
+) -> std::result::Result<Identified, CallbackError> {
     let Some(state) = params
         .get("state")
         .filter(|s| !s.is_empty() && s.len() <= 256)
@@ -315,17 +318,10 @@ pub async fn callback(
             .await);
         }
     };
-    let session_cookie =
-        transaction::complete_login(engine, tenant, &open, &user, &connection, &[]).await?;
-    let origin = crate::login::login_events::Origin {
-        client: &open.client,
-        ip,
-    };
-    crate::login::login_events::upstream_login(engine, &tenant.id, origin, &connection, &user)
-        .await;
-    Ok(LoggedIn {
-        transaction_id: open.transaction.id,
-        session_cookie,
+    Ok(Identified {
+        open,
+        user: *user,
+        connection,
     })
 }
 
