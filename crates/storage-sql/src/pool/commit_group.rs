@@ -25,70 +25,16 @@
 //! started (a cancelled request) is skipped, as it would have been while
 //! waiting for the write turn; one that gives up later is written anyway,
 //! as a statement already sent would have been.
-
-use super::{Arg, Backend, Conn, Connections, Lease, Row, SqliteConnections};
-use sqlx::sqlite::SqliteRow;
+use super::commit_queue::{Answer, CommitQueue, Outcome, Write};
+use super::connections::{Backend, Lease};
+use super::sqlite::SqliteConnections;
+use super::statement::{Arg, Conn, bind_all, on_lease};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr, Sqlite};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::oneshot;
 
 /// At most this many writes share one transaction, so that a long queue
 /// still commits (and answers) every so often.
 const GROUP_LIMIT: usize = 64;
-
-/// The writes waiting for the writer, and whether a task is draining them.
-#[derive(Clone, Default)]
-pub(crate) struct CommitQueue(Arc<Mutex<Waiting>>);
-
-#[derive(Default)]
-struct Waiting {
-    writes: VecDeque<Write>,
-    draining: bool,
-}
-
-/// What a write answers with.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Answer {
-    /// The number of rows it changed (a single statement).
-    Changes,
-    /// The rows it returned (`RETURNING`).
-    Rows,
-    /// The rows of a multi-statement script, which alone runs in a
-    /// transaction of its own so that its statements commit together.
-    ScriptRows,
-}
-
-/// What a write did.
-pub(crate) enum Outcome {
-    Changes(u64),
-    Rows(Vec<SqliteRow>),
-}
-
-impl Outcome {
-    pub(crate) fn changes(self) -> u64 {
-        match self {
-            Outcome::Changes(changes) => changes,
-            Outcome::Rows(rows) => rows.len() as u64,
-        }
-    }
-
-    pub(crate) fn rows<T: Row>(self) -> Result<Vec<T>, sqlx::Error> {
-        match self {
-            Outcome::Changes(_) => Ok(Vec::new()),
-            Outcome::Rows(rows) => rows.iter().map(T::from_row).collect(),
-        }
-    }
-}
-
-/// One queued write and where its outcome goes.
-struct Write {
-    sql: SqlStr,
-    args: Vec<Arg>,
-    answer: Answer,
-    reply: oneshot::Sender<Result<Outcome, sqlx::Error>>,
-}
-
 impl SqliteConnections {
     /// Queues a write and waits until it is committed (or has failed).
     pub(crate) async fn commit(
@@ -307,84 +253,10 @@ impl Drop for StopDraining {
         }
     }
 }
-
-impl CommitQueue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-/// Checkpoints of a file's WAL, run in the background while writes go on.
-///
-/// SQLite's own checkpoint runs inside the commit that makes the WAL reach
-/// its threshold: it copies the pages into the database file and waits for
-/// two `fsync`s, with the write turn held — under a steady stream of writes
-/// a stall of several milliseconds every few hundred commits, in which the
-/// whole queue of writers waits (and a one-core server sits idle). So,
-/// while writes are committed, a reading connection runs a `PASSIVE`
-/// checkpoint every [`CHECKPOINT_EVERY`]: it copies what the readers no
-/// longer need without taking the write lock, and waits for the disk off
-/// the writer's path. The writer's own checkpoint still runs (at 10,000
-/// pages, see `open.rs`), finds little left to copy, and lets the next
-/// write start the WAL over (a checkpoint that ran beside the writer never
-/// can), so the WAL does not grow without end.
-#[derive(Clone, Default)]
-pub(crate) struct Checkpoints(Arc<Mutex<CheckpointState>>);
-
-#[derive(Default)]
-struct CheckpointState {
-    running: bool,
-    last: Option<std::time::Instant>,
-}
-
-/// How often a background checkpoint runs while writes go on.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
-
-impl Checkpoints {
-    /// Starts a checkpoint unless one is running or one started less than
-    /// [`CHECKPOINT_EVERY`] ago. A failed one is left to the next (and to
-    /// the writer's own); nobody waits for it.
-    fn start(&self, readers: &Connections<Sqlite>) {
-        {
-            let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            let due = state
-                .last
-                .is_none_or(|last| last.elapsed() >= CHECKPOINT_EVERY);
-            if state.running || !due {
-                return;
-            }
-            state.running = true;
-            state.last = Some(std::time::Instant::now());
-        }
-        let done = CheckpointDone(self.clone());
-        let readers = readers.clone();
-        tokio::spawn(async move {
-            if let Ok(mut lease) = readers.lease().await {
-                // (busy, WAL pages, pages copied): nothing to act on.
-                let _: Result<Vec<(i64, i64, i64)>, _> = Conn::Sqlite(&mut lease)
-                    .fetch_all("PRAGMA wal_checkpoint(PASSIVE)", Vec::new())
-                    .await;
-            }
-            drop(done);
-        });
-    }
-}
-
-/// Marks the checkpoint finished however its task ends (dropped with its
-/// runtime included).
-struct CheckpointDone(Checkpoints);
-
-impl Drop for CheckpointDone {
-    fn drop(&mut self) {
-        let mut state = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
-        state.running = false;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use crate::SqlStorage;
-    use crate::pool::Pool;
+    use crate::pool::{Pool, args};
 
     async fn storage(dir: &tempfile::TempDir) -> Pool {
         let storage = SqlStorage::open_sqlite_file(&dir.path().join("group.db"))

@@ -2,6 +2,7 @@
 //! `passlib`, `hashlib`, `hmac`) or taken from RFC 1320 (MD4), and checked
 //! here against the right password, a wrong one and damaged strings.
 
+use super::common::MAX_STORED_LEN;
 use super::*;
 use serde_json::json;
 
@@ -83,7 +84,7 @@ fn bcrypt_variants_and_limits() {
     );
     // A password longer than 72 bytes never matches through its prefix.
     let long = "a".repeat(80);
-    let long_hash = bcrypt::hash(&long[..72], 4).unwrap();
+    let long_hash = ::bcrypt::hash(&long[..72], 4).unwrap();
     assert_eq!(verify(&long_hash, &long[..72]), Ok(true));
     assert_eq!(verify(&long_hash, &long), Ok(false));
     // Cost beyond the bound is refused before any work.
